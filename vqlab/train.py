@@ -1,0 +1,204 @@
+"""One training loop for every vqlab model, plus seeding, thread control and checkpoints.
+
+``train(model, x)`` minimises the sum of ``model(x_batch).losses`` and returns a :class:`History` with
+every named loss term, the reconstruction error, perplexity and code usage per step and per epoch.
+"""
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from vqlab._checks import check_float, check_int, check_tensor
+from vqlab.metrics import perplexity
+
+__all__ = ["configure_threads", "seed_everything", "History", "train", "evaluate",
+           "save_checkpoint", "load_checkpoint"]
+
+#: Extra loss hook: ``fn(model, x_batch, output, step) -> {name: weighted scalar}``, added to the loss.
+ExtraLoss = Callable[[nn.Module, Tensor, object, int], dict[str, Tensor]]
+#: Logging hook: ``fn(model, step) -> {name: float}`` recorded into ``History.steps`` after each step.
+Callback = Callable[[nn.Module, int], dict[str, float]]
+
+
+def configure_threads(num_threads: int | None = None) -> int:
+    """Set torch's intra-op CPU thread count; the single place vqlab does so.
+
+    Default: the environment variable ``VQLAB_NUM_THREADS`` if set, else 1. On the 2-core course
+    machines torch's and scikit-learn's OpenMP pools fought each other (a small training run measured
+    ~15x slower right after a scikit-learn KMeans); the small nets used here do not gain from more
+    threads. Returns the number of threads now in use.
+    """
+    if num_threads is None:
+        num_threads = int(os.environ.get("VQLAB_NUM_THREADS", "1"))
+    torch.set_num_threads(check_int("num_threads", num_threads))
+    return torch.get_num_threads()
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python, NumPy and torch; the single place vqlab sets global seeds.
+
+    Returns a fresh ``torch.Generator`` seeded with ``seed`` for callers that want their own stream.
+    """
+    check_int("seed", seed, 0)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+@dataclass
+class History:
+    """Per-step and per-epoch logs of a training run.
+
+    ``steps[name]`` and ``epochs[name]`` are lists of floats for every loss term (``recon``,
+    ``codebook``, ``commitment``, ...), the total ``loss``, ``perplexity`` and ``codes_used``;
+    ``usage`` holds one ``[K]`` array of code counts per epoch (quantized models only).
+    """
+
+    steps: dict[str, list[float]] = field(default_factory=dict)
+    epochs: dict[str, list[float]] = field(default_factory=dict)
+    usage: list[np.ndarray] = field(default_factory=list)
+
+    def log_step(self, values: dict[str, float]) -> None:
+        for k, v in values.items():
+            self.steps.setdefault(k, []).append(float(v))
+
+    def final(self, name: str) -> float:
+        """The last epoch's mean of ``name``."""
+        return self.epochs[name][-1]
+
+
+def _step_values(out, loss: Tensor) -> dict[str, float]:
+    values = {name: term.item() for name, term in out.losses.items()}
+    values["loss"] = loss.item()
+    if getattr(out, "quant", None) is not None:
+        values["perplexity"] = out.quant.perplexity.item()
+        values["codes_used"] = float((out.quant.counts > 0).sum())
+    return values
+
+
+def train(model: nn.Module, x: Tensor, *, epochs: int = 10, batch_size: int = 64, lr: float = 1e-3,
+          weight_decay: float = 0.0, seed: int = 0, extra_losses: Iterable[ExtraLoss] = (),
+          callbacks: Iterable[Callback] = (), progress: bool = True,
+          optimizer: torch.optim.Optimizer | None = None) -> History:
+    """Train ``model`` on ``x`` with Adam, minimising the sum of its named losses.
+
+    Args:
+        model: any vqlab model: ``model(x_batch)`` returns an object with a ``losses`` dict
+            (see :class:`vqlab.models.ModelOutput`).
+        x: ``[N, ...]`` training inputs (the shape the encoder expects).
+        epochs, batch_size, lr, weight_decay: the usual; batches are reshuffled each epoch.
+        seed: seeds everything (:func:`seed_everything`) before training, so a rerun gives the same
+            history on the same machine.
+        extra_losses: hooks adding terms such as a topological regularizer (see ``ExtraLoss``).
+        callbacks: hooks logging extra values after each optimizer step (see ``Callback``).
+        progress: show a tqdm bar (notebook widget or terminal).
+        optimizer: use this optimizer instead of a fresh Adam (e.g. to continue training).
+    Returns:
+        the :class:`History` of the run.
+    """
+    check_tensor("x", x)
+    check_int("epochs", epochs, 0)
+    check_int("batch_size", batch_size)
+    check_float("lr", lr, 0.0, strict=True)
+    generator = seed_everything(seed)
+    extra_losses, callbacks = list(extra_losses), list(callbacks)
+    opt = optimizer or torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history = History()
+    n = x.shape[0]
+    steps_per_epoch = max(1, -(-n // batch_size))
+    model.train()
+    step = 0
+    bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, desc="train", leave=False)
+    for _ in range(epochs):
+        first = len(history.steps.get("loss", []))
+        counts = None
+        for idx in torch.randperm(n, generator=generator).split(batch_size):
+            xb = x[idx]
+            out = model(xb)
+            for hook in extra_losses:
+                out.losses.update(hook(model, xb, out, step))
+            loss = sum(out.losses.values())
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} at step {step}; terms: "
+                                         f"{ {k: v.item() for k, v in out.losses.items()} }. "
+                                         "Try a smaller learning rate or loss weight.")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            values = _step_values(out, loss)
+            for cb in callbacks:
+                values.update(cb(model, step))
+            history.log_step(values)
+            if getattr(out, "quant", None) is not None:
+                c = out.quant.counts.detach()
+                counts = c.clone() if counts is None else counts + c
+            step += 1
+            bar.update()
+            bar.set_postfix(loss=f"{values['loss']:.4f}")
+        for k, v in history.steps.items():
+            history.epochs.setdefault(k, []).append(float(np.mean(v[first:])))
+        if counts is not None:
+            history.usage.append(counts.cpu().numpy())
+    bar.close()
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: Tensor, batch_size: int = 512) -> dict[str, float]:
+    """Evaluate ``model`` (in eval mode) on ``x``: mean of every loss term, the reconstruction error
+    ``recon`` (MSE), and for quantized models the perplexity of code usage and the number of codes used
+    over the whole of ``x``."""
+    check_tensor("x", x)
+    was_training = model.training
+    model.eval()
+    sums: dict[str, float] = {}
+    counts = None
+    for xb in x.split(batch_size):
+        out = model(xb)
+        for k, v in out.losses.items():
+            sums[k] = sums.get(k, 0.0) + v.item() * xb.shape[0]
+        if getattr(out, "quant", None) is not None:
+            counts = out.quant.counts if counts is None else counts + out.quant.counts
+    model.train(was_training)
+    result = {k: v / x.shape[0] for k, v in sums.items()}
+    if counts is not None:
+        result["perplexity"] = perplexity(counts).item()
+        result["codes_used"] = float((counts > 0).sum())
+    return result
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, history: History | None = None,
+                    optimizer: torch.optim.Optimizer | None = None) -> Path:
+    """Save the model's state dict (and optionally the history and optimizer state) to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": model.state_dict(),
+                "history": None if history is None else vars(history),
+                "optimizer": None if optimizer is None else optimizer.state_dict()}, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, model: nn.Module,
+                    optimizer: torch.optim.Optimizer | None = None) -> History | None:
+    """Load a checkpoint written by :func:`save_checkpoint` into ``model`` (and ``optimizer``).
+
+    Returns the saved :class:`History`, or ``None`` if none was saved.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    state = torch.load(path, weights_only=False)
+    model.load_state_dict(state["model"])
+    if optimizer is not None and state["optimizer"] is not None:
+        optimizer.load_state_dict(state["optimizer"])
+    return None if state["history"] is None else History(**state["history"])
