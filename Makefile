@@ -12,7 +12,7 @@ STAMP := $(VENV)/.vqlab-installed
 TORCH ?= torch==2.13.0
 LAB_ARGS ?=
 
-.PHONY: lab test unit notebooks install clean
+.PHONY: lab test unit notebooks install clean outputs
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -38,3 +38,17 @@ test: unit notebooks
 
 clean:
 	rm -rf $(VENV)
+
+# Developers: re-execute notebooks in place (stores outputs for GitHub) and keep the .py pair in step.
+#   make outputs                        every notebook
+#   make outputs NB=notebooks/01_vector_quantization.py
+NB ?= $(wildcard notebooks/[0-9]*.py)
+outputs: $(STAMP)
+	@for f in $(NB); do \
+	  stem=$${f%.*}; \
+	  $(VENV)/bin/jupytext --sync $$stem.py >/dev/null && \
+	  /usr/bin/time -f "$$stem: %e s" $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	      --log-level=WARN --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 \
+	      $$stem.ipynb || exit 1; \
+	  $(VENV)/bin/jupytext --sync $$stem.ipynb >/dev/null || exit 1; \
+	done

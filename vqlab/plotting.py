@@ -1,0 +1,133 @@
+"""Plotting helpers shared by the notebooks. Each function draws on an ``ax`` (or makes a figure) and
+returns the matplotlib object it drew, so notebooks stay one line per picture."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from torch import Tensor
+
+from vqlab.quantizers import squared_distances
+
+__all__ = ["image_grid", "show_reconstructions", "plot_voronoi", "plot_training_curves",
+           "plot_usage", "to_numpy"]
+
+
+def to_numpy(x) -> np.ndarray:
+    """Detach a tensor (or pass through an array) as a NumPy array."""
+    return x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+
+def image_grid(images, image_shape: tuple[int, int] | None = None, ncols: int = 10, ax: Axes | None = None,
+               title: str | None = None, pad: int = 1) -> Axes:
+    """Tile ``images`` (``[N, H*W]``, ``[N, H, W]`` or ``[N, 1, H, W]``, values in [0, 1]) into one
+    grayscale picture with ``ncols`` columns."""
+    imgs = to_numpy(images)
+    if image_shape is not None:
+        imgs = imgs.reshape(len(imgs), *image_shape)
+    imgs = imgs.reshape(len(imgs), *imgs.shape[-2:]) if imgs.ndim == 4 else imgs
+    if imgs.ndim != 3:
+        raise ValueError(f"images must be [N, H, W], [N, 1, H, W] or flat with image_shape, got {imgs.shape}")
+    n, h, w = imgs.shape
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    canvas = np.ones((nrows * (h + pad) + pad, ncols * (w + pad) + pad))
+    for i, img in enumerate(imgs):
+        r, c = divmod(i, ncols)
+        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = img
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * ncols + 0.5, 0.6 * nrows + 0.5))
+    ax.imshow(canvas, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def show_reconstructions(x, x_hat, image_shape: tuple[int, int], n: int = 10, title: str = "") -> Figure:
+    """Originals (top row) above their reconstructions (bottom row)."""
+    fig, axes = plt.subplots(2, 1, figsize=(0.6 * n + 0.5, 1.6))
+    image_grid(to_numpy(x)[:n], image_shape, ncols=n, ax=axes[0], title=title or None)
+    image_grid(to_numpy(x_hat)[:n], image_shape, ncols=n, ax=axes[1])
+    axes[0].set_ylabel("input")
+    return fig
+
+
+def plot_voronoi(codebook, points=None, labels=None, ax: Axes | None = None, resolution: int = 300,
+                 margin: float = 0.5, title: str | None = None, highlight_unused: bool = True) -> Axes:
+    """Voronoi cells of a 2-D codebook ``[K, 2]`` (nearest-codeword regions drawn on a grid), the
+    codewords as black crosses and, optionally, data ``points [N, 2]`` coloured by ``labels``.
+    Codes that no point maps to are circled in red (dead codes)."""
+    w = to_numpy(codebook).astype(np.float64)
+    if w.ndim != 2 or w.shape[1] != 2:
+        raise ValueError(f"codebook must be [K, 2] for a Voronoi picture, got shape {w.shape}")
+    pts = None if points is None else to_numpy(points)
+    ref = w if pts is None else np.concatenate([w, pts])
+    lo, hi = ref.min(0) - margin, ref.max(0) + margin
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1))
+    cell = squared_distances(grid, torch.tensor(w)).argmin(1).numpy().reshape(gx.shape)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.imshow(cell, origin="lower", extent=(lo[0], hi[0], lo[1], hi[1]), cmap="tab20", alpha=0.35,
+              interpolation="nearest", aspect="auto")
+    ax.contour(gx, gy, cell, levels=np.arange(len(w)) + 0.5, colors="k", linewidths=0.4)
+    if pts is not None:
+        ax.scatter(pts[:, 0], pts[:, 1], s=5, c="0.3" if labels is None else to_numpy(labels), cmap="tab10")
+        if highlight_unused:
+            used = np.bincount(squared_distances(torch.tensor(pts, dtype=torch.float64), torch.tensor(w))
+                               .argmin(1).numpy(), minlength=len(w)) > 0
+            ax.scatter(w[~used, 0], w[~used, 1], s=120, facecolors="none", edgecolors="red", linewidths=1.5,
+                       label="dead code")
+    ax.scatter(w[:, 0], w[:, 1], marker="x", c="k", s=40, label="codeword")
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_training_curves(histories: dict[str, object] | object, keys: Sequence[str] = ("recon", "perplexity"),
+                         per: str = "steps", smooth: int = 10) -> Figure:
+    """Training curves side by side, one panel per key (default: reconstruction error and perplexity).
+
+    ``histories`` is a :class:`~vqlab.train.History` or a dict ``{label: History}`` to overlay runs.
+    ``smooth`` is a moving-average window over steps.
+    """
+    if not isinstance(histories, dict):
+        histories = {"": histories}
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        for label, h in histories.items():
+            ys = np.asarray(getattr(h, per).get(key, []), dtype=float)
+            if ys.size == 0:
+                continue
+            if per == "steps" and smooth > 1 and ys.size >= smooth:
+                ys = np.convolve(ys, np.ones(smooth) / smooth, mode="valid")
+            ax.plot(ys, label=label or None)
+        ax.set_title(key)
+        ax.set_xlabel(per[:-1])
+        if key == "recon":
+            ax.set_yscale("log")
+    if any(histories):
+        axes[0, -1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_usage(counts, ax: Axes | None = None, title: str | None = None, sort: bool = True) -> Axes:
+    """Bar chart of code usage counts ``[K]`` (sorted, most used first): collapse made visible."""
+    c = to_numpy(counts).astype(float)
+    c = np.sort(c)[::-1] if sort else c
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 2.5))
+    ax.bar(np.arange(len(c)), c, width=1.0, color="tab:blue")
+    ax.set_xlabel("code (sorted by use)" if sort else "code")
+    ax.set_ylabel("count")
+    used = int((c > 0).sum())
+    ax.set_title(title or f"{used}/{len(c)} codes used")
+    return ax
