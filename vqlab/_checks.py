@@ -41,15 +41,16 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
 
 
 def check_tensor(name: str, x: Any, *, last_dim: int | None = None, min_ndim: int = 1,
-                 ndim: int | None = None) -> torch.Tensor:
-    """Check that ``x`` is a finite floating-point tensor of the expected shape.
+                 ndim: int | None = None, floating: bool = True) -> torch.Tensor:
+    """Check that ``x`` is a finite floating-point tensor of the expected shape
+    (``floating=False`` also accepts integer tensors, e.g. code maps).
 
     Raises a ValueError (TypeError for non-tensors) that names ``name``, the expected shape and the
     shape received, instead of letting a cryptic error surface deep inside torch.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point():
+    if floating and not x.is_floating_point():
         raise ValueError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
     if ndim is not None and x.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(x.shape)}")
@@ -59,6 +60,6 @@ def check_tensor(name: str, x: Any, *, last_dim: int | None = None, min_ndim: in
         raise ValueError(f"{name} must have shape [..., {last_dim}], got {tuple(x.shape)}")
     if x.numel() == 0:
         raise ValueError(f"{name} is empty (shape {tuple(x.shape)})")
-    if not torch.isfinite(x).all():
+    if x.is_floating_point() and not torch.isfinite(x).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return x

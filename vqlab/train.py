@@ -94,7 +94,8 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, batch_size: int = 64
     Args:
         model: any vqlab model: ``model(x_batch)`` returns an object with a ``losses`` dict
             (see :class:`vqlab.models.ModelOutput`).
-        x: ``[N, ...]`` training inputs (the shape the encoder expects).
+        x: ``[N, ...]`` training inputs (the shape the model expects; integer tensors such as code
+            maps are allowed).
         epochs, batch_size, lr, weight_decay: the usual; batches are reshuffled each epoch.
         seed: seeds everything (:func:`seed_everything`) before training, so a rerun gives the same
             history on the same machine.
@@ -105,7 +106,7 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, batch_size: int = 64
     Returns:
         the :class:`History` of the run.
     """
-    check_tensor("x", x)
+    check_tensor("x", x, floating=False)
     check_int("epochs", epochs, 0)
     check_int("batch_size", batch_size)
     check_float("lr", lr, 0.0, strict=True)
@@ -158,7 +159,7 @@ def evaluate(model: nn.Module, x: Tensor, batch_size: int = 512) -> dict[str, fl
     """Evaluate ``model`` (in eval mode) on ``x``: mean of every loss term, the reconstruction error
     ``recon`` (MSE), and for quantized models the perplexity of code usage and the number of codes used
     over the whole of ``x``."""
-    check_tensor("x", x)
+    check_tensor("x", x, floating=False)
     was_training = model.training
     model.eval()
     sums: dict[str, float] = {}
