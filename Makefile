@@ -11,6 +11,8 @@ STAMP := $(VENV)/.vqlab-installed
 # from pulling a multi-GB CUDA build when it resolves the rest.
 TORCH ?= torch==2.13.0
 LAB_ARGS ?=
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOT_ARGS := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: lab test unit notebooks install clean outputs
 
@@ -26,7 +28,7 @@ install: $(STAMP)
 
 lab: $(STAMP)
 	$(PY) -m ipykernel install --user --name vqlab --display-name "Python (vqlab)" >/dev/null
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -q
