@@ -1,0 +1,397 @@
+"""HC-VQ: the homology-constrained vector-quantization entropy regularizer (Volkov 2022).
+
+Source: ``../shared/papers/hcvq-homology-constrained-vq-entropy-regularizer.md`` (§2-4). The regularizer
+looks at the codebook ``W [K, D]`` as a point cloud, computes its Vietoris-Rips persistence up to
+dimension 1 (:mod:`vqlab.topology`) and summarises it by the *homology signature* (§2)
+
+    S^D := {beta^1, mu^0}   beta^1: smooth count of 1-dim bars,  mu^0: mean finite 0-dim death.
+
+The loss (§2, "Regularization term") pulls the signature towards a target ``T_S = {T_beta, T_mu}``, scaled
+by lambda and by an entropy factor built from the entropy ``E_z`` of the quantized latents accumulated
+over a period of k training steps (``Delta E_z := mu_k{E_z}``) relative to the input entropy::
+
+    L_overall = L + L_r,   L_r = lambda * g * [ (beta^1 - T_beta)^2 + w_mu (mu^0 - T_mu)^2 ],
+    g = | 1 - Delta E_z / Delta E_input |.
+
+The paper writes ``L_r(S^D, lambda * Delta E_z / E_input * T_S)`` without spelling out L_r; we read it as
+the author's public code does (squared errors of the signature against its targets, weighted by the
+entropy factor; the code's weight ``w_mu = 10^4`` on the mu^0 term is kept as the default). Persistent
+entropy (§2, Atienza et al.) is tracked, never used in the loss.
+
+Two modes (the public code departs from the paper's text; see notebook 06):
+
+``mode="paper"`` (default)
+    ``E_z`` is the entropy of *code usage* in the mini-batch (``log`` of :func:`vqlab.metrics.perplexity`),
+    ``E_input`` the §2 entropy formula applied to each input's normalised intensities (mean over the
+    batch); ``Delta E`` is a sliding mean over the last k steps, refreshed every step, so the term acts
+    from the first step.
+``mode="code"``
+    Reproduces github.com/st4cks1defl0w/hcvq: ``E_z`` and ``E_input`` are entropies of normalised *row
+    sums* (of the quantized latents ``[N, D]`` and of the input ``[B, C, H, W]``); only nonzero ``E_z``
+    are accumulated; the factor is refreshed every k-th step from the block of the last k steps and then
+    the block is cleared; it starts at zero, so the topological terms are off for the first k - 1 steps.
+
+In both modes the factor ``g`` carries no gradient (it is an average over past steps) and the
+topological gradient reaches only the codebook (the persistence is that of the embedding table, §2
+"Constructing persistent homology for embeddings"); the encoder feels it only through the commitment
+loss. The codebook must therefore be trained by gradient (``codebook_update="gradient"``).
+
+Usage::
+
+    reg = HCVQRegularizer(period=20)
+    history = train(model, x, extra_losses=[reg], callbacks=[reg.callback])
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from vqlab._checks import check_choice, check_float, check_int, check_tensor
+from vqlab.metrics import perplexity
+
+__all__ = ["MODES", "PAPER_DEFAULTS", "usage_entropy", "rowsum_entropy", "intensity_entropy",
+           "EntropyAccumulator", "HomologySignature", "homology_signature", "HCVQRegularizer",
+           "HCVQRun", "digits_vqvae", "train_hcvq", "summarize_runs"]
+
+MODES = ("paper", "code")
+
+#: §3-4 of the paper (and the public code's config): codebook 128 x 64, k = 200, beta = 0.25,
+#: lr = 8e-4, T_beta = 100, T_mu = 0.5; ``sigma`` (narrow-Gaussian width) and ``mu_weight`` come from
+#: the public code (``approx_count_nonzero(ell=1e-3)`` and ``10000.0 * F.mse_loss(vr0_eps, ...)``).
+PAPER_DEFAULTS = {"num_codes": 128, "code_dim": 64, "period": 200, "beta": 0.25, "lr": 8e-4,
+                  "target_betti": 100.0, "target_mu": 0.5, "sigma": 1e-3, "mu_weight": 1e4}
+
+
+# ----------------------------------------------------------------------------- entropies
+def usage_entropy(counts: Tensor) -> Tensor:
+    """E_z in paper mode: Shannon entropy (nats) of the code usage of a mini-batch (Jukebox's codebook
+    entropy, the paper's ref. [1]), ``log`` of :func:`vqlab.metrics.perplexity`.
+
+    Args:
+        counts: ``[K]`` assignment counts (``QuantizerOutput.counts``), or ``[N, K]`` posteriors.
+    Returns:
+        scalar in ``[0, log K]``; 0 for a collapsed batch (one code used).
+    """
+    return torch.log(perplexity(counts))
+
+
+def rowsum_entropy(x: Tensor) -> Tensor:
+    """The public code's ``VectorQuantizer.entropy``: ``p = |s / sum(s)|`` with ``s`` the sums over the
+    last dimension, then ``-sum p log(p + 1e-8)`` (nats).
+
+    Used in ``mode="code"`` for the quantized latents ``[N, D]`` (one sum per latent vector) and for the
+    input ``[B, C, H, W]`` (one sum per image row). The code's ``abs`` makes it defined for signed values;
+    a zero total (where the code divides by zero) returns 0 here instead of NaN.
+    """
+    check_tensor("x", x)
+    s = x.detach().double().sum(-1).reshape(-1)
+    total = s.sum()
+    if total == 0:
+        return torch.zeros((), dtype=x.dtype)
+    p = (s / total).abs()
+    return (-(p * torch.log(p + 1e-8)).sum()).to(x.dtype)
+
+
+def intensity_entropy(x: Tensor) -> Tensor:
+    """E_input in paper mode: the §2 entropy formula ``-sum_i p_i log p_i`` with ``p = x / sum(x)``
+    applied to each input (its non-negative pixel intensities), averaged over the batch.
+
+    Args:
+        x: ``[B, ...]`` non-negative inputs. An all-zero input has entropy 0.
+    Returns:
+        scalar (nats), in ``[0, log(prod(...))]``.
+    """
+    check_tensor("x", x, min_ndim=2)
+    flat = x.detach().double().reshape(x.shape[0], -1)
+    if (flat < 0).any():
+        raise ValueError("x must be non-negative (intensities) for the input entropy; "
+                         "use mode='code' for signed inputs")
+    p = flat / flat.sum(1, keepdim=True).clamp_min(1e-300)
+    return (-torch.special.xlogy(p, p).sum(1)).mean().to(x.dtype)
+
+
+class EntropyAccumulator:
+    """``Delta E_z := mu_k{E_z}`` (§2): per-step entropies averaged over a period of k steps, and the
+    entropy factor ``g = |1 - Delta E_z / Delta E_input|`` that scales the topological terms.
+
+    ``mode="paper"``: sliding mean over the last ``period`` steps (fewer at the start), refreshed at every
+    step. ``mode="code"``: the public code's block average: nonzero ``E_z`` are collected, at every
+    ``period``-th call (calls counted from 1) the factor is recomputed from the block and the block is
+    cleared; the factor starts at 0 and is held between refreshes.
+    """
+
+    def __init__(self, period: int = 200, mode: str = "paper") -> None:
+        self.period = check_int("period", period)
+        self.mode = check_choice("mode", mode, MODES)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all accumulated entropies; the factor returns to its initial value."""
+        maxlen = self.period if self.mode == "paper" else None
+        self._e_z: deque[float] = deque(maxlen=maxlen)
+        self._e_in: deque[float] = deque(maxlen=maxlen)
+        self.calls = 0
+        self.ratio = float("nan")
+        self.gate = 0.0
+
+    def _refresh(self) -> None:
+        if not self._e_z:
+            return  # the code would take the mean of an empty block (NaN); keep the old factor
+        mean_in = float(np.mean(self._e_in))
+        if mean_in <= 0:
+            return
+        self.ratio = float(np.mean(self._e_z)) / mean_in
+        self.gate = abs(1.0 - self.ratio)
+
+    def update(self, e_z: float, e_input: float) -> float:
+        """Add one step's entropies and return the factor ``g`` to use at this step."""
+        e_z, e_input = check_float("e_z", e_z), check_float("e_input", e_input)
+        self.calls += 1
+        if self.mode == "paper":
+            self._e_z.append(e_z)
+            self._e_in.append(e_input)
+            self._refresh()
+            return self.gate
+        if e_z != 0.0:  # the code's `if torch.is_nonzero(diff)`
+            self._e_z.append(e_z)
+            self._e_in.append(e_input)
+        if self.calls % self.period == 0:
+            self._refresh()
+            self._e_z.clear()
+            self._e_in.clear()
+        return self.gate
+
+
+# ----------------------------------------------------------------------------- homology signature
+@dataclass
+class HomologySignature:
+    """The homology signature ``S^D = {beta^1, mu^0}`` (§2) of a point cloud, plus persistent entropies.
+
+    ``beta1`` and ``mu0`` are differentiable scalars (gradients reach the cloud); ``pairs[dim]`` holds the
+    finite ``(births, deaths)`` of dimension ``dim``; ``pe0``/``pe1`` are the persistent entropies (§2,
+    Atienza et al.) of the 0- and 1-dim lifetimes (floats; not part of the loss).
+    """
+
+    beta1: Tensor
+    mu0: Tensor
+    pairs: dict[int, tuple[Tensor, Tensor]] = field(repr=False)
+    pe0: float = 0.0
+    pe1: float = 0.0
+
+
+def homology_signature(cloud: Tensor, sigma: float = 1e-3) -> HomologySignature:
+    """Signature ``{beta^1, mu^0}`` of a point cloud ``[K, D]`` (usually a codebook), differentiable.
+
+    ``beta^1 = n_1 - sum_i exp(-(l_i / sigma)^2 / 2)`` over the finite 1-dim lifetimes ``l_i`` (the paper's
+    "approximate floating-point counting based on narrow gaussians", §3); ``mu^0`` = mean of the ``K - 1``
+    finite 0-dim deaths (:func:`vqlab.topology.mean_death0`, the mean MST edge length; duplicate codes
+    count with death 0, so a fully collapsed codebook has mu^0 = 0). Pairs come from
+    :func:`vqlab.topology.persistence_pairs` (infinite bars dropped, no distance threshold, as in §3).
+    """
+    from vqlab import topology
+
+    check_tensor("cloud", cloud, ndim=2)
+    if cloud.shape[0] < 2:
+        raise ValueError(f"cloud must have at least 2 points, got shape {tuple(cloud.shape)}")
+    sigma = check_float("sigma", sigma, 0.0, strict=True)
+    pairs = topology.persistence_pairs(cloud, maxdim=1)
+    b1, d1 = pairs[1]
+    return HomologySignature(beta1=topology.smooth_betti(d1 - b1, sigma), mu0=topology.mean_death0(cloud),
+                             pairs=pairs, pe0=_persistent_entropy(pairs[0]), pe1=_persistent_entropy(pairs[1]))
+
+
+def _persistent_entropy(pair: tuple[Tensor, Tensor]) -> float:
+    """Persistent entropy (§2) of finite ``(births, deaths)`` (0 when there are no bars)."""
+    from vqlab import topology
+
+    births, deaths = pair
+    return float(topology.persistent_entropy((deaths - births).detach()))
+
+
+# ----------------------------------------------------------------------------- the regularizer
+class HCVQRegularizer:
+    """HC-VQ loss hook for :func:`vqlab.train.train` (``extra_losses=[reg]``, ``callbacks=[reg.callback]``).
+
+    Each call (one training step) measures ``E_z`` and ``E_input``, updates the :class:`EntropyAccumulator`
+    and, if ``active``, returns ``{name: L_r}`` with
+    ``L_r = lam * g * [(beta^1 - T_beta)^2 + mu_weight * (mu^0 - T_mu)^2]`` (module docstring, §2). With
+    ``active=False`` (the paper's *dry run*) nothing is added to the loss but everything is still logged.
+
+    Args:
+        quantizer: the quantizer whose ``codebook [K, D]`` is regularised; default ``model.quantizer``.
+        target_betti, target_mu: ``T_beta``, ``T_mu`` (§4: 100 and 0.5), >= 0.
+        lam: the scale lambda (>= 0). period: k, steps per entropy period (§3: 200).
+        mode: ``"paper"`` or ``"code"`` (see module docstring). sigma: width of the narrow Gaussians.
+        mu_weight: weight of the mu^0 term relative to the beta^1 term (public code: 10^4).
+        active: add the term to the loss (False: dry run). track_every: compute the signature for the log
+            every this many steps when it is not needed for the loss (dry runs, factor 0).
+        name: key of the loss term.
+    Attributes:
+        history: ``{"step", "E_z", "E_input", "ratio", "gate", "beta1", "mu0", "pe0", "pe1", name}`` lists
+            (NaN where the signature was not computed at that step).
+    """
+
+    LOG_KEYS = ("E_z", "E_input", "ratio", "gate", "beta1", "mu0", "pe0", "pe1")
+
+    def __init__(self, quantizer: nn.Module | None = None, *, target_betti: float = 100.0,
+                 target_mu: float = 0.5, lam: float = 1.0, period: int = 200, mode: str = "paper",
+                 sigma: float = 1e-3, mu_weight: float = 1e4, active: bool = True, track_every: int = 1,
+                 name: str = "hcvq") -> None:
+        self.quantizer = quantizer
+        self.target_betti = check_float("target_betti", target_betti, 0.0)
+        self.target_mu = check_float("target_mu", target_mu, 0.0)
+        self.lam = check_float("lam", lam, 0.0)
+        self.mode = check_choice("mode", mode, MODES)
+        self.sigma = check_float("sigma", sigma, 0.0, strict=True)
+        self.mu_weight = check_float("mu_weight", mu_weight, 0.0)
+        if not isinstance(active, bool):
+            raise TypeError(f"active must be a bool, got {type(active).__name__}")
+        self.active = active
+        self.track_every = check_int("track_every", track_every)
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name must be a non-empty string, got {name!r}")
+        self.name = name
+        self.accumulator = EntropyAccumulator(period, mode)
+        self.history: dict[str, list[float]] = {k: [] for k in ("step", *self.LOG_KEYS, name)}
+
+    @property
+    def period(self) -> int:
+        return self.accumulator.period
+
+    def __repr__(self) -> str:
+        return (f"HCVQRegularizer(mode={self.mode!r}, T_beta={self.target_betti}, T_mu={self.target_mu}, "
+                f"lam={self.lam}, period={self.period}, active={self.active})")
+
+    # -- pieces --------------------------------------------------------------------------------
+    def entropies(self, xb: Tensor, out) -> tuple[float, float]:
+        """``(E_z, E_input)`` of one step in this regularizer's mode."""
+        quant = getattr(out, "quant", None)
+        if quant is None:
+            raise ValueError("HC-VQ needs a quantized model: out.quant is None")
+        if self.mode == "paper":
+            return float(usage_entropy(quant.counts)), float(intensity_entropy(xb))
+        z_q = quant.z_q.detach().reshape(-1, quant.z_q.shape[-1])
+        return float(rowsum_entropy(z_q)), float(rowsum_entropy(xb.float()))
+
+    def penalty(self, signature: HomologySignature) -> Tensor:
+        """``(beta^1 - T_beta)^2 + mu_weight (mu^0 - T_mu)^2`` (before lambda and the entropy factor)."""
+        return ((signature.beta1 - self.target_betti) ** 2
+                + self.mu_weight * (signature.mu0 - self.target_mu) ** 2)
+
+    def codebook_of(self, model: nn.Module) -> Tensor:
+        quantizer = self.quantizer if self.quantizer is not None else getattr(model, "quantizer", None)
+        if quantizer is None or not hasattr(quantizer, "codebook"):
+            raise ValueError("HC-VQ needs a quantizer with a .codebook [K, D]: pass quantizer= or use a "
+                             "model with a .quantizer")
+        return quantizer.codebook
+
+    # -- the hooks -------------------------------------------------------------------------------
+    def __call__(self, model: nn.Module, xb: Tensor, out, step: int) -> dict[str, Tensor]:
+        """``extra_losses`` hook: returns ``{name: L_r}`` (``{}`` in a dry run)."""
+        codebook = self.codebook_of(model)
+        if self.active and not codebook.requires_grad:
+            raise ValueError("HC-VQ needs a codebook trained by gradient (codebook_update='gradient'); "
+                             "this codebook does not require grad (an EMA buffer?)")
+        e_z, e_in = self.entropies(xb, out)
+        gate = self.accumulator.update(e_z, e_in)
+        need_grad = self.active and gate * self.lam > 0
+        track = self.accumulator.calls % self.track_every == 1 % self.track_every
+        term, sig = None, None
+        if need_grad:
+            sig = homology_signature(codebook, self.sigma)
+            term = self.lam * gate * self.penalty(sig)
+        elif track:
+            with torch.no_grad():
+                sig = homology_signature(codebook.detach(), self.sigma)
+        self._log(step, e_z, e_in, sig, term)
+        if not self.active:
+            return {}
+        return {self.name: term if term is not None else codebook.new_zeros(())}
+
+    def _log(self, step: int, e_z: float, e_in: float, sig: HomologySignature | None,
+             term: Tensor | None) -> None:
+        nan = float("nan")
+        acc = self.accumulator
+        values = {"step": float(step), "E_z": e_z, "E_input": e_in, "ratio": acc.ratio, "gate": acc.gate,
+                  "beta1": nan if sig is None else float(sig.beta1.detach()),
+                  "mu0": nan if sig is None else float(sig.mu0.detach()),
+                  "pe0": nan if sig is None else sig.pe0, "pe1": nan if sig is None else sig.pe1,
+                  self.name: 0.0 if term is None else float(term.detach())}
+        for k, v in values.items():
+            self.history[k].append(v)
+
+    def callback(self, model: nn.Module, step: int) -> dict[str, float]:
+        """``callbacks`` hook: the values logged at the last step, prefixed ``hcvq_`` (``hcvq_E_z``, ...)."""
+        return {f"hcvq_{k}": self.history[k][-1] for k in self.LOG_KEYS if self.history[k]}
+
+
+# ----------------------------------------------------------------------------- experiment helpers
+def digits_vqvae(num_codes: int = 128, code_dim: int = 64, hidden: int = 32, beta: float = 0.25,
+                 seed: int = 0) -> nn.Module:
+    """The conv VQ-VAE used in notebook 06: ``ConvEncoder`` (8x8 digits -> 4x4 grid of ``code_dim``
+    latents), hard :class:`~vqlab.quantizers.VectorQuantizer` with a ``num_codes x code_dim`` codebook
+    (§3: 128 x 64) trained by gradient, ``ConvDecoder``. ``seed`` fixes the weights and the codebook."""
+    from vqlab.models import VQVAE
+    from vqlab.nets import ConvDecoder, ConvEncoder
+    from vqlab.quantizers import VectorQuantizer
+
+    check_int("seed", seed, 0)
+    torch.manual_seed(seed)
+    return VQVAE(ConvEncoder(1, code_dim, hidden, 1),
+                 VectorQuantizer(num_codes, code_dim, beta=beta, seed=seed),
+                 ConvDecoder(1, code_dim, hidden, 1))
+
+
+@dataclass
+class HCVQRun:
+    """Result of :func:`train_hcvq`: the model, the training :class:`~vqlab.train.History`, the
+    regularizer (its ``history``), test metrics, and the final codebook's diagrams (``[n, 2]`` arrays
+    for dimensions 0 and 1, infinite bars dropped)."""
+
+    model: nn.Module
+    history: object
+    regularizer: HCVQRegularizer
+    test: dict[str, float]
+    diagrams: list[np.ndarray]
+
+
+def train_hcvq(x: Tensor, x_test: Tensor | None = None, *, active: bool = True, seed: int = 0,
+               epochs: int = 10, batch_size: int = 64, lr: float = 8e-4, num_codes: int = 128,
+               code_dim: int = 64, beta: float = 0.25, **reg_kwargs) -> HCVQRun:
+    """Train :func:`digits_vqvae` on images ``x [N, 1, H, W]`` with an :class:`HCVQRegularizer`
+    (``active=False``: dry run, same seed, same everything else) through :func:`vqlab.train.train`.
+
+    ``reg_kwargs`` go to :class:`HCVQRegularizer` (``period``, ``target_betti``, ``target_mu``, ``lam``,
+    ``mode``, ...). Returns an :class:`HCVQRun`; ``test`` is :func:`vqlab.train.evaluate` on ``x_test``
+    (or ``x``) plus the usage entropy ``E_z`` = log perplexity of the test codes.
+    """
+    from vqlab import topology
+    from vqlab.train import evaluate, train
+
+    check_tensor("x", x, ndim=4)
+    model = digits_vqvae(num_codes, code_dim, beta=beta, seed=seed)
+    reg = HCVQRegularizer(active=active, **reg_kwargs)
+    history = train(model, x, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, extra_losses=[reg],
+                    callbacks=[reg.callback], progress=False)
+    test = evaluate(model, x if x_test is None else x_test)
+    test["E_z"] = math.log(test["perplexity"])
+    sig = homology_signature(model.quantizer.codebook.detach(), reg.sigma)
+    test.update(mu0=float(sig.mu0), beta1=float(sig.beta1), pe0=sig.pe0, pe1=sig.pe1)
+    dgms = topology.persistence_diagrams(model.quantizer.codebook.detach(), maxdim=1)
+    return HCVQRun(model, history, reg, test, [np.asarray(d)[np.isfinite(np.asarray(d)).all(1)] for d in dgms])
+
+
+def summarize_runs(runs: Sequence[HCVQRun], keys: Sequence[str] = ("recon", "E_z", "perplexity",
+                                                                   "codes_used", "mu0", "beta1", "pe1")
+                   ) -> dict[str, tuple[float, float]]:
+    """Mean and standard deviation over runs (seeds) of the ``test`` metrics ``keys``."""
+    if not runs:
+        raise ValueError("runs must not be empty")
+    return {k: (float(np.mean([r.test[k] for r in runs])), float(np.std([r.test[k] for r in runs])))
+            for k in keys}
