@@ -202,7 +202,10 @@ def homology_signature(cloud: Tensor, sigma: float = 1e-3) -> HomologySignature:
     sigma = check_float("sigma", sigma, 0.0, strict=True)
     pairs = topology.persistence_pairs(cloud, maxdim=1)
     b1, d1 = pairs[1]
-    return HomologySignature(beta1=topology.smooth_betti(d1 - b1, sigma), mu0=topology.mean_death0(cloud),
+    # ripser omits the zero-length H0 bars of duplicates; they add 0 to the sum, so this is the mean of
+    # all K - 1 MST edges (= topology.mean_death0) without a second MST computation.
+    mu0 = pairs[0][1].sum() / (cloud.shape[0] - 1)
+    return HomologySignature(beta1=topology.smooth_betti(d1 - b1, sigma), mu0=mu0,
                              pairs=pairs, pe0=_persistent_entropy(pairs[0]), pe1=_persistent_entropy(pairs[1]))
 
 
