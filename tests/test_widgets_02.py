@@ -1,0 +1,92 @@
+"""Tests of notebook 02's widget state/draw/builder and its digits experiment helpers."""
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from vqlab.quantizers import EMQuantizer, VectorQuantizer  # noqa: E402
+from vqlab.widgets import (IB_TOY_LOG10_TAUS, IBComparison, draw_ib_toy, ib_comparison,  # noqa: E402
+                           ib_digits_model, ib_metrics, ib_toy_explorer, ib_toy_state)
+
+
+@pytest.mark.parametrize("log10_tau", [-3.0, -1.0, 0.0, 1.5])
+@pytest.mark.parametrize("num_codes", [1, 4, 9])
+def test_state_terms_satisfy_the_vib_identities(log10_tau, num_codes):
+    s = ib_toy_state(log10_tau, num_codes, resolution=20)
+    t = s.terms
+    log_k = math.log(num_codes)
+    assert 0.0 <= t["conditional_entropy"] <= log_k + 1e-9
+    assert math.isclose(t["cross_entropy"], log_k, abs_tol=1e-9)                          # eq. 25, uniform r
+    assert math.isclose(t["rate_bound"], t["cross_entropy"] - t["conditional_entropy"], abs_tol=1e-9)  # eq. 26
+    assert t["rate_bound"] >= t["mutual_information"] - 1e-12                               # eq. 14
+    assert math.isclose(t["rate_bound"] - t["mutual_information"], t["gap"], abs_tol=1e-9)  # eq. 16
+    assert s.heat.shape == (20, 20) and (s.heat >= -1e-12).all() and (s.heat <= log_k + 1e-9).all()
+
+
+def test_curve_is_a_rate_distortion_tradeoff():
+    s = ib_toy_state(-1.0, 6)
+    c = s.curve
+    assert len(c["tau"]) == len(IB_TOY_LOG10_TAUS)
+    # raising the temperature (= VIB beta) trades rate for distortion: both monotone
+    assert all(b >= a - 1e-12 for a, b in zip(c["distortion"], c["distortion"][1:]))
+    assert all(b <= a + 1e-12 for a, b in zip(c["rate_bound"], c["rate_bound"][1:]))
+    assert all(b >= a - 1e-12 for a, b in zip(c["conditional_entropy"], c["conditional_entropy"][1:]))
+    # tau -> 0 is hard VQ: H(p(Z|I)) = 0, rate bound log K, and the smallest distortion
+    assert s.hard["conditional_entropy"] == 0.0
+    assert math.isclose(s.hard["rate_bound"], math.log(6), abs_tol=1e-12)
+    assert s.hard["distortion"] <= min(c["distortion"]) + 1e-12
+
+
+def test_extreme_slider_values_give_finite_numbers_and_a_figure():
+    for log10_tau in (-300.0, 300.0):
+        s = ib_toy_state(log10_tau, 32)
+        assert all(math.isfinite(v) for v in s.terms.values())
+    fig = draw_ib_toy(ib_toy_state(-3.0, 1))
+    assert len(fig.axes) >= 2
+    matplotlib.pyplot.close(fig)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"log10_tau": float("nan")}, "log10_tau"),
+    ({"num_codes": 0}, "num_codes"),
+    ({"num_codes": 500, "n": 100}, "num_codes must be <="),
+    ({"dataset": "spiral"}, "dataset"),
+    ({"resolution": 1}, "resolution"),
+])
+def test_state_validation(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ib_toy_state(**kwargs)
+
+
+def test_builder_returns_interactive_widget():
+    import ipywidgets
+
+    ui = ib_toy_explorer()
+    assert isinstance(ui, ipywidgets.interactive)
+    assert {c.description for c in ui.children[:-1]} == {"log10 tau", "K", "data"}
+
+
+def test_ib_metrics_hard_vs_soft_posterior():
+    x = torch.rand(40, 64)
+    hard = ib_digits_model(VectorQuantizer(8, 4), seed=0)
+    m = ib_metrics(hard, x)
+    assert m["conditional_entropy"] == 0.0
+    assert math.isclose(m["rate_bound"], math.log(8), abs_tol=1e-9)
+    soft = ib_digits_model(EMQuantizer(8, 4, temperature=10.0), seed=0)
+    m2 = ib_metrics(soft, x)
+    assert m2["conditional_entropy"] > 0 and m2["rate_bound"] < math.log(8)
+    assert m2["rate_bound"] >= m2["mutual_information"] - 1e-12
+    assert {"recon", "perplexity", "codes_used"} <= set(m2)
+
+
+def test_ib_comparison_table_and_validation():
+    x = torch.rand(60, 64)
+    res = ib_comparison({"hard": lambda s: VectorQuantizer(4, 2, seed=s)}, x, x[:20], seeds=(0, 1), epochs=1)
+    assert isinstance(res, IBComparison) and len(res.values["hard"]["recon"]) == 2
+    assert "H(p(Z|I))" in res.table() and "seeds [0, 1]" in res.table()
+    with pytest.raises(ValueError, match="seeds"):
+        ib_comparison({"hard": lambda s: VectorQuantizer(4, 2)}, x, x, seeds=())
