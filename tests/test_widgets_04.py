@@ -8,12 +8,12 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from vqlab.clustering import kmeans  # noqa: E402
-from vqlab.widgets import (draw_ng_annealing, draw_soft_vq, ng_annealing_state, ng_annealing_stepper,  # noqa: E402
-                           soft_vq_explorer, soft_vq_state)
+from vqlab.widgets import (draw_ng_annealing, draw_ng_fcm, ng_annealing_state, ng_annealing_stepper,  # noqa: E402
+                           ng_fcm_explorer, ng_fcm_state)
 
 
-def test_soft_vq_state_posteriors_and_ranks():
-    s = soft_vq_state(lam=0.8, m=1.7, num_codes=6)
+def test_ng_fcm_state_posteriors_and_ranks():
+    s = ng_fcm_state(lam=0.8, m=1.7, num_codes=6)
     assert torch.equal(s.ranks.sort().values, torch.arange(6))
     for q in (s.ng_probs, s.fcm_probs):
         assert torch.isclose(q.sum(), torch.tensor(1.0)) and (q >= 0).all()
@@ -22,7 +22,7 @@ def test_soft_vq_state_posteriors_and_ranks():
 
 
 def test_sharp_limits_settle_like_kmeans():
-    s = soft_vq_state(lam=1e-3, m=1.01, num_codes=6)
+    s = ng_fcm_state(lam=1e-3, m=1.01, num_codes=6)
     km = kmeans(s.points, s.codebook, 40).prototypes
     assert torch.allclose(s.ng_prototypes, km, atol=1e-4)
     assert torch.allclose(s.fcm_prototypes, km, atol=1e-3)
@@ -32,24 +32,24 @@ def test_larger_lambda_and_m_give_softer_posteriors():
     def entropy(q):
         return -(q * q.clamp_min(1e-12).log()).sum().item()
 
-    ng = [entropy(soft_vq_state(lam=lam, num_codes=8, iterations=0).ng_probs) for lam in (0.05, 0.5, 2.0, 20.0)]
-    fcm = [entropy(soft_vq_state(m=m, num_codes=8, iterations=0).fcm_probs) for m in (1.05, 1.5, 2.5, 6.0)]
+    ng = [entropy(ng_fcm_state(lam=lam, num_codes=8, iterations=0).ng_probs) for lam in (0.05, 0.5, 2.0, 20.0)]
+    fcm = [entropy(ng_fcm_state(m=m, num_codes=8, iterations=0).fcm_probs) for m in (1.05, 1.5, 2.5, 6.0)]
     for h in (ng, fcm):
         assert all(a < b for a, b in zip(h[:-1], h[1:]))
 
 
 @pytest.mark.parametrize("lam, m", [(0.01, 1.02), (10 ** 1.5, 6.0), (1.0, 1.02), (0.01, 6.0)])
 def test_extreme_slider_values_stay_finite(lam, m):
-    s = soft_vq_state(lam=lam, m=m, num_codes=30, probe=(4.0, -4.0))
+    s = ng_fcm_state(lam=lam, m=m, num_codes=30, probe=(4.0, -4.0))
     for t in (s.ng_probs, s.fcm_probs, s.ng_prototypes, s.fcm_prototypes):
         assert torch.isfinite(t).all()
-    plt.close(draw_soft_vq(s))
+    plt.close(draw_ng_fcm(s))
 
 
 def test_probe_on_a_prototype_is_finite():
-    s0 = soft_vq_state(num_codes=4)
+    s0 = ng_fcm_state(num_codes=4)
     p = tuple(s0.codebook[2].tolist())
-    s = soft_vq_state(num_codes=4, probe=p)
+    s = ng_fcm_state(num_codes=4, probe=p)
     assert torch.isfinite(s.fcm_probs).all() and s.fcm_probs.argmax() == 2
 
 
@@ -65,9 +65,9 @@ def test_annealing_state_rescues_dead_units():
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: soft_vq_state(lam=0.0), "lam"),
-    (lambda: soft_vq_state(m=1.0), "m"),
-    (lambda: soft_vq_state(num_codes=0), "num_codes"),
+    (lambda: ng_fcm_state(lam=0.0), "lam"),
+    (lambda: ng_fcm_state(m=1.0), "m"),
+    (lambda: ng_fcm_state(num_codes=0), "num_codes"),
     (lambda: ng_annealing_state(41, iterations=40), "step"),
     (lambda: ng_annealing_state(0, lam_final=0.0), "lam_final"),
 ])
@@ -79,6 +79,6 @@ def test_bad_arguments(call, match):
 def test_builders_construct():
     import ipywidgets
 
-    assert isinstance(soft_vq_explorer(), ipywidgets.Widget)
+    assert isinstance(ng_fcm_explorer(), ipywidgets.Widget)
     assert isinstance(ng_annealing_stepper(), ipywidgets.Widget)
     plt.close("all")
