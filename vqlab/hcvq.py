@@ -57,7 +57,8 @@ from vqlab.metrics import perplexity
 
 __all__ = ["MODES", "PAPER_DEFAULTS", "usage_entropy", "rowsum_entropy", "intensity_entropy",
            "EntropyAccumulator", "HomologySignature", "homology_signature", "HCVQRegularizer",
-           "HCVQRun", "digits_vqvae", "train_hcvq", "summarize_runs"]
+           "HCVQRun", "digits_vqvae", "train_hcvq", "summarize_runs",
+           "comparison_table", "plot_runs"]
 
 MODES = ("paper", "code")
 
@@ -336,10 +337,11 @@ class HCVQRegularizer:
 
 # ----------------------------------------------------------------------------- experiment helpers
 def digits_vqvae(num_codes: int = 128, code_dim: int = 64, hidden: int = 32, beta: float = 0.25,
-                 seed: int = 0) -> nn.Module:
+                 seed: int = 0, init: str = "uniform") -> nn.Module:
     """The conv VQ-VAE used in notebook 06: ``ConvEncoder`` (8x8 digits -> 4x4 grid of ``code_dim``
     latents), hard :class:`~vqlab.quantizers.VectorQuantizer` with a ``num_codes x code_dim`` codebook
-    (§3: 128 x 64) trained by gradient, ``ConvDecoder``. ``seed`` fixes the weights and the codebook."""
+    (§3: 128 x 64) trained by gradient, ``ConvDecoder``. ``seed`` fixes the weights and the codebook;
+    ``init`` is the quantizer's (``"uniform"`` U(-1/K, 1/K) as in the paper's code, or ``"kmeans++"``)."""
     from vqlab.models import VQVAE
     from vqlab.nets import ConvDecoder, ConvEncoder
     from vqlab.quantizers import VectorQuantizer
@@ -347,7 +349,7 @@ def digits_vqvae(num_codes: int = 128, code_dim: int = 64, hidden: int = 32, bet
     check_int("seed", seed, 0)
     torch.manual_seed(seed)
     return VQVAE(ConvEncoder(1, code_dim, hidden, 1),
-                 VectorQuantizer(num_codes, code_dim, beta=beta, seed=seed),
+                 VectorQuantizer(num_codes, code_dim, beta=beta, seed=seed, init=init),
                  ConvDecoder(1, code_dim, hidden, 1))
 
 
@@ -366,22 +368,24 @@ class HCVQRun:
 
 def train_hcvq(x: Tensor, x_test: Tensor | None = None, *, active: bool = True, seed: int = 0,
                epochs: int = 10, batch_size: int = 64, lr: float = 8e-4, num_codes: int = 128,
-               code_dim: int = 64, beta: float = 0.25, **reg_kwargs) -> HCVQRun:
+               code_dim: int = 64, beta: float = 0.25, init: str = "uniform", callbacks: Sequence = (),
+               **reg_kwargs) -> HCVQRun:
     """Train :func:`digits_vqvae` on images ``x [N, 1, H, W]`` with an :class:`HCVQRegularizer`
     (``active=False``: dry run, same seed, same everything else) through :func:`vqlab.train.train`.
 
     ``reg_kwargs`` go to :class:`HCVQRegularizer` (``period``, ``target_betti``, ``target_mu``, ``lam``,
-    ``mode``, ...). Returns an :class:`HCVQRun`; ``test`` is :func:`vqlab.train.evaluate` on ``x_test``
+    ``mode``, ...); ``callbacks`` are extra :func:`~vqlab.train.train` callbacks (e.g. diagram
+    snapshots). Returns an :class:`HCVQRun`; ``test`` is :func:`vqlab.train.evaluate` on ``x_test``
     (or ``x``) plus the usage entropy ``E_z`` = log perplexity of the test codes.
     """
     from vqlab import topology
     from vqlab.train import evaluate, train
 
     check_tensor("x", x, ndim=4)
-    model = digits_vqvae(num_codes, code_dim, beta=beta, seed=seed)
+    model = digits_vqvae(num_codes, code_dim, beta=beta, seed=seed, init=init)
     reg = HCVQRegularizer(active=active, **reg_kwargs)
     history = train(model, x, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, extra_losses=[reg],
-                    callbacks=[reg.callback], progress=False)
+                    callbacks=[reg.callback, *callbacks], progress=False)
     test = evaluate(model, x if x_test is None else x_test)
     test["E_z"] = math.log(test["perplexity"])
     sig = homology_signature(model.quantizer.codebook.detach(), reg.sigma)
@@ -398,3 +402,53 @@ def summarize_runs(runs: Sequence[HCVQRun], keys: Sequence[str] = ("recon", "E_z
         raise ValueError("runs must not be empty")
     return {k: (float(np.mean([r.test[k] for r in runs])), float(np.std([r.test[k] for r in runs])))
             for k in keys}
+
+
+def comparison_table(arms: dict[str, Sequence[HCVQRun]],
+                     keys: Sequence[str] = ("recon", "E_z", "perplexity", "codes_used", "mu0", "beta1", "pe1"),
+                     digits: int = 3) -> str:
+    """A text table, one row per arm (e.g. ``{"dry run": runs, "HC-VQ": runs}``): mean ± std over the
+    runs (seeds) of the test metrics ``keys``."""
+    head = f"{'':<22}" + "".join(f"{k:>18}" for k in keys)
+    rows = [head]
+    for name, runs in arms.items():
+        stats = summarize_runs(runs, keys)
+        rows.append(f"{name:<22}" + "".join(f"{m:>11.{digits}f} ± {s:<5.{min(digits, 2)}f}"
+                                          for m, s in stats.values()))
+    return "\n".join(rows)
+
+
+def _moving_average(y: np.ndarray, window: int) -> np.ndarray:
+    if window <= 1 or len(y) < window:
+        return y
+    return np.convolve(y, np.ones(window) / window, mode="valid")
+
+
+def plot_runs(arms: dict[str, Sequence[HCVQRun]], window: int = 10, axes=None):
+    """Training curves of each arm (mean over its runs, one colour per arm): per-batch code-usage entropy
+    (moving average over ``window`` steps), mu^0, beta^1 and the H1 persistent entropy of the codebook.
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 4, figsize=(12, 2.8))
+    panels = [("usage entropy / batch [nats]", None), ("mu0", "mu0"), ("beta1", "beta1"),
+              ("persistent entropy H1", "pe1")]
+    for c, (name, runs) in enumerate(arms.items()):
+        for ax, (label, key) in zip(axes, panels):
+            if key is None:
+                y = np.mean([np.log(r.history.steps["perplexity"]) for r in runs], 0)
+                y = _moving_average(y, window)
+                x = np.arange(len(y)) + (window - 1 if len(y) < len(runs[0].history.steps["loss"]) else 0)
+            else:
+                y = np.mean([r.regularizer.history[key] for r in runs], 0)
+                x = np.asarray(runs[0].regularizer.history["step"])
+                ok = np.isfinite(y)
+                x, y = x[ok], y[ok]
+            ax.plot(x, y, color=f"C{c}", label=name)
+            ax.set_title(label, fontsize=9)
+            ax.set_xlabel("step", fontsize=8)
+    axes[0].legend(fontsize=7)
+    fig = axes[0].figure
+    fig.tight_layout()
+    return fig
