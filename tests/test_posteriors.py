@@ -235,10 +235,10 @@ def test_training_a_small_vqvae_with_each_posterior_stays_finite():
     from vqlab.nets import MLPDecoder, MLPEncoder
     from vqlab.train import train
 
-    x = torch.rand(64, 16)
+    x = torch.rand(4, 16)[torch.arange(64) % 4] + 0.02 * torch.randn(64, 16)  # four noisy patterns
     for posterior in ("neural_gas", "fcm", "fcm_normalized"):
         model = VQVAE(MLPEncoder(16, (2, 3), hidden=(16,)), _quantizer(posterior),
                       MLPDecoder((2, 3), 16, hidden=(16,)))
-        h = train(model, x, epochs=3, batch_size=16, seed=0, progress=False)
+        h = train(model, x, epochs=5, batch_size=16, lr=1e-2, seed=0, progress=False)
         assert all(torch.isfinite(torch.tensor(h.steps["loss"])))
-        assert h.epochs["recon"][-1] < h.epochs["recon"][0]
+        assert h.epochs["recon"][-1] < 0.9 * h.epochs["recon"][0]
