@@ -1,0 +1,212 @@
+"""Tests for notebook 01's widget state functions and helpers (vqlab.widgets, section "Notebook 01")."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from vqlab.data import make_toy  # noqa: E402
+from vqlab.quantizers import squared_distances  # noqa: E402
+from vqlab.widgets import (  # noqa: E402
+    code_browser_state, collapse_experiment, digits_vqvae, draw_code_browser, draw_toy_vq, gradient_paths,
+    lloyd_kmeans, straight_through_check, toy_vq_state, vq_distortion,
+)
+
+
+# ---------------------------------------------------------------- distortion and Lloyd's k-means
+def test_vq_distortion_is_eq_4_1_with_one_hot_posterior():
+    x, _ = make_toy("moons", 100, seed=1)
+    w = torch.randn(7, 2)
+    assign, dist = vq_distortion(x, w)
+    q = torch.nn.functional.one_hot(assign, 7).float()
+    eq_4_1 = (q * squared_distances(x, w)).sum(1).mean()
+    brute = torch.stack([(x - wk).pow(2).sum(1) for wk in w], 1).min(1).values.mean()
+    assert dist == pytest.approx(float(eq_4_1), rel=1e-5)
+    assert dist == pytest.approx(float(brute), rel=1e-5)
+
+
+def test_lloyd_distortion_never_increases_and_beats_seeding():
+    x, _ = make_toy("blobs", 300, seed=0)
+    res = lloyd_kmeans(x, 5, iters=15, seed=0)
+    d = res.distortion
+    assert len(d) == 16 and res.centres.shape == (5, 2) and res.assignments.shape == (300,)
+    assert all(b <= a + 1e-6 for a, b in zip(d, d[1:]))
+    assert d[-1] < d[0]
+    # the assignments are the Voronoi cells of the final centres
+    assert torch.equal(res.assignments, squared_distances(x, res.centres).argmin(1))
+
+
+def test_lloyd_single_code_is_the_mean():
+    x, _ = make_toy("rings", 200, seed=0)
+    res = lloyd_kmeans(x, 1, iters=3)
+    assert torch.allclose(res.centres[0], x.mean(0), atol=1e-5)
+
+
+# ---------------------------------------------------------------- toy VQ explorer
+def test_toy_state_shapes_and_bounds():
+    s = toy_vq_state(num_codes=6, beta=0.25, steps=20, dataset="moons", n=120)
+    assert s.points.shape == (120, 2) and s.z_e.shape == (120, 2)
+    assert s.codebook.shape == (6, 2) and s.assignments.shape == (120,)
+    assert 1 <= s.codes_used <= 6
+    assert 1.0 - 1e-4 <= s.perplexity <= s.codes_used + 1e-4
+    assert len(s.curve) == 21
+    assert torch.equal(s.assignments, squared_distances(s.z_e, s.codebook).argmin(1))
+    for v in (s.distortion, s.relative_distortion, s.recon, s.latent_scale):
+        assert torch.isfinite(torch.tensor(v)) and v >= 0
+
+
+@pytest.mark.parametrize("init", ["uniform", "kmeans++"])
+def test_toy_distortion_decreases_with_steps_on_blobs(init):
+    before = toy_vq_state(num_codes=5, steps=0, dataset="blobs", init=init)
+    after = toy_vq_state(num_codes=5, steps=150, dataset="blobs", init=init)
+    assert after.relative_distortion < before.relative_distortion
+    assert after.recon < before.recon
+
+
+def test_toy_commitment_keeps_latents_small():
+    """Eq. 5.2: the commitment loss keeps the encoder output from growing."""
+    free = toy_vq_state(num_codes=8, beta=0.0, steps=150)
+    committed = toy_vq_state(num_codes=8, beta=1.0, steps=150)
+    assert committed.latent_scale < free.latent_scale
+    assert committed.distortion < free.distortion
+
+
+@pytest.mark.parametrize("kwargs", [dict(num_codes=1), dict(num_codes=50, n=20), dict(beta=0.0),
+                                    dict(steps=0), dict(steps=0, init="kmeans++")])
+def test_toy_extreme_values(kwargs):
+    kwargs = {"steps": 10, **kwargs}
+    s = toy_vq_state(**kwargs)
+    assert s.codes_used <= min(s.codebook.shape[0], s.points.shape[0])
+    assert all(torch.isfinite(torch.tensor(v)) for v in (s.distortion, s.relative_distortion, s.recon))
+    if s.codebook.shape[0] == 1:
+        assert s.codes_used == 1 and s.relative_distortion == pytest.approx(
+            float((s.z_e - s.codebook).pow(2).sum(1).mean() / (s.z_e - s.z_e.mean(0)).pow(2).sum(1).mean()))
+    plt.close(draw_toy_vq(s))
+
+
+def test_toy_state_is_deterministic():
+    a, b = toy_vq_state(steps=15), toy_vq_state(steps=15)
+    assert torch.equal(a.codebook, b.codebook) and a.curve == b.curve
+
+
+@pytest.mark.parametrize("kwargs, name", [(dict(num_codes=0), "num_codes"), (dict(beta=-1.0), "beta"),
+                                          (dict(steps=-1), "steps"), (dict(dataset="spiral"), "dataset"),
+                                          (dict(init="random"), "init"), (dict(lr=0.0), "lr")])
+def test_toy_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        toy_vq_state(**kwargs)
+
+
+# ---------------------------------------------------------------- code browser
+@pytest.fixture(scope="module")
+def digits_model():
+    from vqlab.data import load_digits
+    from vqlab.train import train
+
+    data = load_digits()
+    model = digits_vqvae(num_codes=16, code_dim=4, hidden=(32,), seed=0)
+    train(model, data.x_train[:256], epochs=2, batch_size=64, seed=0, progress=False)
+    return model, data.x_test[:120]
+
+
+def test_code_browser_returns_exactly_the_inputs_of_the_code(digits_model):
+    model, x = digits_model
+    with torch.no_grad():
+        idx = model.quantize(model.encode(x)).indices
+    total = 0
+    for code in range(16):
+        s = code_browser_state(model, x, code)
+        expected = (idx == code).nonzero().flatten()
+        assert torch.equal(s.input_indices, expected)
+        assert s.count == len(expected) and torch.equal(s.inputs, x[expected])
+        assert s.decoded.shape == (1, 64)
+        assert torch.allclose(s.decoded, model.decode(model.quantizer.codebook[code:code + 1]))
+        total += s.count
+        plt.close(draw_code_browser(s))
+    assert total == len(x)
+    assert int(s.usage.sum()) == len(x)
+
+
+def test_code_browser_unused_code_and_mode_restored(digits_model):
+    model, x = digits_model
+    model.train()
+    usage = code_browser_state(model, x, 0).usage
+    assert model.training  # mode restored
+    model.eval()
+    dead = (usage == 0).nonzero().flatten()
+    saved = model.quantizer.weight.detach().clone()
+    if dead.numel() == 0:  # make one: a codeword far away from every encoder output
+        with torch.no_grad():
+            model.quantizer.weight[15] = 1e3
+        dead = torch.tensor([15])
+    s = code_browser_state(model, x, int(dead[0]))
+    with torch.no_grad():
+        model.quantizer.weight.copy_(saved)
+    assert s.count == 0 and s.inputs.shape[0] == 0
+    fig = draw_code_browser(s)
+    assert any("no input maps" in t.get_text() for t in fig.axes[1].texts)
+    plt.close(fig)
+
+
+def test_code_browser_grid_latents():
+    from vqlab.models import VQVAE
+    from vqlab.nets import MLPDecoder, MLPEncoder
+    from vqlab.quantizers import VectorQuantizer
+
+    model = VQVAE(MLPEncoder(64, (3, 4), (16,)), VectorQuantizer(5, 4), MLPDecoder((3, 4), 64, (16,)))
+    x = torch.rand(30, 64)
+    with torch.no_grad():
+        idx = model.quantize(model.encode(x)).indices
+    for code in range(5):
+        s = code_browser_state(model, x, code)
+        assert torch.equal(s.input_indices, (idx == code).any(1).nonzero().flatten())
+        assert s.decoded.shape == (1, 64)
+
+
+def test_code_browser_bad_arguments(digits_model):
+    model, x = digits_model
+    for code in (-1, 16, 1.5, True):
+        with pytest.raises(ValueError, match="code"):
+            code_browser_state(model, x, code)
+    with pytest.raises(TypeError, match="model"):
+        code_browser_state(torch.nn.Linear(64, 64), x, 0)
+    with pytest.raises(TypeError, match="x"):
+        code_browser_state(model, x.numpy(), 0)
+
+
+# ---------------------------------------------------------------- gradient paths and the STE
+def test_gradient_paths_of_hard_vq(digits_model):
+    model, x = digits_model
+    paths = gradient_paths(model, x[:32])
+    assert paths["recon"] == {"encoder": True, "codebook": False, "decoder": True}
+    assert paths["commitment"] == {"encoder": True, "codebook": False, "decoder": False}
+    assert paths["codebook"] == {"encoder": False, "codebook": True, "decoder": False}
+
+
+def test_straight_through_copies_the_gradient(digits_model):
+    model, x = digits_model
+    check = straight_through_check(model, x[:32])
+    assert check["forward_z_q_is_codeword"] and check["z_q_differs_from_z_e"]
+    assert check["gradient_copied"] and check["gradient_nonzero"] and check["max_grad_difference"] == 0.0
+
+
+# ---------------------------------------------------------------- collapse table
+def test_collapse_experiment_table():
+    from vqlab.data import load_digits
+
+    data = load_digits()
+    variants = {"plain": {}, "dead-code restart": {"restart_after": 2}}
+    res = collapse_experiment(data.x_train[:256], data.x_test[:100], variants, seeds=(0, 1), num_codes=32,
+                              code_dim=4, epochs=2, batch_size=64, hidden=(16,))
+    for name in variants:
+        assert len(res.values[name]["recon"]) == 2
+        assert all(1 <= c <= 32 for c in res.values[name]["codes_used"])
+        assert res.counts[name].shape == (32,) and res.counts[name].sum() == 100
+        mean, std = res.summary(name, "perplexity")
+        assert 1.0 <= mean <= 32 and std >= 0
+    text = res.table()
+    assert "plain" in text and "dead-code restart" in text and "±" in text
+    with pytest.raises(ValueError, match="seeds"):
+        collapse_experiment(data.x_train[:64], data.x_test[:64], variants, seeds=())
