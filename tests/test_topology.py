@@ -295,3 +295,19 @@ def test_bad_arguments_raise():
         T.persistence_diagrams(np.full((4, 2), np.nan))
     with pytest.raises(ValueError, match="lifetimes"):
         T.persistent_entropy(torch.tensor([-1.0, 2.0]))
+
+
+# ----------------------------------------------------------------------------- coverage metrics
+def test_coverage_and_energy_distance():
+    g = torch.Generator().manual_seed(0)
+    a = T.sample_unit_ball(300, 2, g)
+    b = T.sample_unit_ball(300, 2, g)
+    assert T.coverage(a, a, 1e-9) == 1.0
+    assert T.coverage(a * 0.3, b, 0.05) < T.coverage(a, b, 0.05)  # a shrunken cloud covers less
+    assert T.coverage(torch.zeros(1, 2), b, 10.0) == 1.0
+    assert abs(T.energy_distance(a, a)) < 1e-12
+    assert 0 <= T.energy_distance(a, b) < T.energy_distance(a + 2.0, b)
+    with pytest.raises(ValueError, match="samples"):
+        T.coverage(a, torch.zeros(4, 3), 0.1)
+    with pytest.raises(ValueError, match="radius"):
+        T.coverage(a, b, 0.0)

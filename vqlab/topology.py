@@ -39,7 +39,7 @@ from vqlab._checks import check_choice, check_float, check_int, check_tensor
 __all__ = ["pairwise_distances", "persistence_diagrams", "plot_diagram", "diagram_distance", "mst_edges",
            "mst_deaths", "persistence_pairs", "smooth_betti", "mean_death0", "persistent_entropy",
            "disk_penalty", "HomologicalRegularizer", "sample_unit_ball", "betti_numbers_at",
-           "rips_edges_at"]
+           "rips_edges_at", "coverage", "energy_distance"]
 
 
 
@@ -399,6 +399,30 @@ def sample_unit_ball(n: int, dim: int, generator: torch.Generator | None = None)
     g = g / g.norm(dim=1, keepdim=True).clamp_min(1e-12)
     r = torch.rand(n, 1, generator=generator) ** (1.0 / dim)
     return g * r
+
+
+def coverage(latents: Tensor, samples: Tensor, radius: float) -> float:
+    """Fraction of ``samples [m, d]`` (draws from the sampling distribution, e.g. the unit ball) that have
+    at least one of the ``latents [n, d]`` within ``radius``: how much of the region a generator samples
+    from is backed by training embeddings (1 = every sample lands near a known embedding)."""
+    z = check_tensor("latents", latents, ndim=2)
+    s = check_tensor("samples", samples, ndim=2, last_dim=z.shape[1])
+    radius = check_float("radius", radius, 0.0, strict=True)
+    near = torch.cdist(s.double(), z.double(), compute_mode="donot_use_mm_for_euclid_dist").min(1).values
+    return float((near <= radius).double().mean())
+
+
+def energy_distance(a: Tensor, b: Tensor) -> float:
+    """Energy distance ``2 E‖A − B‖ − E‖A − A'‖ − E‖B − B'‖`` between the empirical distributions of
+    ``a [n, d]`` and ``b [m, d]`` (Székely & Rizzo; V-statistics, so it is ≥ 0 and 0 for identical sets).
+    Small when the latents are distributed like the samples of the prior (e.g. uniform on the ball)."""
+    a = check_tensor("a", a, ndim=2).double()
+    b = check_tensor("b", b, ndim=2, last_dim=a.shape[1]).double()
+
+    def mean_dist(u: Tensor, v: Tensor) -> Tensor:
+        return torch.cdist(u, v, compute_mode="donot_use_mm_for_euclid_dist").mean()
+
+    return float(2 * mean_dist(a, b) - mean_dist(a, a) - mean_dist(b, b))
 
 
 # ----------------------------------------------------------------------------- Rips complex at one radius
