@@ -173,19 +173,26 @@ print("tight when r = p(Z):", bool(abs(L.kl_to_prior(p_z_given_i, p_z, p_i) - ra
 # \;+\; \beta\,H\big(p(Z|I), r(Z)\big). \qquad (23)$$
 #
 # And the two regularisers differ by the conditional entropy (eq. 26):
-# $\mathrm{KL}(p(Z|I)\,\|\,r(Z)) = H(p(Z|I), r(Z)) - H(p(Z|I))$.
+# $\mathrm{KL}(p(Z|I)\,\|\,r(Z)) = H(p(Z|I), r(Z)) - H(p(Z|I))$. Finally, adding back the dropped constant,
+# $L_{\mathrm{VIB}} - H(\mathbf X|I)$ upper-bounds the IB Lagrangian (3), with gap = decoder gap + $\beta\,\times$ rate gap.
 
 # %%
 h_z, ce = L.entropy(p_z), L.cross_entropy(p_z_given_i, r, p_i)          # eq. 19, eq. 22
 print(f"H(Z) = {h_z:.6f}   H(p(Z|I), r) = {ce:.6f}")
-print("bound >= H(Z):", bool(ce >= h_z), "   gap == KL(p(Z)||r):", bool(abs(ce - h_z - L.kl_divergence(p_z, r)) < 1e-12))
+print("bound >= H(Z):", bool(ce >= h_z),
+      "   gap == KL(p(Z)||r):", bool(abs(ce - h_z - L.kl_divergence(p_z, r)) < 1e-12))
 print("tight when r = p(Z):", bool(abs(L.cross_entropy(p_z_given_i, p_z, p_i) - h_z) < 1e-12))
 h_cond = L.conditional_entropy(p_z_given_i, p_i)
 print(f"eq. 26: KL = {rate_bound:.6f},  H(p(Z|I), r) - H(p(Z|I)) = {ce - h_cond:.6f},  equal:",
       bool(abs(rate_bound - (ce - h_cond)) < 1e-12))
-beta, distortion = 0.5, bound
-print("L_VIB == L_VDIB - beta H(p(Z|I)):", bool(abs(L.vib_loss(distortion, p_z_given_i, beta, r, p_i)
-      - (L.vdib_loss(distortion, p_z_given_i, beta, r, p_i) - beta * h_cond)) < 1e-12))
+beta = 0.5
+l_vib = L.vib_loss(bound, p_z_given_i, beta, r, p_i)                    # eq. 18 with our decoder and prior
+l_vdib = L.vdib_loss(bound, p_z_given_i, beta, r, p_i)                  # eq. 23
+print("L_VIB == L_VDIB - beta H(p(Z|I)):", bool(abs(l_vib - (l_vdib - beta * h_cond)) < 1e-12))
+l_ib = L.ib_lagrangian(d_ib, rate, beta)                                # eq. 3
+print(f"L_IB = {l_ib:.6f} <= L_VIB - H(X|I) = {l_vib - second:.6f}:", bool(l_vib - second >= l_ib),
+      "  gap == decoder gap + beta * rate gap:",
+      bool(abs(l_vib - second - l_ib - ((bound - exact) + beta * (rate_bound - rate))) < 1e-12))
 
 # %% [markdown]
 # ## 3 · VQ-VAE is the VDIB with a uniform prior
@@ -212,7 +219,8 @@ print("L_VIB == L_VDIB - beta H(p(Z|I)):", bool(abs(L.vib_loss(distortion, p_z_g
 data = load_digits()
 K, D = 32, 8
 x_batch = data.x_train[:256]
-for name, quantizer in [("hard VQ", VectorQuantizer(K, D, seed=0)), ("EM", EMQuantizer(K, D, temperature=0.01, seed=0))]:
+for name, quantizer in [("hard VQ", VectorQuantizer(K, D, seed=0)),
+                        ("EM", EMQuantizer(K, D, temperature=0.01, seed=0))]:
     model = ib_digits_model(quantizer, seed=0).eval()
     with torch.no_grad():
         out = model(x_batch)
