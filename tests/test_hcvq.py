@@ -187,13 +187,13 @@ def test_gradient_reaches_only_the_codebook(digits_batch):
 def test_gradient_step_moves_mu0_towards_target():
     codebook = (0.05 * torch.randn(32, 8)).requires_grad_()
     reg = HCVQRegularizer(period=1, target_mu=0.5, target_betti=0.0)
-    before = float(homology_signature(codebook).mu0)
+    before = float(homology_signature(codebook).mu0.detach())
     opt = torch.optim.SGD([codebook], lr=1e-5)
     for _ in range(5):
         opt.zero_grad()
         reg.penalty(homology_signature(codebook)).backward()
         opt.step()
-    after = float(homology_signature(codebook).mu0)
+    after = float(homology_signature(codebook).mu0.detach())
     assert before < after < 0.5
 
 
