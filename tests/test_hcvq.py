@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from vqlab.hcvq import (EntropyAccumulator, HCVQRegularizer, digits_vqvae, homology_signature,
+from vqlab.hcvq import (EntropyAccumulator, HCVQRegularizer, homology_signature,
                         intensity_entropy, rowsum_entropy, train_hcvq, usage_entropy)
 from vqlab.models import VQVAE
 from vqlab.nets import MLPDecoder, MLPEncoder
