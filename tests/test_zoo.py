@@ -90,6 +90,14 @@ def test_every_bottleneck_shares_the_hidden_layers(name):
     assert model.training  # latents() restores the mode
 
 
+def test_vae_weight_follows_the_authors_variance_normalised_convention():
+    cfg = ZooConfig(vae_beta=2.0, beta_vae_beta=20.0)
+    assert build_bottleneck("vae", 64, cfg, data_variance=0.5).beta == pytest.approx(1.0)
+    assert build_bottleneck("beta_vae", 64, cfg, data_variance=0.5).beta == pytest.approx(10.0)
+    with pytest.raises(ValueError, match="data_variance"):
+        build_bottleneck("vae", 64, cfg, data_variance=0.0)
+
+
 def test_compare_bottlenecks_structure_on_a_tiny_run():
     data = _tiny_data()
     r = compare_bottlenecks(data, seeds=[0], config=TINY)
