@@ -42,7 +42,6 @@ __all__ = ["pairwise_distances", "persistence_diagrams", "plot_diagram", "diagra
            "rips_edges_at", "coverage", "energy_distance"]
 
 
-
 def _check_cloud(name: str, x: Any, min_points: int = 2) -> Tensor:
     """A finite floating-point point cloud ``[n, d]`` with ``n >= min_points``."""
     x = check_tensor(name, x, ndim=2)
@@ -345,19 +344,28 @@ class HomologicalRegularizer:
     (both already weighted; their sum is ``λ L_top``).
 
     **Batch-size scaling.** The disk sum grows like B. The death sum is the length of a Euclidean minimum
-    spanning tree; for B points spread over a fixed region of ℝ^D it grows like ``B^{1−1/D}``
-    (Beardwood–Halton–Hammersley / Steele), e.g. like √B in 2-D, while each single death shrinks like
-    ``B^{−1/D}``. So with ``reduction="sum"`` (the paper's formula, λ = 0.005 at B = 128, with a summed
-    binary cross-entropy reconstruction) the strength of the regularizer relative to a *mean* reconstruction
-    loss changes with B. vqlab's ``recon`` is a mean squared error per pixel, so the default here is
-    ``reduction="mean"``: both sums are divided by B (``Σ_x hinge / B − Σ_d d / B``), i.e. mean hinge minus
-    (B−1)/B × mean death; the ratio of the two terms is the paper's, and the per-point hinge gradient no
-    longer depends on B. The deaths term still rewards spreading, with per-point force ∝ B^{−1/D}: when
-    changing B, rescale ``weight`` by about ``B^{1/D}`` to keep the latents as spread.
+    spanning tree: for B points spread over a fixed region of ℝ^D it grows like ``B^{1−1/D}``
+    (Beardwood–Halton–Hammersley / Steele), e.g. like √B in 2-D, and a single death shrinks like
+    ``B^{−1/D}``. Gradients behave differently from values: ∂(Σ d)/∂z_i is a sum of unit vectors along the
+    MST edges at z_i (bounded degree), so each point feels an O(1) push whatever B is, and the hinge gives
+    each outside point a unit pull. A batch-mean reconstruction loss gives each latent a gradient O(1/B).
+
+    * ``reduction="sum"`` (the paper's formula; λ = 0.005 at B = 128 with a cross-entropy summed over
+      pixels): relative to a batch-mean reconstruction the regularizer's per-point force grows ∝ B, so λ is
+      tied to the batch size.
+    * ``reduction="mean"`` (default): both sums are divided by B (``Σ hinge / B − Σ d / B``); the two terms
+      keep the paper's ratio and every per-point force is O(1/B), like the reconstruction's, so λ need not
+      change with B. The logged value of the death term still shrinks like ``B^{−1/D}``.
+
+    Measured (digits, 2-D latent, λ = 0.1 with "mean", the same number of steps): B = 32, 128, 512 gave
+    energy distances to the uniform disk of 0.014, 0.013, 0.015 and coverages 0.93, 0.92, 0.90; the
+    fraction of latents inside the ball rose with B (0.68, 0.92, 0.94).
 
     Args:
-        weight: λ. The paper's 0.005 pairs with ``reduction="sum"`` and summed BCE; with vqlab's mean
-            MSE and ``reduction="mean"`` a weight near 0.05–0.2 gives the paper's picture on digits.
+        weight: λ. The paper's 0.005 pairs with ``reduction="sum"`` and summed BCE. With vqlab's per-pixel
+            MSE and ``reduction="mean"``, λ = 0.1 (notebook 05) fills the disk on digits without raising
+            the reconstruction error; 0.3 and 1.0 also fill it but raised the test MSE (2-D, 60 epochs:
+            0.037, 0.041, 0.047 for λ = 0.1, 0.3, 1.0).
         reduction: ``"mean"`` (default) or ``"sum"`` (the paper's literal formula).
         topological: ``False`` drops the death term: the "disk penalty only" ablation of Appendix A-A.
     """
