@@ -64,7 +64,8 @@ def pairwise_distances(x: Tensor) -> Tensor:
     """Exact Euclidean distance matrix ``[n, n]`` of a point cloud ``x [n, d]``, differentiable.
 
     Uses ``torch.cdist(..., compute_mode="donot_use_mm_for_euclid_dist")``: identical points get exactly 0
-    (the default float32 matrix-multiply path gave up to 0.06 there for points of norm ~80) and a zero gradient (no NaN).
+    (the default float32 matrix-multiply path gave up to 0.06 there for points of norm ~80) and a zero
+    gradient (no NaN).
     """
     x = _check_cloud("x", x, min_points=1)
     return torch.cdist(x, x, compute_mode="donot_use_mm_for_euclid_dist")
