@@ -33,7 +33,7 @@ from vqlab.nets import MLPDecoder, MLPEncoder
 from vqlab.quantizers import SoftVectorQuantizer, VectorQuantizer
 from vqlab.train import train
 
-__all__ = ["BOTTLENECKS", "METRICS", "PAPER_TABLE1", "ZooConfig", "build_bottleneck", "latents",
+__all__ = ["BOTTLENECKS", "LABELS", "METRICS", "PAPER_TABLE1", "ZooConfig", "build_bottleneck", "latents",
            "compare_bottlenecks", "format_table", "main"]
 
 #: Bottleneck names, in table order.
