@@ -198,3 +198,21 @@ def test_forward_rejects_non_tensor():
 def test_single_code_codebook_works():
     out = VectorQuantizer(1, 2)(torch.randn(5, 2))
     assert (out.indices == 0).all() and torch.isclose(out.perplexity, torch.tensor(1.0))
+
+
+@pytest.mark.parametrize("restart_after", [None, 1])
+def test_ema_mode_backward_after_update(restart_after):
+    """The EMA update and restarts happen after the losses are built; backward must still work."""
+    from vqlab.quantizers import Quantizer
+
+    class Soft(Quantizer):
+        def quantize(self, z):
+            probs = torch.softmax(-squared_distances(z, self.codebook), 1)
+            return probs @ self.codebook, probs, self.codebook_losses(z, probs)
+
+    for cls in (VectorQuantizer, Soft):
+        q = cls(4, 2, codebook_update="ema", restart_after=restart_after)
+        z = torch.randn(16, 2, requires_grad=True)
+        out = q(z)
+        sum(out.losses.values()).backward()
+        assert z.grad is not None and torch.isfinite(z.grad).all()

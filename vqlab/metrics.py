@@ -6,7 +6,16 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
-__all__ = ["perplexity", "code_usage", "codes_used", "cluster_accuracy", "nmi", "linear_probe"]
+__all__ = [
+    "perplexity",
+    "code_usage",
+    "codes_used",
+    "cluster_accuracy",
+    "nmi",
+    "linear_probe",
+    "kmeans_scores",
+    "downstream_scores",
+]
 
 
 def perplexity(probs: Tensor) -> Tensor:
@@ -80,3 +89,55 @@ def linear_probe(z_train, y_train, z_test, y_test, max_iter: int = 1000) -> floa
     clf = LogisticRegression(max_iter=max_iter)
     clf.fit(scaler.transform(feats(z_train)), _labels("y_train", y_train))
     return float(clf.score(scaler.transform(feats(z_test)), _labels("y_test", y_test)))
+
+
+# ---- Notebook 03: downstream evaluation of latents (Wu & Flierl 2020, "Representation Learning Tasks") ----
+
+def _features(name: str, z) -> np.ndarray:
+    a = z.detach().cpu().numpy() if isinstance(z, Tensor) else np.asarray(z)
+    if a.ndim < 2 or len(a) == 0:
+        raise ValueError(f"{name} must be [N, ...] features with N >= 1, got shape {a.shape}")
+    a = a.reshape(len(a), -1).astype(np.float64)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return a
+
+
+def kmeans_scores(z, y, n_clusters: int | None = None, n_init: int = 100, seed: int = 0) -> dict[str, float]:
+    """k-means on representations ``z`` ``[N, ...]`` scored against labels ``y`` ``[N]``, as in the paper:
+    the best (lowest inertia) of ``n_init`` randomly seeded runs (k-means++ seeding, scikit-learn's
+    default; the paper uses 100 random initialisations), then the clustering accuracy
+    (Hungarian matching, :func:`cluster_accuracy`) and :func:`nmi`.
+
+    Args:
+        n_clusters: default: the number of distinct labels.
+    Returns:
+        ``{"clustering": accuracy in [0, 1], "nmi": NMI in [0, 1]}``.
+    """
+    from sklearn.cluster import KMeans
+
+    from vqlab._checks import check_int
+
+    a, labels = _features("z", z), _labels("y", y)
+    if len(a) != len(labels):
+        raise ValueError(f"z and y must have the same length, got {len(a)} and {len(labels)}")
+    k = len(np.unique(labels)) if n_clusters is None else check_int("n_clusters", n_clusters)
+    if k > len(a):
+        raise ValueError(f"n_clusters must be <= the number of points ({len(a)}), got {k}")
+    pred = KMeans(k, n_init=check_int("n_init", n_init),
+                  random_state=check_int("seed", seed, 0)).fit_predict(a)
+    return {"clustering": cluster_accuracy(labels, pred), "nmi": nmi(labels, pred)}
+
+
+def downstream_scores(z_train, y_train, z_test, y_test, n_init: int = 100, seed: int = 0) -> dict[str, float]:
+    """The paper's three downstream scores of a representation (Table 1): k-means on the *test* latents
+    (clustering accuracy and NMI, :func:`kmeans_scores`) and the test accuracy of a single softmax layer
+    trained on the *train* latents (:func:`linear_probe`).
+
+    Returns:
+        ``{"clustering": ..., "nmi": ..., "classification": ...}``, all in [0, 1].
+    """
+    scores = kmeans_scores(z_test, y_test, n_init=n_init, seed=seed)
+    scores["classification"] = linear_probe(_features("z_train", z_train), y_train,
+                                            _features("z_test", z_test), y_test)
+    return scores

@@ -12,7 +12,14 @@ from torch import Tensor, nn
 
 from vqlab.quantizers import Quantizer, QuantizerOutput
 
-__all__ = ["ModelOutput", "Autoencoder", "VQVAE", "reconstruction_loss"]
+__all__ = [
+    "ModelOutput",
+    "reconstruction_loss",
+    "Autoencoder",
+    "VQVAE",
+    "SoftVQVAE",
+    "VAE",
+]
 
 
 @dataclass
@@ -84,3 +91,91 @@ class VQVAE(nn.Module):
         x_hat = self.decode(q.z_q)
         return ModelOutput(x_hat=x_hat, z_e=z_e, losses={"recon": reconstruction_loss(x_hat, x), **q.losses},
                            quant=q)
+
+
+# ---- Notebook 03: soft VQ-VAE and the bottleneck zoo (Wu & Flierl 2020) ----
+import torch  # noqa: E402  (appended section; the module header belongs to the foundation)
+
+from vqlab._checks import check_float, check_int  # noqa: E402
+
+
+def _split_last(name: str, h: Tensor, first: int, second: int) -> tuple[Tensor, Tensor]:
+    """Split an encoder output ``[..., first + second]`` into ``[..., first]`` and ``[..., second]``."""
+    if h.shape[-1] != first + second:
+        raise ValueError(f"{name} must output [..., {first} + {second}] = [..., {first + second}], "
+                         f"got shape {tuple(h.shape)}")
+    return h[..., :first], h[..., first:]
+
+
+class SoftVQVAE(VQVAE):
+    """Soft VQ-VAE (Wu & Flierl 2020, Fig. 2): the encoder has two output heads, ``z_e`` of size d and the
+    K component log-variances ``log sigma_k^2`` (paper, "Model Implementation"), given here as one encoder
+    output ``[..., d + K]`` (one linear layer of width d + K is exactly two separate linear heads).
+
+    ``forward(x)``: split, ``quantizer(z_e, log_var=...)`` (a
+    :class:`~vqlab.quantizers.SoftVectorQuantizer`), decode the posterior mean; loss = eq. 27
+    (``recon`` + the quantizer's ``codebook`` and ``commitment``). ``encode(x)`` returns only ``z_e``
+    ``[..., d]`` (the representation used for downstream tasks); ``encode_log_var(x)`` the other head.
+    """
+
+    def _heads(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        return _split_last("encoder", self.encoder(x), self.quantizer.code_dim, self.quantizer.num_codes)
+
+    def encode(self, x: Tensor) -> Tensor:
+        """``z_e`` ``[..., d]``."""
+        return self._heads(x)[0]
+
+    def encode_log_var(self, x: Tensor) -> Tensor:
+        """The component log-variances ``[..., K]`` of the encoder's second head."""
+        return self._heads(x)[1]
+
+    def forward(self, x: Tensor) -> ModelOutput:
+        z_e, log_var = self._heads(x)
+        q = self.quantizer(z_e, log_var=log_var)
+        x_hat = self.decode(q.z_q)
+        return ModelOutput(x_hat=x_hat, z_e=z_e, losses={"recon": reconstruction_loss(x_hat, x), **q.losses},
+                           quant=q)
+
+
+class VAE(nn.Module):
+    """Gaussian VAE / beta-VAE (Kingma & Welling 2014; Higgins et al. 2017) with the soft VQ-VAE paper's
+    bottleneck layout: the encoder outputs ``[..., 2d]``, the mean ``mu`` and the log-variance
+    ``log s^2`` of ``q(z|x) = N(mu, diag s^2)``; training decodes ``z = mu + s * eps`` (reparameterisation,
+    torch's global RNG, seeded by ``train``), eval mode decodes ``mu``.
+
+    Losses (per element, so they add to the MSE ``recon`` of every vqlab model)::
+
+        kl = beta * KL(q(z|x) || N(0, I)) / P,   KL = 1/2 sum_j (mu_j^2 + s_j^2 - log s_j^2 - 1)
+
+    averaged over the batch, with ``P`` the number of input elements per example. With ``recon`` = MSE
+    this is the negative ELBO / P of a Gaussian decoder of variance 1/2 for ``beta = 1``; ``beta > 1`` is
+    the beta-VAE. ``encode(x)`` returns ``mu`` (used for downstream tasks).
+
+    Args:
+        encoder: maps ``x`` to ``[N, 2d]``. decoder: maps ``[N, d]`` to the shape of ``x``.
+        latent_dim: d. beta: KL weight >= 0.
+    """
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, latent_dim: int, beta: float = 1.0):
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+        self.latent_dim = check_int("latent_dim", latent_dim)
+        self.beta = check_float("beta", beta, 0.0)
+
+    def encode_stats(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``(mu, log s^2)``, each ``[N, d]``; the log-variance is clamped to [-30, 20]."""
+        mu, log_var = _split_last("encoder", self.encoder(x), self.latent_dim, self.latent_dim)
+        return mu, log_var.clamp(-30.0, 20.0)
+
+    def encode(self, x: Tensor) -> Tensor:
+        """The posterior mean ``mu`` ``[N, d]``."""
+        return self.encode_stats(x)[0]
+
+    def forward(self, x: Tensor) -> ModelOutput:
+        mu, log_var = self.encode_stats(x)
+        z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu) if self.training else mu
+        x_hat = self.decoder(z)
+        kl = 0.5 * (mu.pow(2) + log_var.exp() - log_var - 1.0).reshape(len(mu), -1).sum(1).mean()
+        n_elem = x[0].numel()
+        return ModelOutput(x_hat=x_hat, z_e=mu, losses={"recon": reconstruction_loss(x_hat, x),
+                                                          "kl": self.beta * kl / n_elem})

@@ -13,8 +13,16 @@ from torch import Tensor
 
 from vqlab.quantizers import squared_distances
 
-__all__ = ["image_grid", "show_reconstructions", "plot_voronoi", "plot_training_curves",
-           "plot_usage", "to_numpy"]
+__all__ = [
+    "to_numpy",
+    "image_grid",
+    "show_reconstructions",
+    "plot_voronoi",
+    "plot_training_curves",
+    "plot_usage",
+    "tsne_embedding",
+    "plot_latent_tsne",
+]
 
 
 def to_numpy(x) -> np.ndarray:
@@ -35,7 +43,7 @@ def image_grid(images, image_shape: tuple[int, int] | None = None, ncols: int = 
     n, h, w = imgs.shape
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
-    canvas = np.ones((nrows * (h + pad) + pad, ncols * (w + pad) + pad))
+    canvas = np.zeros((nrows * (h + pad) + pad, ncols * (w + pad) + pad))  # white under gray_r
     for i, img in enumerate(imgs):
         r, c = divmod(i, ncols)
         canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = img
@@ -77,7 +85,8 @@ def plot_voronoi(codebook, points=None, labels=None, ax: Axes | None = None, res
               interpolation="nearest", aspect="auto")
     ax.contour(gx, gy, cell, levels=np.arange(len(w)) + 0.5, colors="k", linewidths=0.4)
     if pts is not None:
-        ax.scatter(pts[:, 0], pts[:, 1], s=5, c="0.3" if labels is None else to_numpy(labels), cmap="tab10")
+        colour = {"c": "0.3"} if labels is None else {"c": to_numpy(labels), "cmap": "tab10"}
+        ax.scatter(pts[:, 0], pts[:, 1], s=5, **colour)
         if highlight_unused:
             used = np.bincount(squared_distances(torch.tensor(pts, dtype=torch.float64), torch.tensor(w))
                                .argmin(1).numpy(), minlength=len(w)) > 0
@@ -131,3 +140,46 @@ def plot_usage(counts, ax: Axes | None = None, title: str | None = None, sort: b
     used = int((c > 0).sum())
     ax.set_title(title or f"{used}/{len(c)} codes used")
     return ax
+
+
+# ---- Notebook 03: t-SNE of latent representations (Wu & Flierl 2020, Fig. 4) ----
+
+def tsne_embedding(z, seed: int = 0, perplexity: float = 30.0, max_iter: int = 500) -> np.ndarray:
+    """Two-dimensional t-SNE (van der Maaten & Hinton 2008; scikit-learn, PCA initialisation) of
+    representations ``z`` ``[N, ...]`` -> ``[N, 2]``. ``perplexity`` is capped below N."""
+    from sklearn.manifold import TSNE
+
+    from vqlab._checks import check_float, check_int
+
+    a = to_numpy(z).reshape(len(z), -1).astype(np.float64)
+    if len(a) < 3:
+        raise ValueError(f"z needs at least 3 points for t-SNE, got shape {a.shape}")
+    perp = min(check_float("perplexity", perplexity, 0.0, strict=True), (len(a) - 1) / 3)
+    return TSNE(2, perplexity=perp, init="pca", random_state=check_int("seed", seed, 0),
+                max_iter=check_int("max_iter", max_iter, 250)).fit_transform(a)
+
+
+def plot_latent_tsne(latents: dict[str, object], labels, ncols: int = 3, seed: int = 0,
+                     max_iter: int = 500, panel_size: float = 2.6) -> Figure:
+    """One t-SNE panel per representation (``{title: z [N, ...]}``), points coloured by ``labels`` ``[N]``
+    (the paper's Fig. 4 on the test set)."""
+    if not latents:
+        raise ValueError("latents must be a non-empty dict {title: [N, d] representations}")
+    y = to_numpy(labels)
+    n = len(latents)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size * ncols, panel_size * nrows), squeeze=False)
+    for ax, (title, z) in zip(axes.flat, latents.items()):
+        if len(z) != len(y):
+            raise ValueError(f"latents[{title!r}] has {len(z)} rows but labels has {len(y)}")
+        e = tsne_embedding(z, seed=seed, max_iter=max_iter)
+        ax.scatter(e[:, 0], e[:, 1], c=y, cmap="tab10", s=3, vmin=0, vmax=9)
+        ax.set_title(title, fontsize=9)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in list(axes.flat)[n:]:
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
