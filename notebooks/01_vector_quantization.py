@@ -36,7 +36,7 @@ import matplotlib.pyplot as plt
 import torch
 
 import vqlab
-from vqlab import widgets
+from vqlab import experiments, widgets
 from vqlab.data import load_digits, make_toy
 from vqlab.plotting import plot_training_curves, plot_usage, plot_voronoi, show_reconstructions
 from vqlab.train import evaluate, train
@@ -123,7 +123,7 @@ print("equal:", abs(E_41 - E_42) < 1e-5 and abs(E_54 - E_42) < 1e-5)
 
 # %%
 data = load_digits()
-model = widgets.digits_vqvae(num_codes=32, code_dim=8, seed=0)
+model = experiments.digits_vqvae(num_codes=32, code_dim=8, seed=0)
 out = model(data.x_train[:5])
 print(data)
 print("z_e", tuple(out.z_e.shape), "| z_q", tuple(out.quant.z_q.shape), "| indices", tuple(out.quant.indices.shape),
@@ -137,7 +137,7 @@ print("loss terms:", list(out.losses))
 # respect to the encoder output $z_e$.
 
 # %%
-for name, value in widgets.straight_through_check(model, data.x_train[:64]).items():
+for name, value in experiments.straight_through_check(model, data.x_train[:64]).items():
     print(f"{name:<25} {value}")
 
 # %% [markdown]
@@ -148,7 +148,7 @@ for name, value in widgets.straight_through_check(model, data.x_train[:64]).item
 # from the codebook loss.
 
 # %%
-paths = widgets.gradient_paths(model, data.x_train[:64])
+paths = experiments.gradient_paths(model, data.x_train[:64])
 print(f"{'loss term':<12}{'encoder':>9}{'codebook':>10}{'decoder':>9}")
 for term, reached in paths.items():
     print(f"{term:<12}" + "".join(f"{str(reached[p]):>{w}}" for p, w in
@@ -246,8 +246,8 @@ widgets.code_browser(model, data.x_test, data.image_shape)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-collapse = widgets.collapse_experiment(data.x_train, data.x_test, seeds=(0, 1, 2), num_codes=128, code_dim=16,
-                                       epochs=10, batch_size=128, lr=3e-3)
+collapse = experiments.collapse_experiment(data.x_train, data.x_test, seeds=(0, 1, 2), num_codes=128,
+                                           code_dim=16, epochs=10, batch_size=128, lr=3e-3)
 print(collapse.table())
 
 # %%
@@ -300,11 +300,11 @@ assert collapse.summary("dead-code restart", "recon")[0] < collapse.summary("pla
 #    comparison not quite fair? (Hint: in the VQ-VAE the encoder moves the points, too.)
 # 2. Prove that each of Lloyd's two steps cannot increase eq. 4.2.
 # 3. Replace the straight-through estimator by $z_q = \mathbf w_{\gamma(x)}$ (no $z_e$ term). Which
-#    parameters now receive a gradient from the reconstruction? Check it with `widgets.gradient_paths`
+#    parameters now receive a gradient from the reconstruction? Check it with `experiments.gradient_paths`
 #    on a small subclass of `VectorQuantizer`.
-# 4. Train `widgets.digits_vqvae(128, 16, codebook_update="ema")` as in §5 and compare the norms of the
+# 4. Train `experiments.digits_vqvae(128, 16, codebook_update="ema")` as in §5 and compare the norms of the
 #    used and the unused codewords (`model.quantizer.codebook`) with the norms of the encoder outputs.
-#    Then combine the fixes with `widgets.collapse_experiment` and variants such as
+#    Then combine the fixes with `experiments.collapse_experiment` and variants such as
 #    `{"EMA + k-means++": {"codebook_update": "ema", "init": "kmeans++"},
 #    "EMA + restart": {"codebook_update": "ema", "restart_after": 20}}`. Which uses the most codes?
 #    Does the ranking change with `epochs=30`?

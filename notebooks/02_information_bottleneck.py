@@ -44,8 +44,8 @@ from vqlab import losses as L
 from vqlab.data import load_digits
 from vqlab.plotting import show_reconstructions
 from vqlab.quantizers import EMQuantizer, VectorQuantizer
-from vqlab.widgets import (IBComparison, draw_ib_toy, draw_rate_distortion, ib_comparison, ib_digits_model,
-                           ib_toy_explorer, ib_toy_state)
+from vqlab.experiments import IBComparison, ib_comparison, ib_digits_model
+from vqlab.widgets import draw_ib_toy, draw_rate_distortion, ib_toy_explorer, ib_toy_state
 
 _ = vqlab.seed_everything(0)
 

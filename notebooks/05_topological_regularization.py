@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 import vqlab
-from vqlab import topology, widgets
+from vqlab import experiments, topology, widgets
 from vqlab.data import load_digits, make_toy
 
 _ = vqlab.seed_everything(0)
@@ -217,8 +217,8 @@ assert acc > 0.9
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-comparison = widgets.latent_comparison(data.x_train, data.x_test, data.y_test, classifier.predict_proba,
-                                       seeds=(0, 1, 2), epochs=30, weight=0.1, vae_beta=0.1)
+comparison = experiments.latent_comparison(data.x_train, data.x_test, data.y_test, classifier.predict_proba,
+                                           seeds=(0, 1, 2), epochs=30, weight=0.1, vae_beta=0.1)
 print(comparison.table())
 s = comparison.summary()
 assert s["AE + L_top"]["coverage"][0] > s["AE"]["coverage"][0]
@@ -263,9 +263,9 @@ fig = widgets.draw_generated(comparison)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-comparison5 = widgets.latent_comparison(data.x_train, data.x_test, data.y_test, classifier.predict_proba,
-                                        seeds=(0, 1, 2), latent_dim=5, epochs=30, weight=0.1,
-                                        radius=0.1 * 5 ** 0.5)
+comparison5 = experiments.latent_comparison(data.x_train, data.x_test, data.y_test, classifier.predict_proba,
+                                            seeds=(0, 1, 2), latent_dim=5, epochs=30, weight=0.1,
+                                            radius=0.1 * 5 ** 0.5)
 print(comparison5.table())
 s5 = comparison5.summary()
 assert s5["AE + L_top"]["energy"][0] < s5["AE + disk only"]["energy"][0] < s5["AE"]["energy"][0]

@@ -1,4 +1,5 @@
-"""Tests for notebook 01's widget state functions and helpers (vqlab.widgets, section "Notebook 01")."""
+"""Tests for notebook 01's widget state functions (vqlab.widgets, section "Notebook 01") and its experiment
+drivers (vqlab.experiments)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,10 +9,12 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from vqlab.data import make_toy  # noqa: E402
+from vqlab.experiments import (  # noqa: E402
+    collapse_experiment, digits_vqvae, gradient_paths, straight_through_check,
+)
 from vqlab.quantizers import squared_distances  # noqa: E402
 from vqlab.widgets import (  # noqa: E402
-    code_browser_state, collapse_experiment, digits_vqvae, draw_code_browser, draw_toy_vq, gradient_paths,
-    lloyd_kmeans, straight_through_check, toy_vq_state, vq_distortion,
+    code_browser_state, draw_code_browser, draw_toy_vq, lloyd_kmeans, toy_vq_state, vq_distortion,
 )
 
 

@@ -1,4 +1,5 @@
-"""Tests of notebook 02's widget state/draw/builder and its digits experiment helpers."""
+"""Tests of notebook 02's widget state/draw/builder (vqlab.widgets) and its digits experiment drivers
+(vqlab.experiments)."""
 import math
 
 import matplotlib
@@ -8,9 +9,9 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from vqlab.experiments import IBComparison, ib_comparison, ib_digits_model, ib_metrics  # noqa: E402
 from vqlab.quantizers import EMQuantizer, VectorQuantizer  # noqa: E402
-from vqlab.widgets import (IB_TOY_LOG10_TAUS, IBComparison, draw_ib_toy, ib_comparison,  # noqa: E402
-                           ib_digits_model, ib_metrics, ib_toy_explorer, ib_toy_state)
+from vqlab.widgets import IB_TOY_LOG10_TAUS, draw_ib_toy, ib_toy_explorer, ib_toy_state  # noqa: E402
 
 
 @pytest.mark.parametrize("log10_tau", [-3.0, -1.0, 0.0, 1.5])

@@ -1,4 +1,4 @@
-"""Tests for the notebook 05 widget states and experiment helpers in vqlab.widgets."""
+"""Tests for the notebook 05 widget states (vqlab.widgets) and experiment drivers (vqlab.experiments)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from vqlab import topology, widgets  # noqa: E402
+from vqlab import experiments, topology, widgets  # noqa: E402
 
 
 def test_rips_state_complex_matches_definition():
@@ -73,8 +73,8 @@ def test_death_ascent_spreads_and_hinge_only_does_not():
 
 
 def test_latent_model_variants():
-    for v in widgets.LATENT_VARIANTS:
-        model, hooks = widgets.latent_model(v, latent_dim=3)
+    for v in experiments.LATENT_VARIANTS:
+        model, hooks = experiments.latent_model(v, latent_dim=3)
         out = model(torch.rand(8, 64))
         assert out.z_e.shape == (8, 3) and out.x_hat.shape == (8, 64)
         names = set()
@@ -83,22 +83,22 @@ def test_latent_model_variants():
         assert names == {"AE": set(), "VAE": set(), "AE + L_top": {"disk", "deaths"},
                          "AE + disk only": {"disk"}}[v]
     with pytest.raises(ValueError, match="variant"):
-        widgets.latent_model("GAN")
+        experiments.latent_model("GAN")
 
 
 def test_prior_samples_and_sample_quality():
     g = torch.Generator().manual_seed(0)
-    ball = widgets.prior_samples("AE + L_top", 500, 2, g)
+    ball = experiments.prior_samples("AE + L_top", 500, 2, g)
     assert ball.norm(dim=1).max() <= 1 + 1e-6
-    gauss = widgets.prior_samples("AE", 500, 2, g)
+    gauss = experiments.prior_samples("AE", 500, 2, g)
     assert gauss.norm(dim=1).max() > 1.5
     uniform = np.eye(10)[np.arange(1000) % 10]  # every class once per 10, fully confident
-    q = widgets.sample_quality(uniform)
+    q = experiments.sample_quality(uniform)
     assert q["confidence"] == 1.0 and abs(q["class_entropy"] - np.log(10)) < 1e-12
-    q = widgets.sample_quality(np.full((50, 10), 0.1) + np.eye(10)[np.zeros(50, int)] * 0.01)
+    q = experiments.sample_quality(np.full((50, 10), 0.1) + np.eye(10)[np.zeros(50, int)] * 0.01)
     assert q["class_entropy"] == 0.0 and q["confidence"] < 0.2
     with pytest.raises(ValueError, match="probs"):
-        widgets.sample_quality(np.zeros(5))
+        experiments.sample_quality(np.zeros(5))
 
 
 def test_latent_comparison_small_run():
@@ -111,8 +111,8 @@ def test_latent_comparison_small_run():
         p = np.exp(-((s[:, None] - np.linspace(5, 30, 10)[None]) ** 2) / 20)
         return p / p.sum(1, keepdims=True)
 
-    comp = widgets.latent_comparison(data.x_train[:256], data.x_test[:100], data.y_test[:100], predict_proba,
-                                     variants=("AE", "AE + L_top"), seeds=(0, 1), epochs=3, n_samples=200)
+    comp = experiments.latent_comparison(data.x_train[:256], data.x_test[:100], data.y_test[:100], predict_proba,
+                                         variants=("AE", "AE + L_top"), seeds=(0, 1), epochs=3, n_samples=200)
     assert len(comp.rows) == 4 and set(comp.latents) == {"AE", "AE + L_top"}
     for r in comp.rows:
         assert 0 <= r["coverage"] <= 1 and r["energy"] >= 0 and 0 <= r["in_ball"] <= 1

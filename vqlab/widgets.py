@@ -6,32 +6,64 @@ state into a matplotlib figure, and a small *builder* that wires sliders to the 
 ``ipywidgets.interactive``. Notebooks call the builder (and the draw function once with default values,
 so a static figure is stored in the notebook for readers on GitHub).
 
-Sections below are grouped by notebook.
+The notebooks' experiment drivers (build models, train them over seeds, tabulate) live in
+:mod:`vqlab.experiments`; the draw functions for their results are here. Sections below are grouped by
+notebook.
 """
 from __future__ import annotations
 
-__all__: list[str] = []
+import functools
+import math
+from dataclasses import dataclass, field
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.collections import LineCollection, PolyCollection
+from torch import Tensor, nn
+
+from vqlab import losses, topology
+from vqlab._checks import check_choice, check_float, check_int, check_tensor
+from vqlab.clustering import dead_units, fuzzy_cmeans, init_prototypes, kmeans, neural_gas
+from vqlab.data import TOY_SETS, load_digits, make_toy
+from vqlab.experiments import IBComparison, LatentComparison
+from vqlab.hcvq import train_hcvq
+from vqlab.metrics import perplexity
+from vqlab.models import VQVAE
+from vqlab.plotting import image_grid, plot_voronoi
+from vqlab.quantizers import (VectorQuantizer, distance_ranks, fuzzy_cmeans_posterior, kmeans_plusplus,
+                              neural_gas_posterior, soft_vq_posterior, squared_distances)
+from vqlab.train import seed_everything, train
+
+__all__ = [
+    # notebook 01
+    "vq_distortion", "KMeansResult", "lloyd_kmeans", "ToyVQState", "toy_vq_model", "toy_vq_state", "draw_toy_vq",
+    "toy_vq_explorer",
+    "CodeBrowserState", "code_browser_state", "draw_code_browser", "code_browser",
+    # notebook 02
+    "IB_TOY_LOG10_TAUS", "IBToyState", "ib_toy_state", "draw_ib_toy", "ib_toy_explorer",
+    "draw_rate_distortion",
+    # notebook 03
+    "SOFT_VQ_CODEBOOK", "soft_vq_state", "draw_soft_vq", "soft_vq_widget",
+    # notebook 04
+    "NGFCMState", "ng_fcm_state", "draw_ng_fcm", "ng_fcm_explorer", "AnnealingState", "ng_annealing_state",
+    "draw_ng_annealing", "ng_annealing_stepper",
+    # notebook 05
+    "RIPS_CLOUDS", "RipsState", "rips_cloud", "rips_state", "draw_rips", "rips_explorer", "DeathAscentState",
+    "death_ascent", "draw_death_ascent", "death_ascent_stepper", "draw_latents", "draw_generated",
+    # notebook 06
+    "HCVQWidgetState", "hcvq_state", "draw_hcvq", "hcvq_explorer",
+]
 
 
 # ---- Notebook 01: vector quantization and the VQ-VAE ----------------------------------------------
-# Lloyd's k-means, the 2-D toy VQ-VAE explorer, the digits code browser, and the small numerical
-# helpers notebook 01 prints (gradient paths, straight-through check, the collapse/fix table).
+# Lloyd's k-means, the 2-D toy VQ-VAE explorer and the digits code browser (the digits experiments are
+# in vqlab.experiments).
 # Equations refer to ../shared/papers/vq-vae-with-neural-gas-and-fuzzy-c-means.md ("the thesis").
-from dataclasses import dataclass as _dataclass  # noqa: E402
-from dataclasses import field as _field  # noqa: E402
-
-import numpy as _np  # noqa: E402
-import torch as _torch  # noqa: E402
-from torch import Tensor as _Tensor  # noqa: E402
-from torch import nn as _nn  # noqa: E402
-
-from vqlab._checks import check_choice as _check_choice  # noqa: E402
-from vqlab._checks import check_float as _check_float  # noqa: E402
-from vqlab._checks import check_int as _check_int  # noqa: E402
-from vqlab._checks import check_tensor as _check_tensor  # noqa: E402
 
 
-def vq_distortion(z: _Tensor, codebook: _Tensor) -> tuple[_Tensor, float]:
+def vq_distortion(z: Tensor, codebook: Tensor) -> tuple[Tensor, float]:
     """Hard assignments and the mean distortion of a codebook (thesis eq. 4.2, divided by N).
 
     ``gamma(z_n) = argmin_k ||z_n - w_k||^2`` and ``E = (1/N) sum_n ||z_n - w_gamma(z_n)||^2``; this is
@@ -42,26 +74,24 @@ def vq_distortion(z: _Tensor, codebook: _Tensor) -> tuple[_Tensor, float]:
     Returns:
         ``(assignments [N] long, distortion)``.
     """
-    from vqlab.quantizers import squared_distances
-
-    z = _check_tensor("z", z, ndim=2)
-    codebook = _check_tensor("codebook", codebook, ndim=2, last_dim=z.shape[1])
+    z = check_tensor("z", z, ndim=2)
+    codebook = check_tensor("codebook", codebook, ndim=2, last_dim=z.shape[1])
     d = squared_distances(z.detach(), codebook.detach())
     best, assign = d.min(1)
     return assign, float(best.mean())
 
 
-@_dataclass
+@dataclass
 class KMeansResult:
     """Output of :func:`lloyd_kmeans`: ``centres [K, D]``, ``assignments [N]``, and ``distortion``, the
     eq. 4.2 distortion (mean over points) after the seeding and after every Lloyd iteration."""
 
-    centres: _Tensor
-    assignments: _Tensor
+    centres: Tensor
+    assignments: Tensor
     distortion: list[float]
 
 
-def lloyd_kmeans(x: _Tensor, num_codes: int, iters: int = 20, seed: int = 0) -> KMeansResult:
+def lloyd_kmeans(x: Tensor, num_codes: int, iters: int = 20, seed: int = 0) -> KMeansResult:
     """Lloyd's algorithm for k-means, i.e. minimising eq. 4.2 of the thesis by alternating
     (1) assignment ``gamma(x) = argmin_k ||x - w_k||^2`` (the Voronoi cells) and (2) moving each
     codeword to the mean of its cell. Seeded with :func:`vqlab.quantizers.kmeans_plusplus`; a code whose
@@ -70,33 +100,31 @@ def lloyd_kmeans(x: _Tensor, num_codes: int, iters: int = 20, seed: int = 0) -> 
     Args:
         x: ``[N, D]`` points. num_codes: K >= 1. iters: Lloyd iterations >= 0. seed: seeding.
     """
-    from vqlab.quantizers import kmeans_plusplus
-
-    x = _check_tensor("x", x, ndim=2).detach()
-    k = _check_int("num_codes", num_codes)
-    _check_int("iters", iters, 0)
-    gen = _torch.Generator().manual_seed(_check_int("seed", seed, 0))
+    x = check_tensor("x", x, ndim=2).detach()
+    k = check_int("num_codes", num_codes)
+    check_int("iters", iters, 0)
+    gen = torch.Generator().manual_seed(check_int("seed", seed, 0))
     w = kmeans_plusplus(x, k, gen)
     assign, dist = vq_distortion(x, w)
     history = [dist]
     for _ in range(iters):
-        sums = _torch.zeros_like(w).index_add_(0, assign, x)
-        counts = _torch.bincount(assign, minlength=k).to(x.dtype)
-        w = _torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], w)
+        sums = torch.zeros_like(w).index_add_(0, assign, x)
+        counts = torch.bincount(assign, minlength=k).to(x.dtype)
+        w = torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], w)
         assign, dist = vq_distortion(x, w)
         history.append(dist)
     return KMeansResult(w, assign, history)
 
 
-def _linear_identity(dim: int) -> _nn.Linear:
-    layer = _nn.Linear(dim, dim)
-    with _torch.no_grad():
-        layer.weight.copy_(_torch.eye(dim))
+def _linear_identity(dim: int) -> nn.Linear:
+    layer = nn.Linear(dim, dim)
+    with torch.no_grad():
+        layer.weight.copy_(torch.eye(dim))
         layer.bias.zero_()
     return layer
 
 
-@_dataclass
+@dataclass
 class ToyVQState:
     """What the 2-D toy explorer shows (all tensors detached).
 
@@ -113,19 +141,19 @@ class ToyVQState:
         latent_scale: root mean square of ``z_e`` (the commitment loss keeps it from growing).
     """
 
-    points: _Tensor
-    labels: _Tensor
-    z_e: _Tensor
-    codebook: _Tensor
-    assignments: _Tensor
+    points: Tensor
+    labels: Tensor
+    z_e: Tensor
+    codebook: Tensor
+    assignments: Tensor
     distortion: float
     relative_distortion: float
     codes_used: int
     perplexity: float
     recon: float
-    curve: list[float] = _field(default_factory=list)
+    curve: list[float] = field(default_factory=list)
     latent_scale: float = 0.0
-    settings: dict = _field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
 
 
 def toy_vq_model(num_codes: int, beta: float = 0.25, init: str = "uniform", seed: int = 0):
@@ -135,14 +163,11 @@ def toy_vq_model(num_codes: int, beta: float = 0.25, init: str = "uniform", seed
     Because the encoder is trainable, beta matters: the commitment loss (eq. 5.2) pulls the encoder
     outputs towards their codewords; with beta = 0 nothing stops the latent cloud from drifting/growing.
     """
-    from vqlab.models import VQVAE
-    from vqlab.quantizers import VectorQuantizer
-
     quantizer = VectorQuantizer(num_codes, 2, beta=beta, init=init, seed=seed)
     return VQVAE(_linear_identity(2), quantizer, _linear_identity(2))
 
 
-def _relative_distortion(z: _Tensor, codebook: _Tensor) -> tuple[_Tensor, float, float]:
+def _relative_distortion(z: Tensor, codebook: Tensor) -> tuple[Tensor, float, float]:
     assign, dist = vq_distortion(z, codebook)
     spread = float((z - z.mean(0)).pow(2).sum(1).mean())
     return assign, dist, dist / spread if spread > 0 else 0.0
@@ -161,22 +186,18 @@ def toy_vq_state(num_codes: int = 8, beta: float = 0.25, steps: int = 100, datas
         :data:`vqlab.data.TOY_SETS`. seed: data and model seed. n: points >= 2. lr: Adam step size > 0.
         init: ``"uniform"`` (VQ-VAE default, all codewords near the origin) or ``"kmeans++"``.
     """
-    from vqlab.data import TOY_SETS, make_toy
-    from vqlab.metrics import perplexity
-    from vqlab.train import seed_everything, train
-
-    _check_int("num_codes", num_codes)
-    _check_float("beta", beta, 0.0)
-    _check_int("steps", steps, 0)
-    _check_choice("dataset", dataset, TOY_SETS)
-    _check_int("seed", seed, 0)
-    _check_int("n", n, 2)
-    _check_float("lr", lr, 0.0, strict=True)
-    _check_choice("init", init, ("uniform", "kmeans++"))
+    check_int("num_codes", num_codes)
+    check_float("beta", beta, 0.0)
+    check_int("steps", steps, 0)
+    check_choice("dataset", dataset, TOY_SETS)
+    check_int("seed", seed, 0)
+    check_int("n", n, 2)
+    check_float("lr", lr, 0.0, strict=True)
+    check_choice("init", init, ("uniform", "kmeans++"))
     x, y = make_toy(dataset, n, seed=seed)
     seed_everything(seed)
     model = toy_vq_model(num_codes, beta, init, seed)
-    with _torch.no_grad():  # a training-mode pass seeds a k-means++ codebook (no-op for "uniform")
+    with torch.no_grad():  # a training-mode pass seeds a k-means++ codebook (no-op for "uniform")
         model.quantizer.train()(model.encode(x))
     curve = [_relative_distortion(model.encode(x).detach(), model.quantizer.codebook)[2]]
 
@@ -187,11 +208,11 @@ def toy_vq_state(num_codes: int = 8, beta: float = 0.25, steps: int = 100, datas
     train(model, x, epochs=steps, batch_size=n, lr=lr, seed=seed, callbacks=[log_distortion],
           progress=False)
     model.eval()
-    with _torch.no_grad():
+    with torch.no_grad():
         out = model(x)
         z_e, w = out.z_e.detach(), model.quantizer.codebook.detach().clone()
     assign, dist, rel = _relative_distortion(z_e, w)
-    counts = _torch.bincount(assign, minlength=num_codes).float()
+    counts = torch.bincount(assign, minlength=num_codes).float()
     return ToyVQState(points=x, labels=y, z_e=z_e, codebook=w, assignments=assign, distortion=dist,
                       relative_distortion=rel, codes_used=int((counts > 0).sum()),
                       perplexity=float(perplexity(counts)), recon=float(out.losses["recon"]), curve=curve,
@@ -202,10 +223,6 @@ def toy_vq_state(num_codes: int = 8, beta: float = 0.25, steps: int = 100, datas
 def draw_toy_vq(state: ToyVQState):
     """Two panels: the Voronoi cells of the codebook over the encoded points (dead codes circled red),
     and the relative distortion per training step."""
-    import matplotlib.pyplot as plt
-
-    from vqlab.plotting import plot_voronoi
-
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.0, 3.6), gridspec_kw={"width_ratios": [1.15, 1]})
     s = state.settings
     plot_voronoi(state.codebook, state.z_e, state.labels, ax=ax, resolution=150,
@@ -223,26 +240,21 @@ def draw_toy_vq(state: ToyVQState):
 
 def toy_vq_explorer(num_codes: int = 8, beta: float = 0.25, steps: int = 100, dataset: str = "blobs"):
     """Sliders for K, beta, steps and the toy set (plus the initialisation) -> :func:`draw_toy_vq`."""
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
-
-    from vqlab.data import TOY_SETS
-
     def show(num_codes, beta, steps, dataset, init):
         draw_toy_vq(toy_vq_state(num_codes, beta, steps, dataset, init=init))
         plt.show()
 
     slider = dict(continuous_update=False)
-    return w.interactive(
+    return widgets.interactive(
         show,
-        num_codes=w.IntSlider(value=num_codes, min=1, max=64, description="K", **slider),
-        beta=w.FloatSlider(value=beta, min=0.0, max=2.0, step=0.05, description="beta", **slider),
-        steps=w.IntSlider(value=steps, min=0, max=400, step=10, description="steps", **slider),
-        dataset=w.Dropdown(options=list(TOY_SETS), value=dataset, description="data"),
-        init=w.Dropdown(options=["uniform", "kmeans++"], value="uniform", description="init"))
+        num_codes=widgets.IntSlider(value=num_codes, min=1, max=64, description="K", **slider),
+        beta=widgets.FloatSlider(value=beta, min=0.0, max=2.0, step=0.05, description="beta", **slider),
+        steps=widgets.IntSlider(value=steps, min=0, max=400, step=10, description="steps", **slider),
+        dataset=widgets.Dropdown(options=list(TOY_SETS), value=dataset, description="data"),
+        init=widgets.Dropdown(options=["uniform", "kmeans++"], value="uniform", description="init"))
 
 
-@_dataclass
+@dataclass
 class CodeBrowserState:
     """What the code browser shows for one code k.
 
@@ -258,15 +270,15 @@ class CodeBrowserState:
 
     code: int
     num_codes: int
-    decoded: _Tensor
-    input_indices: _Tensor
-    inputs: _Tensor
+    decoded: Tensor
+    input_indices: Tensor
+    inputs: Tensor
     count: int
-    usage: _Tensor
+    usage: Tensor
 
 
-@_torch.no_grad()
-def code_browser_state(model, x: _Tensor, code: int) -> CodeBrowserState:
+@torch.no_grad()
+def code_browser_state(model, x: Tensor, code: int) -> CodeBrowserState:
     """Which inputs a VQ-VAE maps to ``code``, and what the decoder makes of that code.
 
     Works for an MLP VQ-VAE with one latent vector per input (indices ``[N]``; the natural case: each
@@ -282,9 +294,9 @@ def code_browser_state(model, x: _Tensor, code: int) -> CodeBrowserState:
         if not hasattr(model, name):
             raise TypeError(f"model must be a VQ-VAE with encode/quantize/decode_indices, got "
                             f"{type(model).__name__} (missing {name!r})")
-    x = _check_tensor("x", x)
+    x = check_tensor("x", x)
     num_codes = model.quantizer.num_codes
-    if isinstance(code, bool) or not isinstance(code, (int, _np.integer)) or not 0 <= code < num_codes:
+    if isinstance(code, bool) or not isinstance(code, (int, np.integer)) or not 0 <= code < num_codes:
         raise ValueError(f"code must be an integer in [0, {num_codes}), got {code!r}")
     code = int(code)
     was_training = model.training
@@ -293,8 +305,8 @@ def code_browser_state(model, x: _Tensor, code: int) -> CodeBrowserState:
         indices = model.quantize(model.encode(x)).indices
         flat = indices.reshape(len(x), -1)
         hit = (flat == code).any(1)
-        usage = _torch.stack([(flat == k).any(1).sum() for k in range(num_codes)])
-        decoded = model.decode_indices(_torch.full((1, *indices.shape[1:]), code, dtype=_torch.long))
+        usage = torch.stack([(flat == k).any(1).sum() for k in range(num_codes)])
+        decoded = model.decode_indices(torch.full((1, *indices.shape[1:]), code, dtype=torch.long))
     finally:
         model.train(was_training)
     idx = hit.nonzero().flatten()
@@ -305,10 +317,6 @@ def code_browser_state(model, x: _Tensor, code: int) -> CodeBrowserState:
 def draw_code_browser(state: CodeBrowserState, image_shape: tuple[int, int] = (8, 8), max_inputs: int = 40):
     """Left: the decoded image of the code. Right: up to ``max_inputs`` inputs mapped to it, or a clear
     "no input maps to this code" for a dead code."""
-    import matplotlib.pyplot as plt
-
-    from vqlab.plotting import image_grid
-
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.0, 2.6), gridspec_kw={"width_ratios": [1, 3]})
     image_grid(state.decoded.reshape(1, *image_shape), ax=ax, title=f"decoded code {state.code}")
     if state.count == 0:
@@ -324,11 +332,8 @@ def draw_code_browser(state: CodeBrowserState, image_shape: tuple[int, int] = (8
     return fig
 
 
-def code_browser(model, x: _Tensor, image_shape: tuple[int, int] = (8, 8)):
+def code_browser(model, x: Tensor, image_shape: tuple[int, int] = (8, 8)):
     """A dropdown over all K codes (labelled with how many inputs use each) -> :func:`draw_code_browser`."""
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
-
     usage = code_browser_state(model, x, 0).usage.tolist()
     options = [(f"code {k} ({n} inputs)", k) for k, n in enumerate(usage)]
     first_used = next((k for k, n in enumerate(usage) if n > 0), 0)
@@ -337,413 +342,39 @@ def code_browser(model, x: _Tensor, image_shape: tuple[int, int] = (8, 8)):
         draw_code_browser(code_browser_state(model, x, code), image_shape)
         plt.show()
 
-    return w.interactive(show, code=w.Dropdown(options=options, value=first_used, description="code"))
-
-
-def gradient_paths(model, x: _Tensor) -> dict[str, dict[str, bool]]:
-    """Which parameters each named loss term of a VQ-VAE reaches (thesis eq. 5.4/5.5).
-
-    For every term in ``model(x).losses`` the term alone is back-propagated and we record whether any
-    parameter of ``encoder``, ``quantizer`` (the codebook) and ``decoder`` receives a non-zero gradient.
-    Expected for hard VQ: ``recon`` -> encoder (through the straight-through estimator) and decoder;
-    ``commitment`` -> encoder only; ``codebook`` -> codebook only.
-    """
-    parts = {"encoder": model.encoder, "codebook": model.quantizer, "decoder": model.decoder}
-    was_training = model.training
-    model.eval()
-    try:
-        table = {}
-        for term in model(x).losses:
-            model.zero_grad(set_to_none=True)
-            model(x).losses[term].backward()
-            table[term] = {name: any(p.grad is not None and bool(p.grad.abs().sum() > 0)
-                                     for p in part.parameters()) for name, part in parts.items()}
-        model.zero_grad(set_to_none=True)
-    finally:
-        model.train(was_training)
-    return table
-
-
-def straight_through_check(model, x: _Tensor) -> dict[str, float | bool]:
-    """The straight-through estimator, numerically: ``z_q = z_e + sg(w_gamma - z_e)``.
-
-    Returns the forward check (``z_q`` equals the chosen codewords) and the backward check: the
-    gradient of the reconstruction loss w.r.t. the decoder input ``z_q`` is copied unchanged to the
-    encoder output ``z_e`` (``max |dL/dz_q - dL/dz_e|``).
-    """
-    was_training = model.training
-    model.eval()
-    try:
-        out = model(x)
-        g_zq, g_ze = _torch.autograd.grad(out.losses["recon"], [out.quant.z_q, out.z_e])
-        codewords = model.quantizer.codebook[out.quant.indices]
-    finally:
-        model.train(was_training)
-    return {"forward_z_q_is_codeword": bool(_torch.allclose(out.quant.z_q, codewords, atol=1e-6)),
-            "z_q_differs_from_z_e": bool((out.quant.z_q - out.z_e).abs().max() > 1e-6),
-            "max_grad_difference": float((g_zq - g_ze).abs().max()),
-            "gradient_copied": bool(_torch.equal(g_zq, g_ze)),
-            "gradient_nonzero": bool(g_ze.abs().sum() > 0)}
-
-
-def digits_vqvae(num_codes: int = 32, code_dim: int = 8, hidden: tuple[int, ...] = (128, 64), seed: int = 0,
-                 in_dim: int = 64, **quantizer_kwargs):
-    """An MLP VQ-VAE for flat 8x8 digits with ONE latent vector (one code) per image:
-    ``MLPEncoder(64 -> hidden -> D)``, ``VectorQuantizer(K, D, **quantizer_kwargs)``, ``MLPDecoder``.
-    Weights are initialised from ``seed`` (the global seed is set here)."""
-    from vqlab.models import VQVAE
-    from vqlab.nets import MLPDecoder, MLPEncoder
-    from vqlab.quantizers import VectorQuantizer
-    from vqlab.train import seed_everything
-
-    seed_everything(seed)
-    return VQVAE(MLPEncoder(in_dim, code_dim, hidden),
-                 VectorQuantizer(num_codes, code_dim, seed=seed, **quantizer_kwargs),
-                 MLPDecoder(code_dim, in_dim, tuple(reversed(hidden))))
-
-
-#: Notebook 01's side-by-side fixes for codebook collapse: ``VectorQuantizer`` keyword arguments.
-COLLAPSE_VARIANTS: dict[str, dict] = {
-    "plain": {},
-    "EMA": {"codebook_update": "ema"},
-    "k-means++ init": {"init": "kmeans++"},
-    "dead-code restart": {"restart_after": 20},
-}
-
-
-@_dataclass
-class CollapseResult:
-    """Per variant and metric, one test-set value per seed; ``counts[variant]``: the ``[K]`` test-set code
-    usage of the first seed (for :func:`vqlab.plotting.plot_usage`)."""
-
-    values: dict[str, dict[str, list[float]]]
-    counts: dict[str, _np.ndarray]
-    seeds: tuple[int, ...]
-
-    def summary(self, variant: str, metric: str) -> tuple[float, float]:
-        """``(mean, std)`` over seeds (std with ddof=0)."""
-        v = _np.asarray(self.values[variant][metric])
-        return float(v.mean()), float(v.std())
-
-    def table(self) -> str:
-        """A plain-text table: test reconstruction MSE, perplexity and codes used, mean ± std over seeds."""
-        metrics = (("recon", "test recon MSE", "{:.4f} ± {:.4f}"), ("perplexity", "perplexity", "{:.1f} ± {:.1f}"),
-                   ("codes_used", "codes used", "{:.1f} ± {:.1f}"))
-        lines = [f"{'variant':<20}" + "".join(f"{title:>20}" for _, title, _ in metrics)]
-        for name in self.values:
-            lines.append(f"{name:<20}" + "".join(f"{fmt.format(*self.summary(name, key)):>20}"
-                                                 for key, _, fmt in metrics))
-        return "\n".join(lines + [f"(mean ± std over seeds {list(self.seeds)})"])
-
-
-def collapse_experiment(x_train: _Tensor, x_test: _Tensor, variants: dict[str, dict] | None = None,
-                        seeds=(0, 1, 2), num_codes: int = 128, code_dim: int = 8, epochs: int = 15,
-                        batch_size: int = 64, lr: float = 2e-3, **model_kwargs) -> CollapseResult:
-    """Train :func:`digits_vqvae` once per variant and seed with :func:`vqlab.train.train` and evaluate
-    on ``x_test`` with :func:`vqlab.train.evaluate` (reconstruction MSE, perplexity, codes used).
-
-    Args:
-        variants: name -> ``VectorQuantizer`` keyword arguments (default :data:`COLLAPSE_VARIANTS`).
-        seeds: at least one seed; the same seeds are used for every variant.
-    """
-    from vqlab.train import evaluate, train
-
-    variants = COLLAPSE_VARIANTS if variants is None else variants
-    seeds = tuple(_check_int("seeds", s, 0) for s in seeds)
-    if not seeds or not variants:
-        raise ValueError("seeds and variants must not be empty")
-    values: dict[str, dict[str, list[float]]] = {}
-    counts: dict[str, _np.ndarray] = {}
-    for name, kwargs in variants.items():
-        values[name] = {"recon": [], "perplexity": [], "codes_used": []}
-        for seed in seeds:
-            model = digits_vqvae(num_codes, code_dim, seed=seed, **model_kwargs, **kwargs)
-            train(model, x_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=False)
-            result = evaluate(model, x_test)
-            for key in values[name]:
-                values[name][key].append(result[key])
-            if name not in counts:
-                with _torch.no_grad():
-                    idx = model.quantize(model.encode(x_test)).indices
-                counts[name] = _torch.bincount(idx.reshape(-1), minlength=num_codes).numpy()
-    return CollapseResult(values, counts, seeds)
-
-
-# ---- Notebook 04: neural gas and fuzzy c-means ----------------------------------------------------
-# Sliders for the neural-gas range lambda and the fuzzifier m (ranks, memberships, where prototypes
-# settle) and a lambda-annealing stepper. The posteriors are vqlab.quantizers' (thesis eqs. 4.3-4.7),
-# the batch algorithms vqlab.clustering's.
-import functools as _functools  # noqa: E402
-
-
-@_dataclass
-class NGFCMState:
-    """What the lambda / m explorer shows.
-
-    Attributes:
-        points: ``[N, 2]`` toy data. codebook: ``[K, 2]`` the fixed codebook the probe is scored against
-            (also the start of both algorithms). probe: ``[2]`` the probe point x.
-        ranks: ``[K]`` neural-gas ranks r(x, z) of the probe (0 = nearest).
-        ng_probs, fcm_probs: ``[K]`` neural-gas posterior (eq. 4.3) and fuzzy memberships (eq. 4.4) of the
-            probe.
-        ng_prototypes, fcm_prototypes: ``[K, 2]`` where batch neural gas at fixed lambda and fuzzy c-means
-            with fuzzifier m settle from ``codebook``.
-        ng_distortion, fcm_distortion: their eq. 4.2 distortion (mean over points).
-        ng_dead, fcm_dead: dead units of the settled codebooks. lam, m: the slider values.
-    """
-
-    points: _Tensor
-    codebook: _Tensor
-    probe: _Tensor
-    ranks: _Tensor
-    ng_probs: _Tensor
-    fcm_probs: _Tensor
-    ng_prototypes: _Tensor
-    fcm_prototypes: _Tensor
-    ng_distortion: float
-    fcm_distortion: float
-    ng_dead: int
-    fcm_dead: int
-    lam: float
-    m: float
-
-
-def ng_fcm_state(lam: float = 1.0, m: float = 2.0, num_codes: int = 8, dataset: str = "blobs",
-               iterations: int = 40, seed: int = 0, probe: tuple[float, float] = (0.0, 0.0)) -> NGFCMState:
-    """Ranks and memberships of a probe point, and where neural gas (fixed ``lam``) and fuzzy c-means
-    (fuzzifier ``m``) settle on a toy set, both started from the same ``num_codes`` data points.
-
-    Args:
-        lam: neural-gas range > 0. m: fuzzifier > 1. num_codes: K >= 1 (at most the 300 points).
-        dataset: a :data:`vqlab.data.TOY_SETS` name. iterations: batch iterations >= 0. seed: data and
-        initialisation seed. probe: the point x whose posterior is shown.
-    """
-    from vqlab.clustering import dead_units, fuzzy_cmeans, init_prototypes, neural_gas
-    from vqlab.data import make_toy
-    from vqlab.quantizers import distance_ranks, fuzzy_cmeans_posterior, neural_gas_posterior, squared_distances
-
-    lam = _check_float("lam", lam, 0.0, strict=True)
-    m = _check_float("m", m, 1.0, strict=True)
-    _check_int("num_codes", num_codes)
-    x, _ = make_toy(dataset, 300, seed=seed)
-    w = init_prototypes(x, num_codes, "data", seed=seed)
-    p = _torch.tensor([probe], dtype=x.dtype)
-    d = squared_distances(p, w)
-    ng = neural_gas(x, w, max(1, iterations), lam_initial=lam, lam_final=lam) if iterations else None
-    fcm = fuzzy_cmeans(x, w, iterations, m=m)
-    ng_w = w if ng is None else ng.prototypes
-    return NGFCMState(points=x, codebook=w, probe=p[0], ranks=distance_ranks(d)[0],
-                       ng_probs=neural_gas_posterior(d, lam)[0], fcm_probs=fuzzy_cmeans_posterior(d, m)[0],
-                       ng_prototypes=ng_w, fcm_prototypes=fcm.prototypes,
-                       ng_distortion=float(squared_distances(x, ng_w).min(1).values.mean()),
-                       ng_dead=dead_units(x, ng_w), fcm_distortion=fcm.distortion[-1],
-                       fcm_dead=dead_units(x, fcm.prototypes), lam=lam, m=m)
-
-
-def draw_ng_fcm(state: NGFCMState):
-    """Three panels: the codebook with the probe's ranks; the probe's neural-gas posterior and fuzzy
-    memberships ordered by rank; where both algorithms settle from the same start."""
-    import matplotlib.pyplot as plt
-
-    x, w, p = state.points.numpy(), state.codebook.numpy(), state.probe.numpy()
-    fig, axes = plt.subplots(1, 3, figsize=(11.0, 3.4))
-    ax = axes[0]
-    ax.scatter(x[:, 0], x[:, 1], s=4, c="0.75")
-    ax.scatter(w[:, 0], w[:, 1], marker="x", c="k", s=40)
-    for k, (a, b) in enumerate(w):
-        ax.annotate(f"r={int(state.ranks[k])}", (a, b), textcoords="offset points", xytext=(4, 4), fontsize=8)
-    ax.scatter([p[0]], [p[1]], marker="*", s=160, c="tab:red", label="probe x")
-    ax.legend(fontsize=8, loc="lower right")
-    ax.set_title("codebook and ranks r(x, z) of the probe", fontsize=9)
-    order = state.ranks.argsort().numpy()
-    pos = _np.arange(len(order))
-    axes[1].bar(pos - 0.2, state.ng_probs.numpy()[order], width=0.4, label=f"neural gas, lambda={state.lam:.3g}")
-    axes[1].bar(pos + 0.2, state.fcm_probs.numpy()[order], width=0.4, label=f"fuzzy c-means, m={state.m:.3g}")
-    axes[1].set_xlabel("rank r(x, z)")
-    axes[1].set_ylabel("q(z | x)")
-    axes[1].set_ylim(0, 1)
-    axes[1].legend(fontsize=8)
-    axes[1].set_title("posterior of the probe (eqs. 4.3, 4.4)", fontsize=9)
-    ax = axes[2]
-    ax.scatter(x[:, 0], x[:, 1], s=4, c="0.75")
-    ng, fc = state.ng_prototypes.numpy(), state.fcm_prototypes.numpy()
-    ax.scatter(ng[:, 0], ng[:, 1], marker="o", s=45, facecolors="none", edgecolors="tab:blue",
-               label=f"neural gas: E={state.ng_distortion:.3f}, dead {state.ng_dead}")
-    ax.scatter(fc[:, 0], fc[:, 1], marker="s", s=30, facecolors="none", edgecolors="tab:orange",
-               label=f"fuzzy c-means: E={state.fcm_distortion:.3f}, dead {state.fcm_dead}")
-    ax.legend(fontsize=7, loc="lower right")
-    ax.set_title("where the prototypes settle", fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def ng_fcm_explorer(lam: float = 1.0, m: float = 2.0, num_codes: int = 8, dataset: str = "blobs"):
-    """Sliders for lambda (log scale), m, K, the toy set and the probe -> :func:`draw_ng_fcm`."""
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
-
-    from vqlab.data import TOY_SETS
-
-    def show(lam, m, num_codes, dataset, probe_x, probe_y):
-        draw_ng_fcm(ng_fcm_state(lam, m, num_codes, dataset, probe=(probe_x, probe_y)))
-        plt.show()
-
-    slider = dict(continuous_update=False)
-    return w.interactive(
-        show,
-        lam=w.FloatLogSlider(value=lam, base=10, min=-2, max=1.5, step=0.05, description="lambda", **slider),
-        m=w.FloatSlider(value=m, min=1.02, max=6.0, step=0.02, description="m", **slider),
-        num_codes=w.IntSlider(value=num_codes, min=1, max=30, description="K", **slider),
-        dataset=w.Dropdown(options=list(TOY_SETS), value=dataset, description="data"),
-        probe_x=w.FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.1, description="probe x", **slider),
-        probe_y=w.FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.1, description="probe y", **slider))
-
-
-@_dataclass
-class AnnealingState:
-    """One step t of batch neural gas with lambda annealed from ``lam_initial`` to ``lam_final``.
-
-    Attributes:
-        points: ``[N, 2]``. labels: ``[N]`` toy labels. step: t. lam: lambda used by iteration t (the last one for t = T).
-        prototypes: ``[K, 2]`` after t iterations. trail: ``[t+1, K, 2]`` the path so far.
-        distortion: ``T+1`` eq. 4.2 distortions of the whole run. lambdas: ``T`` lambda values.
-        dead: dead units after t iterations. kmeans_dead: dead units of k-means from the same start.
-    """
-
-    points: _Tensor
-    labels: _Tensor
-    step: int
-    lam: float
-    prototypes: _Tensor
-    trail: _Tensor
-    distortion: list[float]
-    lambdas: list[float]
-    dead: int
-    kmeans_dead: int
-
-
-@_functools.lru_cache(maxsize=16)
-def _annealing_run(lam_initial: float | None, lam_final: float, iterations: int, num_codes: int,
-                   dataset: str, seed: int, spread: float):
-    from vqlab.clustering import dead_units, init_prototypes, kmeans, neural_gas
-    from vqlab.data import make_toy
-
-    x, y = make_toy(dataset, 500, seed=seed)
-    init = init_prototypes(x, num_codes, "box", seed=seed, spread=spread)
-    km_dead = dead_units(x, kmeans(x, init, iterations).prototypes)
-    return x, y, neural_gas(x, init, iterations, lam_initial, lam_final), km_dead
-
-
-def ng_annealing_state(step: int, lam_initial: float | None = None, lam_final: float = 0.01,
-                       iterations: int = 40, num_codes: int = 10, dataset: str = "blobs", seed: int = 0,
-                       spread: float = 2.0) -> AnnealingState:
-    """Batch neural gas from a bad start (uniform in the data's bounding box scaled by ``spread``),
-    lambda annealed as ``lam_i (lam_f / lam_i)^(t / t_max)``; the state after ``step`` iterations.
-
-    Args:
-        step: 0 <= t <= iterations. lam_initial: > 0 (default K / 2). lam_final: > 0.
-        iterations: T >= 1. num_codes: K >= 1. dataset, seed: the toy set. spread: > 0.
-    """
-    _check_int("iterations", iterations)
-    _check_int("step", step, 0)
-    if step > iterations:
-        raise ValueError(f"step must be <= iterations={iterations}, got {step}")
-    _check_int("num_codes", num_codes)
-    x, y, res, km_dead = _annealing_run(None if lam_initial is None else float(lam_initial), float(lam_final),
-                                     iterations, num_codes, dataset, seed, float(spread))
-    from vqlab.clustering import dead_units
-
-    w = res.history[step]
-    return AnnealingState(points=x, labels=y, step=step, lam=res.lambdas[min(step, iterations - 1)], prototypes=w,
-                          trail=res.history[: step + 1], distortion=list(res.distortion),
-                          lambdas=list(res.lambdas), dead=dead_units(x, w), kmeans_dead=km_dead)
-
-
-def draw_ng_annealing(state: AnnealingState):
-    """Two panels: prototype paths and Voronoi cells after t iterations; distortion and lambda per step."""
-    import matplotlib.pyplot as plt
-
-    from vqlab.plotting import plot_voronoi
-
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9.0, 3.6))
-    ref = _torch.cat([state.points, state.prototypes])
-    margin = max(0.5, float((state.trail.amax((0, 1)) - ref.amax(0)).max()),
-                 float((ref.amin(0) - state.trail.amin((0, 1))).max()))
-    plot_voronoi(state.prototypes, state.points, state.labels, ax=ax, resolution=120, margin=margin + 0.2,
-                 title=f"t={state.step}, lambda={state.lam:.3g}: {state.dead} dead "
-                       f"(k-means from this start: {state.kmeans_dead})")
-    ax.title.set_fontsize(9)
-    trail = state.trail.numpy()
-    for k in range(trail.shape[1]):
-        ax.plot(trail[:, k, 0], trail[:, k, 1], "-", c="tab:red", lw=0.8)
-    ax2.plot(state.distortion, c="tab:blue", label="distortion E (eq. 4.2)")
-    ax2.axvline(state.step, c="k", lw=0.8)
-    ax2.set_xlabel("iteration t")
-    ax2.set_yscale("log")
-    ax2.set_ylabel("E", color="tab:blue")
-    ax3 = ax2.twinx()
-    ax3.plot(state.lambdas, c="tab:orange")
-    ax3.set_yscale("log")
-    ax3.set_ylabel("lambda(t)", color="tab:orange")
-    ax2.set_title("annealing: lambda_i (lambda_f / lambda_i)^(t / t_max)", fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def ng_annealing_stepper(iterations: int = 40, num_codes: int = 10, dataset: str = "blobs"):
-    """A step slider (with a play button) over the annealing run -> :func:`draw_ng_annealing`."""
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
-
-    def show(step, lam_final):
-        draw_ng_annealing(ng_annealing_state(step, None, lam_final, iterations, num_codes, dataset))
-        plt.show()
-
-    step = w.IntSlider(value=0, min=0, max=iterations, description="step t")
-    play = w.Play(value=0, min=0, max=iterations, step=1, interval=400, description="play")
-    w.jslink((play, "value"), (step, "value"))
-    ui = w.interactive(show, step=step,
-                       lam_final=w.FloatLogSlider(value=0.01, base=10, min=-3, max=1, step=0.1,
-                                                  description="lambda_f", continuous_update=False))
-    return w.VBox([play, ui])
+    return widgets.interactive(show, code=widgets.Dropdown(options=options, value=first_used, description="code"))
 
 
 # ---- Notebook 02: the information bottleneck behind VQ-VAE (VIB / VDIB) ---------------------------
 # Equations refer to ../shared/papers/vib-on-vector-quantized-autoencoders.md ("the VIB paper").
-# A temperature (= VIB beta) explorer on a 2-D toy codebook, and the digits experiment helpers that
-# notebook 02 uses (hard VQ vs the EM quantizer, the rate-distortion sweep).
-import functools as _functools  # noqa: E402
-import math as _math  # noqa: E402
+# A temperature (= VIB beta) explorer on a 2-D toy codebook, and the rate-distortion picture of the
+# digits sweep (vqlab.experiments.ib_comparison).
 
 #: The temperatures (tau = the VIB beta, see :func:`vqlab.losses.gibbs_posterior`) of the toy curve.
-IB_TOY_LOG10_TAUS = _np.linspace(-3.0, 1.5, 46)
+IB_TOY_LOG10_TAUS = np.linspace(-3.0, 1.5, 46)
 
 
-@_functools.lru_cache(maxsize=32)
-def _ib_toy_problem(dataset: str, n: int, num_codes: int, seed: int) -> tuple[_Tensor, _Tensor]:
+@functools.lru_cache(maxsize=32)
+def _ib_toy_problem(dataset: str, n: int, num_codes: int, seed: int) -> tuple[Tensor, Tensor]:
     """Toy points ``[n, 2]`` and a k-means codebook ``[K, 2]`` (float64), cached so sliders are fast."""
-    from vqlab.data import make_toy
-
     x, _ = make_toy(dataset, n=n, seed=seed)
     x = x.double()
     return x, lloyd_kmeans(x, num_codes, iters=25, seed=seed).centres
 
 
-def _ib_terms(d: _Tensor, tau: float) -> dict[str, float]:
+def _ib_terms(d: Tensor, tau: float) -> dict[str, float]:
     """VIB terms of the Gibbs posterior ``p(z|i) ∝ exp(-d/tau)`` for squared distances ``d`` ``[N, K]``."""
-    from vqlab import losses as L
-
-    probs = L.gibbs_posterior(d, tau).exp()
-    prior = _torch.full((d.shape[1],), 1.0 / d.shape[1], dtype=d.dtype)
+    probs = losses.gibbs_posterior(d, tau).exp()
+    prior = torch.full((d.shape[1],), 1.0 / d.shape[1], dtype=d.dtype)
     return {"distortion": float((probs * d).sum(1).mean()),
-            "conditional_entropy": float(L.conditional_entropy(probs)),           # H(p(Z|I))
-            "cross_entropy": float(L.cross_entropy(probs)),                       # eq. 25 = log K
-            "rate_bound": float(L.kl_to_prior(probs)),                             # eq. 15
-            "mutual_information": float(L.mutual_information_iz(probs)),          # eq. 13
-            "gap": float(L.kl_divergence(L.marginal(probs), prior))}              # eq. 16
+            "conditional_entropy": float(losses.conditional_entropy(probs)),    # H(p(Z|I))
+            "cross_entropy": float(losses.cross_entropy(probs)),                # eq. 25 = log K
+            "rate_bound": float(losses.kl_to_prior(probs)),                     # eq. 15
+            "mutual_information": float(losses.mutual_information_iz(probs)),   # eq. 13
+            "gap": float(losses.kl_divergence(losses.marginal(probs), prior))}  # eq. 16
 
 
-@_dataclass
+@dataclass
 class IBToyState:
     """What the temperature explorer shows (float64 numbers, nats).
 
@@ -759,12 +390,12 @@ class IBToyState:
         hard: the terms of hard VQ (tau -> 0, eq. 27).
     """
 
-    points: _Tensor
-    codebook: _Tensor
+    points: Tensor
+    codebook: Tensor
     tau: float
-    grid_x: _np.ndarray
-    grid_y: _np.ndarray
-    heat: _np.ndarray
+    grid_x: np.ndarray
+    grid_y: np.ndarray
+    heat: np.ndarray
     terms: dict[str, float]
     curve: dict[str, list[float]]
     hard: dict[str, float]
@@ -780,26 +411,21 @@ def ib_toy_state(log10_tau: float = -0.5, num_codes: int = 6, dataset: str = "bl
         log10_tau: ``log10`` of the temperature (finite). num_codes: K in [1, n]. dataset: a
         :data:`vqlab.data.TOY_SETS` name. n: points >= 2. resolution: heat-map grid size >= 2.
     """
-    from vqlab.data import TOY_SETS
-    from vqlab.quantizers import squared_distances
-
-    log10_tau = _check_float("log10_tau", log10_tau, -300.0, maximum=300.0)
-    _check_choice("dataset", dataset, TOY_SETS)
-    n = _check_int("n", n, 2)
-    k = _check_int("num_codes", num_codes)
+    log10_tau = check_float("log10_tau", log10_tau, -300.0, maximum=300.0)
+    check_choice("dataset", dataset, TOY_SETS)
+    n = check_int("n", n, 2)
+    k = check_int("num_codes", num_codes)
     if k > n:
         raise ValueError(f"num_codes must be <= n ({n}), got {num_codes}")
-    resolution = _check_int("resolution", resolution, 2)
-    x, w = (t.clone() for t in _ib_toy_problem(dataset, n, k, _check_int("seed", seed, 0)))
+    resolution = check_int("resolution", resolution, 2)
+    x, w = (t.clone() for t in _ib_toy_problem(dataset, n, k, check_int("seed", seed, 0)))
     tau = 10.0 ** log10_tau
     d = squared_distances(x, w)
     lo, hi = x.min(0).values - 0.5, x.max(0).values + 0.5
-    gx = _np.linspace(float(lo[0]), float(hi[0]), resolution)
-    gy = _np.linspace(float(lo[1]), float(hi[1]), resolution)
-    mesh = _torch.tensor(_np.stack(_np.meshgrid(gx, gy), -1).reshape(-1, 2))
-    from vqlab import losses as L
-
-    heat = L.entropy(L.gibbs_posterior(squared_distances(mesh, w), tau).exp()).reshape(resolution, resolution)
+    gx = np.linspace(float(lo[0]), float(hi[0]), resolution)
+    gy = np.linspace(float(lo[1]), float(hi[1]), resolution)
+    mesh = torch.tensor(np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2))
+    heat = losses.entropy(losses.gibbs_posterior(squared_distances(mesh, w), tau).exp()).reshape(resolution, resolution)
     curve: dict[str, list[float]] = {"tau": list(10.0 ** IB_TOY_LOG10_TAUS)}
     for t in curve["tau"]:
         for key, value in _ib_terms(d, t).items():
@@ -811,11 +437,9 @@ def draw_ib_toy(state: IBToyState):
     """Left: the heat map of ``H(p(Z | x))`` with the data and codewords. Right: the VIB rate bound
     ``KL(p(Z|I) || r)`` and the true rate ``I(I; Z)`` against the distortion over all temperatures, the
     current temperature marked (the vertical distance between the two curves is the gap, eq. 16)."""
-    import matplotlib.pyplot as plt
-
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.6), gridspec_kw={"width_ratios": [1, 1.1]})
     k = len(state.codebook)
-    im = ax.imshow(state.heat, origin="lower", cmap="magma", vmin=0.0, vmax=max(_math.log(k), 1e-9),
+    im = ax.imshow(state.heat, origin="lower", cmap="magma", vmin=0.0, vmax=max(math.log(k), 1e-9),
                    extent=(state.grid_x[0], state.grid_x[-1], state.grid_y[0], state.grid_y[-1]), aspect="auto")
     pts, w = state.points.numpy(), state.codebook.numpy()
     ax.scatter(pts[:, 0], pts[:, 1], s=4, c="w", alpha=0.6)
@@ -830,7 +454,7 @@ def draw_ib_toy(state: IBToyState):
              label=f"gap = KL(p(Z)||r) = {t['gap']:.3f}")
     ax2.scatter([state.hard["distortion"]], [state.hard["rate_bound"]], marker="s", c="k", s=25,
                 label="hard VQ (tau -> 0)", zorder=3)
-    ax2.axhline(_math.log(k), color="0.6", lw=0.8)
+    ax2.axhline(math.log(k), color="0.6", lw=0.8)
     ax2.set_xlabel("distortion E ||x - e_z||^2")
     ax2.set_ylabel("nats")
     ax2.set_title(f"rate bound {t['rate_bound']:.3f}, I(I;Z) {t['mutual_information']:.3f}", fontsize=9)
@@ -841,117 +465,21 @@ def draw_ib_toy(state: IBToyState):
 
 def ib_toy_explorer(log10_tau: float = -0.5, num_codes: int = 6, dataset: str = "blobs"):
     """Sliders for ``log10 tau`` (the temperature = VIB beta) and K, and the toy set -> :func:`draw_ib_toy`."""
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
-
-    from vqlab.data import TOY_SETS
-
     def show(log10_tau, num_codes, dataset):
         draw_ib_toy(ib_toy_state(log10_tau, num_codes, dataset))
         plt.show()
 
-    return w.interactive(
+    return widgets.interactive(
         show,
-        log10_tau=w.FloatSlider(value=log10_tau, min=-3.0, max=1.5, step=0.1, description="log10 tau"),
-        num_codes=w.IntSlider(value=num_codes, min=1, max=32, description="K", continuous_update=False),
-        dataset=w.Dropdown(options=list(TOY_SETS), value=dataset, description="data"))
-
-
-def ib_digits_model(quantizer, hidden: tuple[int, ...] = (128,), in_dim: int = 64, seed: int = 0):
-    """An MLP VQ-VAE for flat 8x8 digits with ONE latent vector (one code Z) per image, so that ``I`` (the
-    image index) and ``Z`` are the VIB paper's clustering setting: ``MLPEncoder(64 -> hidden -> D)``, the
-    given ``quantizer`` (D = its ``code_dim``), ``MLPDecoder``. Weights are initialised from ``seed``."""
-    from vqlab.models import VQVAE
-    from vqlab.nets import MLPDecoder, MLPEncoder
-    from vqlab.train import seed_everything
-
-    seed_everything(seed)
-    d = quantizer.code_dim
-    return VQVAE(MLPEncoder(in_dim, d, hidden), quantizer, MLPDecoder(d, in_dim, tuple(reversed(hidden))))
-
-
-@_torch.no_grad()
-def ib_metrics(model, x: _Tensor) -> dict[str, float]:
-    """Test-set numbers of a trained VQ-VAE: :func:`vqlab.train.evaluate` (``recon``, ``perplexity`` of the
-    hard code usage, ``codes_used``) plus, on the posteriors ``p(z | i)`` of all of ``x`` with ``p(i) = 1/N``:
-    ``conditional_entropy`` H(p(Z|I)), ``rate_bound`` KL(p(Z|I) || uniform) (eq. 15) and
-    ``mutual_information`` I(I; Z) (eq. 13), in nats per image."""
-    from vqlab import losses as L
-    from vqlab.train import evaluate
-
-    result = evaluate(model, x)
-    was_training = model.training
-    model.eval()
-    probs = model.quantize(model.encode(x)).probs.double()
-    probs = probs / probs.sum(-1, keepdim=True)
-    model.train(was_training)
-    result.update(conditional_entropy=float(L.conditional_entropy(probs)),
-                  rate_bound=float(L.kl_to_prior(probs)), mutual_information=float(L.mutual_information_iz(probs)))
-    return result
-
-
-@_dataclass
-class IBComparison:
-    """Per variant and metric (the keys of :func:`ib_metrics`), one test-set value per seed;
-    ``models[variant]``: the trained model of the first seed (for reconstructions)."""
-
-    values: dict[str, dict[str, list[float]]]
-    seeds: tuple[int, ...]
-    models: dict = _field(default_factory=dict)
-
-    def summary(self, variant: str, metric: str) -> tuple[float, float]:
-        """``(mean, std)`` over seeds (std with ddof=0)."""
-        v = _np.asarray(self.values[variant][metric])
-        return float(v.mean()), float(v.std())
-
-    def table(self, metrics=(("recon", "recon MSE", 4), ("perplexity", "perplexity", 1),
-                             ("codes_used", "codes used", 1), ("conditional_entropy", "H(p(Z|I))", 3),
-                             ("rate_bound", "KL(p(Z|I)||r)", 3), ("mutual_information", "I(I;Z)", 3))) -> str:
-        """A plain-text table, mean ± std over seeds."""
-        width = max(len(n) for n in self.values) + 2
-        lines = [f"{'variant':<{width}}" + "".join(f"{title:>18}" for _, title, _ in metrics)]
-        for name in self.values:
-            cells = []
-            for key, _, digits in metrics:
-                m, s = self.summary(name, key)
-                cells.append(f"{m:.{digits}f} ± {s:.{digits}f}".rjust(18))
-            lines.append(f"{name:<{width}}" + "".join(cells))
-        return "\n".join(lines + [f"(test set; mean ± std over seeds {list(self.seeds)}; entropies in nats)"])
-
-
-def ib_comparison(variants: dict, x_train: _Tensor, x_test: _Tensor, seeds=(0, 1, 2), epochs: int = 20,
-                  batch_size: int = 128, lr: float = 3e-3, hidden: tuple[int, ...] = (128,)) -> IBComparison:
-    """Train :func:`ib_digits_model` for every variant and seed with :func:`vqlab.train.train` and collect
-    :func:`ib_metrics` on ``x_test``.
-
-    Args:
-        variants: name -> ``make_quantizer(seed)`` returning a fresh :class:`~vqlab.quantizers.Quantizer`.
-        seeds: at least one seed; the same seeds for every variant.
-    """
-    from vqlab.train import train
-
-    seeds = tuple(_check_int("seeds", s, 0) for s in seeds)
-    if not seeds or not variants:
-        raise ValueError("seeds and variants must not be empty")
-    _check_int("epochs", epochs)
-    values: dict[str, dict[str, list[float]]] = {}
-    models = {}
-    for name, make_quantizer in variants.items():
-        for seed in seeds:
-            model = ib_digits_model(make_quantizer(seed), hidden=hidden, in_dim=x_train.shape[1], seed=seed)
-            train(model, x_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=False)
-            for key, value in ib_metrics(model, x_test).items():
-                values.setdefault(name, {}).setdefault(key, []).append(value)
-            models.setdefault(name, model)
-    return IBComparison(values, seeds, models)
+        log10_tau=widgets.FloatSlider(value=log10_tau, min=-3.0, max=1.5, step=0.1, description="log10 tau"),
+        num_codes=widgets.IntSlider(value=num_codes, min=1, max=32, description="K", continuous_update=False),
+        dataset=widgets.Dropdown(options=list(TOY_SETS), value=dataset, description="data"))
 
 
 def draw_rate_distortion(sweep: IBComparison, reference: IBComparison | None = None):
     """The digits rate-distortion picture: for every variant (seed mean) the VIB rate bound
     ``KL(p(Z|I) || uniform)`` (eq. 15, filled) and the rate ``I(I; Z)`` (eq. 13, open) against the test
     reconstruction error (the distortion term of eq. 18); ``reference`` variants are drawn as squares."""
-    import matplotlib.pyplot as plt
-
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
     for result, marker in ((sweep, "o"), (reference, "s")):
         if result is None:
@@ -974,493 +502,7 @@ def draw_rate_distortion(sweep: IBComparison, reference: IBComparison | None = N
     return fig
 
 
-# ---- Notebook 06: the HC-VQ entropy regularizer ---------------------------------------------------
-# Sliders for T_beta, T_mu, lambda and the period k drive a *live* short training run of the digits
-# VQ-VAE with the HC-VQ term (a subset of the digits, a few epochs: seconds), compared with the dry run of
-# the same seed (cached, it does not depend on the sliders).
-
-
-@_dataclass
-class HCVQWidgetState:
-    """One HC-VQ run vs its dry run (same seed, data and steps).
-
-    Attributes:
-        steps: ``[T]`` training step. usage_hcvq, usage_dry: ``[T]`` per-batch code-usage entropy
-            (nats, ``log`` of the batch perplexity). mu0_hcvq, mu0_dry: ``[T]`` mu^0 of the codebook
-            (NaN where not computed). gate: ``[T]`` the entropy factor g of the HC-VQ run.
-        diagram, diagram_dry: final codebook diagrams ``[H0 [m, 2], H1 [m, 2]]`` (finite bars).
-        test, test_dry: test metrics (``recon``, ``E_z``, ``perplexity``, ``codes_used``, ``mu0``, ...).
-        params: the slider values.
-    """
-
-    steps: _np.ndarray
-    usage_hcvq: _np.ndarray
-    usage_dry: _np.ndarray
-    mu0_hcvq: _np.ndarray
-    mu0_dry: _np.ndarray
-    gate: _np.ndarray
-    diagram: list
-    diagram_dry: list
-    test: dict
-    test_dry: dict
-    params: dict = _field(default_factory=dict)
-
-
-_HCVQ_DRY_CACHE: dict = {}
-_HCVQ_RUN_CACHE: dict = {}
-
-
-def _hcvq_widget_data(n_train: int):
-    from vqlab.data import load_digits
-
-    data = load_digits()
-    return data.images(data.x_train[:n_train]), data.images(data.x_test)
-
-
-def _hcvq_widget_run(active: bool, n_train: int, epochs: int, seed: int, mode: str, **reg):
-    from vqlab.hcvq import train_hcvq
-
-    x, x_test = _hcvq_widget_data(n_train)
-    return train_hcvq(x, x_test, active=active, seed=seed, epochs=epochs, mode=mode, **reg)
-
-
-def hcvq_state(target_betti: float = 100.0, target_mu: float = 0.5, lam: float = 1.0, period: int = 10,
-               *, mode: str = "paper", epochs: int = 4, n_train: int = 384, seed: int = 0) -> HCVQWidgetState:
-    """Train the notebook's digits VQ-VAE (codebook 128 x 64) on the first ``n_train`` training digits for
-    ``epochs`` epochs with HC-VQ (``T_beta``, ``T_mu``, ``lam``, ``period`` k, ``mode``) and without it (the
-    dry run, cached), same seed; return the curves and final diagrams (:class:`HCVQWidgetState`)."""
-    target_betti = _check_float("target_betti", target_betti, 0.0)
-    target_mu = _check_float("target_mu", target_mu, 0.0)
-    lam = _check_float("lam", lam, 0.0)
-    period = _check_int("period", period)
-    mode = _check_choice("mode", mode, ("paper", "code"))
-    epochs, n_train = _check_int("epochs", epochs), _check_int("n_train", n_train, 2)
-    seed = _check_int("seed", seed, 0)
-    key = (n_train, epochs, seed)
-    if key not in _HCVQ_DRY_CACHE:
-        _HCVQ_DRY_CACHE[key] = _hcvq_widget_run(False, n_train, epochs, seed, "paper", period=period)
-    dry = _HCVQ_DRY_CACHE[key]
-    run_key = (target_betti, target_mu, lam, period, mode, n_train, epochs, seed)
-    if run_key not in _HCVQ_RUN_CACHE:  # the builder redraws the default state: do not train it twice
-        if len(_HCVQ_RUN_CACHE) >= 8:
-            _HCVQ_RUN_CACHE.pop(next(iter(_HCVQ_RUN_CACHE)))
-        _HCVQ_RUN_CACHE[run_key] = _hcvq_widget_run(True, n_train, epochs, seed, mode, target_betti=target_betti,
-                                                    target_mu=target_mu, lam=lam, period=period)
-    run = _HCVQ_RUN_CACHE[run_key]
-
-    def usage(r):
-        return _np.log(_np.asarray(r.history.steps["perplexity"]))
-
-    return HCVQWidgetState(
-        steps=_np.arange(len(run.history.steps["loss"])), usage_hcvq=usage(run), usage_dry=usage(dry),
-        mu0_hcvq=_np.asarray(run.regularizer.history["mu0"]), mu0_dry=_np.asarray(dry.regularizer.history["mu0"]),
-        gate=_np.asarray(run.regularizer.history["gate"]), diagram=run.diagrams, diagram_dry=dry.diagrams,
-        test=run.test, test_dry=dry.test,
-        params=dict(target_betti=target_betti, target_mu=target_mu, lam=lam, period=period, mode=mode))
-
-
-def draw_hcvq(state: HCVQWidgetState):
-    """Three panels: per-batch code-usage entropy (dry vs HC-VQ, with the factor g), mu^0 of the codebook
-    over training, and the final HC-VQ codebook diagram (persim)."""
-    import matplotlib.pyplot as plt
-
-    from vqlab.topology import plot_diagram
-
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
-    ax = axes[0]
-    ax.plot(state.steps, state.usage_dry, color="0.5", label=f"dry run (test E_z {state.test_dry['E_z']:.2f})")
-    ax.plot(state.steps, state.usage_hcvq, color="C3", label=f"HC-VQ (test E_z {state.test['E_z']:.2f})")
-    ax.plot(state.steps, state.gate, color="C0", ls=":", label="factor g")
-    ax.set_xlabel("step")
-    ax.set_ylabel("usage entropy per batch [nats]")
-    ax.legend(fontsize=7)
-    ax = axes[1]
-    for y, c, lab in ((state.mu0_dry, "0.5", "dry run"), (state.mu0_hcvq, "C3", "HC-VQ")):
-        ok = _np.isfinite(y)
-        ax.plot(state.steps[ok], y[ok], color=c, label=lab)
-    target = state.params["target_mu"]
-    top = _np.nanmax(_np.concatenate([state.mu0_hcvq, state.mu0_dry]))
-    if target <= 1.5 * top:
-        ax.axhline(target, color="C3", ls="--", lw=0.8, label="T_mu")
-    else:  # a far-away target would flatten the curves
-        ax.plot([], [], color="C3", ls="--", lw=0.8, label=f"T_mu = {target:g} (above)")
-    ax.set_xlabel("step")
-    ax.set_ylabel("mu0 of the codebook")
-    ax.legend(fontsize=7)
-    p = state.params
-    plot_diagram(state.diagram, ax=axes[2], size=8,
-                 title=f"HC-VQ codebook: T_b={p['target_betti']:g}, T_mu={p['target_mu']:g}, lam={p['lam']:g}, "
-                       f"k={p['period']}")
-    axes[2].title.set_fontsize(8)
-    fig.tight_layout()
-    return fig
-
-
-def hcvq_explorer(target_betti: float = 100.0, target_mu: float = 0.5, lam: float = 1.0, period: int = 10,
-                  **kwargs):
-    """Sliders for T_beta, T_mu, lambda (log scale), k and the mode -> a live short run, :func:`draw_hcvq`.
-    ``kwargs`` (``epochs``, ``n_train``, ``seed``) go to :func:`hcvq_state`."""
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
-
-    def show(target_betti, target_mu, lam, period, mode):
-        draw_hcvq(hcvq_state(target_betti, target_mu, lam, period, mode=mode, **kwargs))
-        plt.show()
-
-    slider = dict(continuous_update=False)
-    return w.interactive(
-        show,
-        target_betti=w.FloatSlider(value=target_betti, min=0.0, max=200.0, step=10.0, description="T_beta",
-                                   **slider),
-        target_mu=w.FloatSlider(value=target_mu, min=0.0, max=4.0, step=0.1, description="T_mu", **slider),
-        lam=w.FloatLogSlider(value=lam, base=10, min=-6, max=1, step=0.5, description="lambda", **slider),
-        period=w.IntSlider(value=period, min=1, max=50, description="k", **slider),
-        mode=w.Dropdown(options=["paper", "code"], value="paper", description="mode"))
-
-
-# ---- Notebook 05: persistent homology and the homological regularizer (Hoagland et al.) -----------
-# The Vietoris–Rips explorer (an ε slider on a 2-D cloud with its Betti numbers), the "push the deaths
-# up" stepper, and the digits latent-space comparison (AE / AE + L_top / disk only / VAE) with its
-# coverage and sample-quality measurements. Paper: ../shared/papers/homological-regularization-for-autoencoders.md
-from vqlab import topology as _topo  # noqa: E402
-
-RIPS_CLOUDS = ("circle", "rings", "blobs")
-
-
-@_dataclass
-class RipsState:
-    """A 2-D cloud and its Vietoris–Rips complex ``R_ε`` (paper §I-B): ``points [n, 2]``, ``edges [m, 2]``
-    (pairs within ε), ``triangles [t, 3]`` (triples pairwise within ε), the ripser ``diagrams`` (H0, H1)
-    and the Betti numbers ``betti = [β0, β1]`` of ``R_ε`` read off the diagrams (bars alive at ε)."""
-
-    points: _np.ndarray
-    eps: float
-    edges: _np.ndarray
-    triangles: _np.ndarray
-    diagrams: list
-    betti: list
-    cloud: str
-    noise: float
-
-
-def rips_cloud(cloud: str = "circle", n: int = 40, noise: float = 0.05, seed: int = 0) -> _np.ndarray:
-    """A 2-D toy cloud ``[n, 2]`` from :func:`vqlab.data.make_toy` ("circle", "rings" = two circles,
-    "blobs" = noisy blobs), centred and scaled so its farthest point is at radius 1."""
-    from vqlab.data import make_toy
-
-    _check_choice("cloud", cloud, RIPS_CLOUDS)
-    _check_int("n", n, 3)
-    _check_float("noise", noise, 0.0)
-    x = make_toy(cloud, n=n, noise=noise, seed=seed)[0].double().numpy()
-    x = x - x.mean(0)
-    return x / max(float(_np.linalg.norm(x, axis=1).max()), 1e-12)
-
-
-def rips_state(eps: float = 0.3, cloud: str = "circle", noise: float = 0.05, n: int = 40,
-               seed: int = 0) -> RipsState:
-    """Everything the ε-slider draws: the complex ``R_ε`` of :func:`rips_cloud` and its Betti numbers.
-
-    ``β0`` = connected components, ``β1`` = independent loops of ``R_ε``; both are counted as the bars of
-    the persistence diagrams with ``birth ≤ ε < death`` (:func:`vqlab.topology.betti_numbers_at`).
-    """
-    eps = _check_float("eps", eps, 0.0)
-    if n > 120:
-        raise ValueError(f"n must be <= 120 for the drawing (triangles grow like n^3), got {n}")
-    x = rips_cloud(cloud, n, noise, seed)
-    d = _np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
-    adj = _np.triu(d <= eps, 1)
-    edges = _np.argwhere(adj)
-    a = adj | adj.T
-    i, j, k = _np.nonzero(_np.triu(a, 1)[:, :, None] & _np.triu(a, 1)[None, :, :] & a[:, None, :])
-    triangles = _np.stack([i, j, k], 1) if len(i) else _np.zeros((0, 3), dtype=int)
-    dgms = _topo.persistence_diagrams(x, maxdim=1)
-    return RipsState(x, eps, edges, triangles, dgms, _topo.betti_numbers_at(dgms, eps), cloud, noise)
-
-
-def draw_rips(state: RipsState):
-    """Left: the cloud, its ε/2-balls, and the complex ``R_ε`` (edges, filled triangles). Right: the
-    persistence diagram; the bars alive at ε (counted by the Betti numbers) lie in the shaded corner."""
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection, PolyCollection
-
-    x, eps = state.points, state.eps
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(7.6, 3.6))
-    for p in x:
-        ax.add_patch(plt.Circle(p, eps / 2, color="tab:blue", alpha=0.06, lw=0))
-    if len(state.triangles):
-        ax.add_collection(PolyCollection(x[state.triangles[:4000]], facecolor="tab:orange", alpha=0.15, lw=0))
-    if len(state.edges):
-        ax.add_collection(LineCollection(x[state.edges[:8000]], colors="0.35", linewidths=0.6))
-    ax.scatter(x[:, 0], x[:, 1], s=10, c="k", zorder=3)
-    ax.set_aspect("equal")
-    ax.set_xlim(-1.3, 1.3)
-    ax.set_ylim(-1.3, 1.3)
-    b0, b1 = state.betti
-    ax.set_title(f"R_eps at eps = {eps:.2f}:  beta0 = {b0}, beta1 = {b1}", fontsize=9)
-    _topo.plot_diagram(state.diagrams, ax=bx, size=10)
-    top = 2.0
-    bx.fill_between([0, eps], [eps, eps], [top * 1.2, top * 1.2], color="tab:green", alpha=0.12, lw=0)
-    bx.axvline(eps, color="tab:green", lw=0.8, ls="--")
-    bx.axhline(eps, color="tab:green", lw=0.8, ls="--")
-    bx.set_title("diagram: bars alive at eps are shaded", fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def rips_explorer(eps: float = 0.3, cloud: str = "circle", noise: float = 0.05, n: int = 40):
-    """ε slider, a cloud menu and a noise slider -> :func:`draw_rips` of :func:`rips_state`."""
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
-
-    def show(eps, cloud, noise):
-        draw_rips(rips_state(eps, cloud, noise, n))
-        plt.show()
-
-    return w.interactive(
-        show,
-        eps=w.FloatSlider(value=eps, min=0.0, max=2.0, step=0.02, description="eps", continuous_update=False),
-        cloud=w.Dropdown(options=list(RIPS_CLOUDS), value=cloud, description="cloud"),
-        noise=w.FloatSlider(value=noise, min=0.0, max=0.3, step=0.01, description="noise",
-                            continuous_update=False))
-
-
-@_dataclass
-class DeathAscentState:
-    """Snapshots of a cloud while gradient steps minimise ``L_top`` = mean hinge − Σ deaths / n:
-    ``points[s] [n, 2]`` after ``steps[s]`` steps, the MST ``edges[s]`` drawn, and ``death_sum[s]``."""
-
-    points: list
-    edges: list
-    steps: list
-    death_sum: list
-
-
-def death_ascent(n: int = 60, steps: tuple[int, ...] = (0, 5, 25, 100), lr: float = 0.02,
-                 topological: bool = True, seed: int = 0) -> DeathAscentState:
-    """Start from a tight blob (std 0.05) and take Adam steps on the per-point loss of
-    :class:`vqlab.topology.HomologicalRegularizer` (weight 1, ``reduction="mean"``), recording the
-    cloud at the given step counts. ``topological=False`` keeps only the disk hinge (nothing moves:
-    the blob is already inside the ball)."""
-    _check_int("n", n, 2)
-    _check_float("lr", lr, 0.0, strict=True)
-    steps = sorted({_check_int("steps", int(s), 0) for s in steps})
-    g = _torch.Generator().manual_seed(seed)
-    z = (0.05 * _torch.randn(n, 2, generator=g, dtype=_torch.float64) + _torch.tensor([0.3, 0.1],
-                                                                                        dtype=_torch.float64))
-    z.requires_grad_(True)
-    reg = _topo.HomologicalRegularizer(weight=1.0, topological=topological)
-    opt = _torch.optim.Adam([z], lr=lr)
-    state = DeathAscentState([], [], [], [])
-    for t in range(steps[-1] + 1):
-        if t in steps:
-            pts = z.detach().clone()
-            i, j = _topo.mst_edges(pts)
-            state.points.append(pts.numpy())
-            state.edges.append(_np.stack([i.numpy(), j.numpy()], 1))
-            state.steps.append(t)
-            state.death_sum.append(float(_topo.mst_deaths(pts).sum()))
-        if t == steps[-1]:
-            break
-        opt.zero_grad()
-        sum(reg.terms(z).values()).backward()
-        opt.step()
-    return state
-
-
-def draw_death_ascent(state: DeathAscentState, index: int | None = None):
-    """The snapshots side by side (or only snapshot ``index``), MST edges coloured by length, the unit
-    circle dashed."""
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
-
-    idx = range(len(state.steps)) if index is None else [index]
-    fig, axes = plt.subplots(1, len(idx), figsize=(2.3 * len(idx), 2.5), squeeze=False)
-    for ax, s in zip(axes[0], idx):
-        x, e = state.points[s], state.edges[s]
-        seg = x[e]
-        lc = LineCollection(seg, array=_np.linalg.norm(seg[:, 0] - seg[:, 1], axis=1), cmap="viridis",
-                            linewidths=1.2)
-        ax.add_collection(lc)
-        ax.scatter(x[:, 0], x[:, 1], s=6, c="k", zorder=3)
-        ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, ls="--", color="0.5"))
-        ax.set_xlim(-1.3, 1.3)
-        ax.set_ylim(-1.3, 1.3)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(f"step {state.steps[s]}: sum d = {state.death_sum[s]:.2f}", fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def death_ascent_stepper(state: DeathAscentState):
-    """A slider over the snapshots of a :class:`DeathAscentState` -> :func:`draw_death_ascent`."""
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
-
-    def show(snapshot):
-        draw_death_ascent(state, snapshot)
-        plt.show()
-
-    return w.interactive(show, snapshot=w.IntSlider(value=0, min=0, max=len(state.steps) - 1,
-                                                    description="snapshot"))
-
-
-LATENT_VARIANTS = ("AE", "AE + L_top", "AE + disk only", "VAE")
-
-
-def latent_model(variant: str, latent_dim: int = 2, hidden: tuple[int, ...] = (64, 64), weight: float = 0.1,
-                 vae_beta: float = 0.1, in_dim: int = 64):
-    """One model of the paper's comparison on flat images ``[N, in_dim]``: returns ``(model, hooks)``.
-
-    "AE": :class:`vqlab.models.Autoencoder` (MLP, two hidden layers of 64 as in the paper, ReLU instead of
-    ELU); "AE + L_top": the same with :class:`vqlab.topology.HomologicalRegularizer` (``weight`` = λ,
-    ``reduction="mean"``) as the ``extra_losses`` hook; "AE + disk only": the hinge term alone (paper
-    Appendix A-A); "VAE": :class:`vqlab.models.VAE` with KL weight ``vae_beta``.
-    """
-    from vqlab.models import VAE, Autoencoder
-    from vqlab.nets import MLPDecoder, MLPEncoder
-
-    _check_choice("variant", variant, LATENT_VARIANTS)
-    _check_int("latent_dim", latent_dim)
-    decoder = MLPDecoder(latent_dim, in_dim, tuple(reversed(hidden)))
-    if variant == "VAE":
-        return VAE(MLPEncoder(in_dim, 2 * latent_dim, hidden), decoder, latent_dim, beta=vae_beta), []
-    model = Autoencoder(MLPEncoder(in_dim, latent_dim, hidden), decoder)
-    hooks = {"AE": [], "AE + L_top": [_topo.HomologicalRegularizer(weight)],
-             "AE + disk only": [_topo.HomologicalRegularizer(weight, topological=False)]}[variant]
-    return model, hooks
-
-
-def prior_samples(variant: str, n: int, dim: int, generator: _torch.Generator | None = None) -> _Tensor:
-    """Where each variant samples its latents from: uniform on the unit ball for the regularized AEs
-    (paper §III), a standard Gaussian for the plain AE (as in the paper) and the VAE (its prior)."""
-    _check_choice("variant", variant, LATENT_VARIANTS)
-    if variant in ("AE + L_top", "AE + disk only"):
-        return _topo.sample_unit_ball(n, dim, generator)
-    return _torch.randn(n, dim, generator=generator)
-
-
-def sample_quality(probs) -> dict[str, float]:
-    """Quality of generated images from a classifier's class probabilities ``[m, 10]``: the mean
-    ``confidence`` (max probability; high = recognisable digits) and the ``class_entropy`` (nats) of the
-    predicted-class histogram (ln 10 ≈ 2.30 = every digit generated equally often; low = a few digits)."""
-    p = _np.asarray(probs, dtype=_np.float64)
-    if p.ndim != 2 or not _np.isfinite(p).all():
-        raise ValueError(f"probs must be a finite [m, classes] array, got shape {p.shape}")
-    hist = _np.bincount(p.argmax(1), minlength=p.shape[1]) / len(p)
-    nz = hist[hist > 0]
-    return {"confidence": float(p.max(1).mean()), "class_entropy": float(-(nz * _np.log(nz)).sum())}
-
-
-@_dataclass
-class LatentComparison:
-    """Results of :func:`latent_comparison`: ``rows`` (one dict per variant and seed with ``recon``,
-    ``in_ball``, ``coverage``, ``energy``, ``confidence``, ``class_entropy``), and for the first seed the test
-    ``latents`` and decoded prior ``samples`` per variant, with the test ``labels``."""
-
-    rows: list
-    latents: dict
-    samples: dict
-    labels: _np.ndarray
-
-    def summary(self) -> dict[str, dict[str, tuple[float, float]]]:
-        """``{variant: {metric: (mean, std over seeds)}}``."""
-        out: dict[str, dict[str, tuple[float, float]]] = {}
-        for v in dict.fromkeys(r["variant"] for r in self.rows):
-            rs = [r for r in self.rows if r["variant"] == v]
-            out[v] = {k: (float(_np.mean([r[k] for r in rs])), float(_np.std([r[k] for r in rs])))
-                      for k in rs[0] if k not in ("variant", "seed")}
-        return out
-
-    def table(self) -> str:
-        """The summary as aligned text, mean ± std over seeds."""
-        s = self.summary()
-        keys = list(next(iter(s.values())))
-        lines = [f"{'variant':16s}" + "".join(f"{k:>16s}" for k in keys)]
-        for v, m in s.items():
-            lines.append(f"{v:16s}" + "".join(f"{m[k][0]:>9.3f} ± {m[k][1]:.3f}" for k in keys))
-        return "\n".join(lines)
-
-
-def latent_comparison(x_train: _Tensor, x_test: _Tensor, y_test: _Tensor, predict_proba,
-                      variants: tuple[str, ...] = LATENT_VARIANTS, seeds: tuple[int, ...] = (0, 1, 2),
-                      latent_dim: int = 2, epochs: int = 40, lr: float = 3e-3, batch_size: int = 128,
-                      weight: float = 0.1, vae_beta: float = 0.1, n_samples: int = 1000,
-                      radius: float = 0.1) -> LatentComparison:
-    """Train every variant for every seed with :func:`vqlab.train.train` (the regularizer as an
-    ``extra_losses`` hook) and measure what the paper only shows in pictures:
-
-    * ``recon``: test MSE; ``in_ball``: fraction of test latents with ‖z‖ ≤ 1;
-    * ``coverage``: fraction of ``n_samples`` prior samples with a test latent within ``radius``
-      (:func:`vqlab.topology.coverage`); ``energy``: energy distance between test latents and the prior
-      samples (:func:`vqlab.topology.energy_distance`);
-    * ``confidence``, ``class_entropy``: :func:`sample_quality` of the images decoded from the prior
-      samples, judged by ``predict_proba`` (a classifier trained on the real digits).
-    """
-    from vqlab.train import evaluate, train
-
-    rows, latents, samples = [], {}, {}
-    for seed in seeds:
-        prior_gen = _torch.Generator().manual_seed(1000 + seed)
-        for v in variants:
-            _torch.manual_seed(seed)
-            model, hooks = latent_model(v, latent_dim, weight=weight, vae_beta=vae_beta,
-                                        in_dim=x_train.shape[1])
-            train(model, x_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, extra_losses=hooks,
-                  progress=False)
-            with _torch.no_grad():
-                z = model.encode(x_test)
-                s = prior_samples(v, n_samples, latent_dim, prior_gen)
-                imgs = model.decoder(s)
-            q = sample_quality(predict_proba(imgs.numpy()))
-            rows.append({"variant": v, "seed": seed, "recon": evaluate(model, x_test)["recon"],
-                         "in_ball": float((z.norm(dim=1) <= 1).float().mean()),
-                         "coverage": _topo.coverage(z, s, radius), "energy": _topo.energy_distance(z, s), **q})
-            if seed == seeds[0]:
-                latents[v], samples[v] = z.numpy(), imgs.numpy()
-    return LatentComparison(rows, latents, samples, _np.asarray(y_test))
-
-
-def draw_latents(comp: LatentComparison):
-    """Test latents of each variant (first seed), coloured by digit, with the unit circle dashed."""
-    import matplotlib.pyplot as plt
-
-    names = list(comp.latents)
-    fig, axes = plt.subplots(1, len(names), figsize=(2.5 * len(names), 2.7), squeeze=False)
-    for ax, v in zip(axes[0], names):
-        z = comp.latents[v]
-        ax.scatter(z[:, 0], z[:, 1], c=comp.labels, cmap="tab10", s=4, vmin=0, vmax=9)
-        ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, ls="--", color="k", lw=0.8))
-        ax.set_aspect("equal")
-        ax.set_title(v, fontsize=9)
-        ax.tick_params(labelsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def draw_generated(comp: LatentComparison, n: int = 40, image_shape: tuple[int, int] = (8, 8)):
-    """The first ``n`` images decoded from prior samples, one panel per variant (first seed)."""
-    import matplotlib.pyplot as plt
-
-    from vqlab.plotting import image_grid
-
-    names = list(comp.samples)
-    fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 2.4), squeeze=False)
-    for ax, v in zip(axes[0], names):
-        image_grid(comp.samples[v][:n], image_shape, ncols=8, ax=ax, title=v)
-        ax.title.set_fontsize(9)
-    fig.tight_layout()
-    return fig
-
-
 # ---- Notebook 03: soft VQ-VAE, the Bayesian (posterior-mean) estimator on a 2-D codebook ------------
-
-import numpy as _np  # noqa: E402
-import torch as _torch  # noqa: E402
-
-from vqlab._checks import check_float as _check_float  # noqa: E402
-from vqlab._checks import check_int as _check_int  # noqa: E402
 
 #: The default 2-D codebook of the notebook 03 widget (six codewords, K = 6).
 SOFT_VQ_CODEBOOK = ((-1.0, -1.0), (1.0, -1.0), (0.0, 1.0), (-1.2, 0.6), (1.2, 0.5), (0.0, -0.2))
@@ -1484,30 +526,28 @@ def soft_vq_state(sigma: float = 0.4, noise_std: float = 0.2, probe: tuple[float
         ``slice_x`` ``[R]`` and ``slice_soft``/``slice_hard`` ``[R, 2]``: both estimators along the
         horizontal line through the probe; ``log_var`` the common ``log sigma^2``.
     """
-    from vqlab.quantizers import soft_vq_posterior, squared_distances
-
-    sigma = _check_float("sigma", sigma, 0.0, strict=True)
-    noise_std = _check_float("noise_std", noise_std, 0.0)
-    extent = _check_float("extent", extent, 0.0, strict=True)
-    num_samples = _check_int("num_samples", num_samples)
-    resolution = _check_int("resolution", resolution, 2)
-    w = _torch.tensor(SOFT_VQ_CODEBOOK if codebook is None else codebook, dtype=_torch.float64)
+    sigma = check_float("sigma", sigma, 0.0, strict=True)
+    noise_std = check_float("noise_std", noise_std, 0.0)
+    extent = check_float("extent", extent, 0.0, strict=True)
+    num_samples = check_int("num_samples", num_samples)
+    resolution = check_int("resolution", resolution, 2)
+    w = torch.tensor(SOFT_VQ_CODEBOOK if codebook is None else codebook, dtype=torch.float64)
     if w.ndim != 2 or w.shape[1] != 2 or len(w) < 1:
         raise ValueError(f"codebook must be [K, 2] with K >= 1, got shape {tuple(w.shape)}")
-    p = _torch.tensor(probe, dtype=_torch.float64)
-    if p.shape != (2,) or not _torch.isfinite(p).all():
+    p = torch.tensor(probe, dtype=torch.float64)
+    if p.shape != (2,) or not torch.isfinite(p).all():
         raise ValueError(f"probe must be a finite point (x, y), got {probe!r}")
-    log_var = 2.0 * _np.log(sigma)
+    log_var = 2.0 * np.log(sigma)
 
     def post(z):
         return soft_vq_posterior(z, w, float(log_var))
 
-    ax = _torch.linspace(-extent, extent, resolution, dtype=_torch.float64)
-    gy, gx = _torch.meshgrid(ax, ax, indexing="ij")
-    grid_probs = post(_torch.stack([gx.ravel(), gy.ravel()], 1))
-    gen = _torch.Generator().manual_seed(_check_int("seed", seed, 0))
-    noisy = p + noise_std * _torch.randn(num_samples, 2, generator=gen, dtype=_torch.float64)
-    line = _torch.stack([ax, _torch.full_like(ax, float(p[1]))], 1)
+    ax = torch.linspace(-extent, extent, resolution, dtype=torch.float64)
+    gy, gx = torch.meshgrid(ax, ax, indexing="ij")
+    grid_probs = post(torch.stack([gx.ravel(), gy.ravel()], 1))
+    gen = torch.Generator().manual_seed(check_int("seed", seed, 0))
+    noisy = p + noise_std * torch.randn(num_samples, 2, generator=gen, dtype=torch.float64)
+    line = torch.stack([ax, torch.full_like(ax, float(p[1]))], 1)
     probs_probe = post(p[None])[0]
     return {
         "codebook": w.numpy(), "gx": gx.numpy(), "gy": gy.numpy(),
@@ -1527,11 +567,9 @@ def draw_soft_vq(state: dict[str, object]):
     the probe, its noisy copies (grey) and their posterior means (blue), the hard-VQ output (black square)
     and the posterior mean at the probe (blue diamond). Right: the first coordinate of both estimators
     along the horizontal line through the probe: a staircase for hard VQ, a smooth curve for soft VQ."""
-    import matplotlib.pyplot as plt
-
     w, e = state["codebook"], float(state["slice_x"][-1])
     fig, (a0, a1) = plt.subplots(1, 2, figsize=(8.4, 3.8), gridspec_kw={"width_ratios": [1.1, 1]})
-    colours = plt.get_cmap("tab10")(_np.arange(len(w)) % 10)[:, :3]
+    colours = plt.get_cmap("tab10")(np.arange(len(w)) % 10)[:, :3]
     rgb = colours[state["region"]]
     k = len(w)
     strength = (state["confidence"] - 1.0 / k) / max(1e-12, 1.0 - 1.0 / k) if k > 1 else state["confidence"]
@@ -1563,9 +601,6 @@ def draw_soft_vq(state: dict[str, object]):
 def soft_vq_widget(codebook=None):
     """Sliders for the component std sigma_k (log scale), the noise std sigma_eps and the probe point,
     redrawing :func:`draw_soft_vq`; returns the ``ipywidgets.interactive`` object."""
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-
     def show(sigma, noise_std, probe_x, probe_y):
         draw_soft_vq(soft_vq_state(sigma, noise_std, (probe_x, probe_y), codebook))
         plt.show()
@@ -1577,3 +612,550 @@ def soft_vq_widget(codebook=None):
         probe_x=widgets.FloatSlider(value=0.3, min=-1.8, max=1.8, step=0.05, description="z_e x"),
         probe_y=widgets.FloatSlider(value=0.2, min=-1.8, max=1.8, step=0.05, description="z_e y"),
     )
+
+
+# ---- Notebook 04: neural gas and fuzzy c-means ----------------------------------------------------
+# Sliders for the neural-gas range lambda and the fuzzifier m (ranks, memberships, where prototypes
+# settle) and a lambda-annealing stepper. The posteriors are vqlab.quantizers' (thesis eqs. 4.3-4.7),
+# the batch algorithms vqlab.clustering's.
+
+
+@dataclass
+class NGFCMState:
+    """What the lambda / m explorer shows.
+
+    Attributes:
+        points: ``[N, 2]`` toy data. codebook: ``[K, 2]`` the fixed codebook the probe is scored against
+            (also the start of both algorithms). probe: ``[2]`` the probe point x.
+        ranks: ``[K]`` neural-gas ranks r(x, z) of the probe (0 = nearest).
+        ng_probs, fcm_probs: ``[K]`` neural-gas posterior (eq. 4.3) and fuzzy memberships (eq. 4.4) of the
+            probe.
+        ng_prototypes, fcm_prototypes: ``[K, 2]`` where batch neural gas at fixed lambda and fuzzy c-means
+            with fuzzifier m settle from ``codebook``.
+        ng_distortion, fcm_distortion: their eq. 4.2 distortion (mean over points).
+        ng_dead, fcm_dead: dead units of the settled codebooks. lam, m: the slider values.
+    """
+
+    points: Tensor
+    codebook: Tensor
+    probe: Tensor
+    ranks: Tensor
+    ng_probs: Tensor
+    fcm_probs: Tensor
+    ng_prototypes: Tensor
+    fcm_prototypes: Tensor
+    ng_distortion: float
+    fcm_distortion: float
+    ng_dead: int
+    fcm_dead: int
+    lam: float
+    m: float
+
+
+def ng_fcm_state(lam: float = 1.0, m: float = 2.0, num_codes: int = 8, dataset: str = "blobs",
+               iterations: int = 40, seed: int = 0, probe: tuple[float, float] = (0.0, 0.0)) -> NGFCMState:
+    """Ranks and memberships of a probe point, and where neural gas (fixed ``lam``) and fuzzy c-means
+    (fuzzifier ``m``) settle on a toy set, both started from the same ``num_codes`` data points.
+
+    Args:
+        lam: neural-gas range > 0. m: fuzzifier > 1. num_codes: K >= 1 (at most the 300 points).
+        dataset: a :data:`vqlab.data.TOY_SETS` name. iterations: batch iterations >= 0. seed: data and
+        initialisation seed. probe: the point x whose posterior is shown.
+    """
+    lam = check_float("lam", lam, 0.0, strict=True)
+    m = check_float("m", m, 1.0, strict=True)
+    check_int("num_codes", num_codes)
+    x, _ = make_toy(dataset, 300, seed=seed)
+    w = init_prototypes(x, num_codes, "data", seed=seed)
+    p = torch.tensor([probe], dtype=x.dtype)
+    d = squared_distances(p, w)
+    ng = neural_gas(x, w, max(1, iterations), lam_initial=lam, lam_final=lam) if iterations else None
+    fcm = fuzzy_cmeans(x, w, iterations, m=m)
+    ng_w = w if ng is None else ng.prototypes
+    return NGFCMState(points=x, codebook=w, probe=p[0], ranks=distance_ranks(d)[0],
+                       ng_probs=neural_gas_posterior(d, lam)[0], fcm_probs=fuzzy_cmeans_posterior(d, m)[0],
+                       ng_prototypes=ng_w, fcm_prototypes=fcm.prototypes,
+                       ng_distortion=float(squared_distances(x, ng_w).min(1).values.mean()),
+                       ng_dead=dead_units(x, ng_w), fcm_distortion=fcm.distortion[-1],
+                       fcm_dead=dead_units(x, fcm.prototypes), lam=lam, m=m)
+
+
+def draw_ng_fcm(state: NGFCMState):
+    """Three panels: the codebook with the probe's ranks; the probe's neural-gas posterior and fuzzy
+    memberships ordered by rank; where both algorithms settle from the same start."""
+    x, w, p = state.points.numpy(), state.codebook.numpy(), state.probe.numpy()
+    fig, axes = plt.subplots(1, 3, figsize=(11.0, 3.4))
+    ax = axes[0]
+    ax.scatter(x[:, 0], x[:, 1], s=4, c="0.75")
+    ax.scatter(w[:, 0], w[:, 1], marker="x", c="k", s=40)
+    for k, (a, b) in enumerate(w):
+        ax.annotate(f"r={int(state.ranks[k])}", (a, b), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    ax.scatter([p[0]], [p[1]], marker="*", s=160, c="tab:red", label="probe x")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("codebook and ranks r(x, z) of the probe", fontsize=9)
+    order = state.ranks.argsort().numpy()
+    pos = np.arange(len(order))
+    axes[1].bar(pos - 0.2, state.ng_probs.numpy()[order], width=0.4, label=f"neural gas, lambda={state.lam:.3g}")
+    axes[1].bar(pos + 0.2, state.fcm_probs.numpy()[order], width=0.4, label=f"fuzzy c-means, m={state.m:.3g}")
+    axes[1].set_xlabel("rank r(x, z)")
+    axes[1].set_ylabel("q(z | x)")
+    axes[1].set_ylim(0, 1)
+    axes[1].legend(fontsize=8)
+    axes[1].set_title("posterior of the probe (eqs. 4.3, 4.4)", fontsize=9)
+    ax = axes[2]
+    ax.scatter(x[:, 0], x[:, 1], s=4, c="0.75")
+    ng, fc = state.ng_prototypes.numpy(), state.fcm_prototypes.numpy()
+    ax.scatter(ng[:, 0], ng[:, 1], marker="o", s=45, facecolors="none", edgecolors="tab:blue",
+               label=f"neural gas: E={state.ng_distortion:.3f}, dead {state.ng_dead}")
+    ax.scatter(fc[:, 0], fc[:, 1], marker="s", s=30, facecolors="none", edgecolors="tab:orange",
+               label=f"fuzzy c-means: E={state.fcm_distortion:.3f}, dead {state.fcm_dead}")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("where the prototypes settle", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def ng_fcm_explorer(lam: float = 1.0, m: float = 2.0, num_codes: int = 8, dataset: str = "blobs"):
+    """Sliders for lambda (log scale), m, K, the toy set and the probe -> :func:`draw_ng_fcm`."""
+    def show(lam, m, num_codes, dataset, probe_x, probe_y):
+        draw_ng_fcm(ng_fcm_state(lam, m, num_codes, dataset, probe=(probe_x, probe_y)))
+        plt.show()
+
+    slider = dict(continuous_update=False)
+    return widgets.interactive(
+        show,
+        lam=widgets.FloatLogSlider(value=lam, base=10, min=-2, max=1.5, step=0.05, description="lambda", **slider),
+        m=widgets.FloatSlider(value=m, min=1.02, max=6.0, step=0.02, description="m", **slider),
+        num_codes=widgets.IntSlider(value=num_codes, min=1, max=30, description="K", **slider),
+        dataset=widgets.Dropdown(options=list(TOY_SETS), value=dataset, description="data"),
+        probe_x=widgets.FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.1, description="probe x", **slider),
+        probe_y=widgets.FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.1, description="probe y", **slider))
+
+
+@dataclass
+class AnnealingState:
+    """One step t of batch neural gas with lambda annealed from ``lam_initial`` to ``lam_final``.
+
+    Attributes:
+        points: ``[N, 2]``. labels: ``[N]`` toy labels. step: t. lam: lambda used by iteration t (the last one for t = T).
+        prototypes: ``[K, 2]`` after t iterations. trail: ``[t+1, K, 2]`` the path so far.
+        distortion: ``T+1`` eq. 4.2 distortions of the whole run. lambdas: ``T`` lambda values.
+        dead: dead units after t iterations. kmeans_dead: dead units of k-means from the same start.
+    """
+
+    points: Tensor
+    labels: Tensor
+    step: int
+    lam: float
+    prototypes: Tensor
+    trail: Tensor
+    distortion: list[float]
+    lambdas: list[float]
+    dead: int
+    kmeans_dead: int
+
+
+@functools.lru_cache(maxsize=16)
+def _annealing_run(lam_initial: float | None, lam_final: float, iterations: int, num_codes: int,
+                   dataset: str, seed: int, spread: float):
+    x, y = make_toy(dataset, 500, seed=seed)
+    init = init_prototypes(x, num_codes, "box", seed=seed, spread=spread)
+    km_dead = dead_units(x, kmeans(x, init, iterations).prototypes)
+    return x, y, neural_gas(x, init, iterations, lam_initial, lam_final), km_dead
+
+
+def ng_annealing_state(step: int, lam_initial: float | None = None, lam_final: float = 0.01,
+                       iterations: int = 40, num_codes: int = 10, dataset: str = "blobs", seed: int = 0,
+                       spread: float = 2.0) -> AnnealingState:
+    """Batch neural gas from a bad start (uniform in the data's bounding box scaled by ``spread``),
+    lambda annealed as ``lam_i (lam_f / lam_i)^(t / t_max)``; the state after ``step`` iterations.
+
+    Args:
+        step: 0 <= t <= iterations. lam_initial: > 0 (default K / 2). lam_final: > 0.
+        iterations: T >= 1. num_codes: K >= 1. dataset, seed: the toy set. spread: > 0.
+    """
+    check_int("iterations", iterations)
+    check_int("step", step, 0)
+    if step > iterations:
+        raise ValueError(f"step must be <= iterations={iterations}, got {step}")
+    check_int("num_codes", num_codes)
+    x, y, res, km_dead = _annealing_run(None if lam_initial is None else float(lam_initial), float(lam_final),
+                                     iterations, num_codes, dataset, seed, float(spread))
+    w = res.history[step]
+    return AnnealingState(points=x, labels=y, step=step, lam=res.lambdas[min(step, iterations - 1)], prototypes=w,
+                          trail=res.history[: step + 1], distortion=list(res.distortion),
+                          lambdas=list(res.lambdas), dead=dead_units(x, w), kmeans_dead=km_dead)
+
+
+def draw_ng_annealing(state: AnnealingState):
+    """Two panels: prototype paths and Voronoi cells after t iterations; distortion and lambda per step."""
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9.0, 3.6))
+    ref = torch.cat([state.points, state.prototypes])
+    margin = max(0.5, float((state.trail.amax((0, 1)) - ref.amax(0)).max()),
+                 float((ref.amin(0) - state.trail.amin((0, 1))).max()))
+    plot_voronoi(state.prototypes, state.points, state.labels, ax=ax, resolution=120, margin=margin + 0.2,
+                 title=f"t={state.step}, lambda={state.lam:.3g}: {state.dead} dead "
+                       f"(k-means from this start: {state.kmeans_dead})")
+    ax.title.set_fontsize(9)
+    trail = state.trail.numpy()
+    for k in range(trail.shape[1]):
+        ax.plot(trail[:, k, 0], trail[:, k, 1], "-", c="tab:red", lw=0.8)
+    ax2.plot(state.distortion, c="tab:blue", label="distortion E (eq. 4.2)")
+    ax2.axvline(state.step, c="k", lw=0.8)
+    ax2.set_xlabel("iteration t")
+    ax2.set_yscale("log")
+    ax2.set_ylabel("E", color="tab:blue")
+    ax3 = ax2.twinx()
+    ax3.plot(state.lambdas, c="tab:orange")
+    ax3.set_yscale("log")
+    ax3.set_ylabel("lambda(t)", color="tab:orange")
+    ax2.set_title("annealing: lambda_i (lambda_f / lambda_i)^(t / t_max)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def ng_annealing_stepper(iterations: int = 40, num_codes: int = 10, dataset: str = "blobs"):
+    """A step slider (with a play button) over the annealing run -> :func:`draw_ng_annealing`."""
+    def show(step, lam_final):
+        draw_ng_annealing(ng_annealing_state(step, None, lam_final, iterations, num_codes, dataset))
+        plt.show()
+
+    step = widgets.IntSlider(value=0, min=0, max=iterations, description="step t")
+    play = widgets.Play(value=0, min=0, max=iterations, step=1, interval=400, description="play")
+    widgets.jslink((play, "value"), (step, "value"))
+    ui = widgets.interactive(show, step=step,
+                       lam_final=widgets.FloatLogSlider(value=0.01, base=10, min=-3, max=1, step=0.1,
+                                                  description="lambda_f", continuous_update=False))
+    return widgets.VBox([play, ui])
+
+
+# ---- Notebook 05: persistent homology and the homological regularizer (Hoagland et al.) -----------
+# The Vietoris–Rips explorer (an ε slider on a 2-D cloud with its Betti numbers), the "push the deaths
+# up" stepper, and the pictures of the digits latent-space comparison (vqlab.experiments.latent_comparison).
+# Paper: ../shared/papers/homological-regularization-for-autoencoders.md
+
+RIPS_CLOUDS = ("circle", "rings", "blobs")
+
+
+@dataclass
+class RipsState:
+    """A 2-D cloud and its Vietoris–Rips complex ``R_ε`` (paper §I-B): ``points [n, 2]``, ``edges [m, 2]``
+    (pairs within ε), ``triangles [t, 3]`` (triples pairwise within ε), the ripser ``diagrams`` (H0, H1)
+    and the Betti numbers ``betti = [β0, β1]`` of ``R_ε`` read off the diagrams (bars alive at ε)."""
+
+    points: np.ndarray
+    eps: float
+    edges: np.ndarray
+    triangles: np.ndarray
+    diagrams: list
+    betti: list
+    cloud: str
+    noise: float
+
+
+def rips_cloud(cloud: str = "circle", n: int = 40, noise: float = 0.05, seed: int = 0) -> np.ndarray:
+    """A 2-D toy cloud ``[n, 2]`` from :func:`vqlab.data.make_toy` ("circle", "rings" = two circles,
+    "blobs" = noisy blobs), centred and scaled so its farthest point is at radius 1."""
+    check_choice("cloud", cloud, RIPS_CLOUDS)
+    check_int("n", n, 3)
+    check_float("noise", noise, 0.0)
+    x = make_toy(cloud, n=n, noise=noise, seed=seed)[0].double().numpy()
+    x = x - x.mean(0)
+    return x / max(float(np.linalg.norm(x, axis=1).max()), 1e-12)
+
+
+def rips_state(eps: float = 0.3, cloud: str = "circle", noise: float = 0.05, n: int = 40,
+               seed: int = 0) -> RipsState:
+    """Everything the ε-slider draws: the complex ``R_ε`` of :func:`rips_cloud` and its Betti numbers.
+
+    ``β0`` = connected components, ``β1`` = independent loops of ``R_ε``; both are counted as the bars of
+    the persistence diagrams with ``birth ≤ ε < death`` (:func:`vqlab.topology.betti_numbers_at`).
+    """
+    eps = check_float("eps", eps, 0.0)
+    if n > 120:
+        raise ValueError(f"n must be <= 120 for the drawing (triangles grow like n^3), got {n}")
+    x = rips_cloud(cloud, n, noise, seed)
+    d = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
+    adj = np.triu(d <= eps, 1)
+    edges = np.argwhere(adj)
+    a = adj | adj.T
+    i, j, k = np.nonzero(np.triu(a, 1)[:, :, None] & np.triu(a, 1)[None, :, :] & a[:, None, :])
+    triangles = np.stack([i, j, k], 1) if len(i) else np.zeros((0, 3), dtype=int)
+    dgms = topology.persistence_diagrams(x, maxdim=1)
+    return RipsState(x, eps, edges, triangles, dgms, topology.betti_numbers_at(dgms, eps), cloud, noise)
+
+
+def draw_rips(state: RipsState):
+    """Left: the cloud, its ε/2-balls, and the complex ``R_ε`` (edges, filled triangles). Right: the
+    persistence diagram; the bars alive at ε (counted by the Betti numbers) lie in the shaded corner."""
+    x, eps = state.points, state.eps
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(7.6, 3.6))
+    for p in x:
+        ax.add_patch(plt.Circle(p, eps / 2, color="tab:blue", alpha=0.06, lw=0))
+    if len(state.triangles):
+        ax.add_collection(PolyCollection(x[state.triangles[:4000]], facecolor="tab:orange", alpha=0.15, lw=0))
+    if len(state.edges):
+        ax.add_collection(LineCollection(x[state.edges[:8000]], colors="0.35", linewidths=0.6))
+    ax.scatter(x[:, 0], x[:, 1], s=10, c="k", zorder=3)
+    ax.set_aspect("equal")
+    ax.set_xlim(-1.3, 1.3)
+    ax.set_ylim(-1.3, 1.3)
+    b0, b1 = state.betti
+    ax.set_title(f"R_eps at eps = {eps:.2f}:  beta0 = {b0}, beta1 = {b1}", fontsize=9)
+    topology.plot_diagram(state.diagrams, ax=bx, size=10)
+    top = 2.0
+    bx.fill_between([0, eps], [eps, eps], [top * 1.2, top * 1.2], color="tab:green", alpha=0.12, lw=0)
+    bx.axvline(eps, color="tab:green", lw=0.8, ls="--")
+    bx.axhline(eps, color="tab:green", lw=0.8, ls="--")
+    bx.set_title("diagram: bars alive at eps are shaded", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def rips_explorer(eps: float = 0.3, cloud: str = "circle", noise: float = 0.05, n: int = 40):
+    """ε slider, a cloud menu and a noise slider -> :func:`draw_rips` of :func:`rips_state`."""
+    def show(eps, cloud, noise):
+        draw_rips(rips_state(eps, cloud, noise, n))
+        plt.show()
+
+    return widgets.interactive(
+        show,
+        eps=widgets.FloatSlider(value=eps, min=0.0, max=2.0, step=0.02, description="eps", continuous_update=False),
+        cloud=widgets.Dropdown(options=list(RIPS_CLOUDS), value=cloud, description="cloud"),
+        noise=widgets.FloatSlider(value=noise, min=0.0, max=0.3, step=0.01, description="noise",
+                            continuous_update=False))
+
+
+@dataclass
+class DeathAscentState:
+    """Snapshots of a cloud while gradient steps minimise ``L_top`` = mean hinge − Σ deaths / n:
+    ``points[s] [n, 2]`` after ``steps[s]`` steps, the MST ``edges[s]`` drawn, and ``death_sum[s]``."""
+
+    points: list
+    edges: list
+    steps: list
+    death_sum: list
+
+
+def death_ascent(n: int = 60, steps: tuple[int, ...] = (0, 5, 25, 100), lr: float = 0.02,
+                 topological: bool = True, seed: int = 0) -> DeathAscentState:
+    """Start from a tight blob (std 0.05) and take Adam steps on the per-point loss of
+    :class:`vqlab.topology.HomologicalRegularizer` (weight 1, ``reduction="mean"``), recording the
+    cloud at the given step counts. ``topological=False`` keeps only the disk hinge (nothing moves:
+    the blob is already inside the ball)."""
+    check_int("n", n, 2)
+    check_float("lr", lr, 0.0, strict=True)
+    steps = sorted({check_int("steps", int(s), 0) for s in steps})
+    g = torch.Generator().manual_seed(seed)
+    z = (0.05 * torch.randn(n, 2, generator=g, dtype=torch.float64) + torch.tensor([0.3, 0.1],
+                                                                                        dtype=torch.float64))
+    z.requires_grad_(True)
+    reg = topology.HomologicalRegularizer(weight=1.0, topological=topological)
+    opt = torch.optim.Adam([z], lr=lr)
+    state = DeathAscentState([], [], [], [])
+    for t in range(steps[-1] + 1):
+        if t in steps:
+            pts = z.detach().clone()
+            i, j = topology.mst_edges(pts)
+            state.points.append(pts.numpy())
+            state.edges.append(np.stack([i.numpy(), j.numpy()], 1))
+            state.steps.append(t)
+            state.death_sum.append(float(topology.mst_deaths(pts).sum()))
+        if t == steps[-1]:
+            break
+        opt.zero_grad()
+        sum(reg.terms(z).values()).backward()
+        opt.step()
+    return state
+
+
+def draw_death_ascent(state: DeathAscentState, index: int | None = None):
+    """The snapshots side by side (or only snapshot ``index``), MST edges coloured by length, the unit
+    circle dashed."""
+    idx = range(len(state.steps)) if index is None else [index]
+    fig, axes = plt.subplots(1, len(idx), figsize=(2.3 * len(idx), 2.5), squeeze=False)
+    for ax, s in zip(axes[0], idx):
+        x, e = state.points[s], state.edges[s]
+        seg = x[e]
+        lc = LineCollection(seg, array=np.linalg.norm(seg[:, 0] - seg[:, 1], axis=1), cmap="viridis",
+                            linewidths=1.2)
+        ax.add_collection(lc)
+        ax.scatter(x[:, 0], x[:, 1], s=6, c="k", zorder=3)
+        ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, ls="--", color="0.5"))
+        ax.set_xlim(-1.3, 1.3)
+        ax.set_ylim(-1.3, 1.3)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"step {state.steps[s]}: sum d = {state.death_sum[s]:.2f}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def death_ascent_stepper(state: DeathAscentState):
+    """A slider over the snapshots of a :class:`DeathAscentState` -> :func:`draw_death_ascent`."""
+    def show(snapshot):
+        draw_death_ascent(state, snapshot)
+        plt.show()
+
+    return widgets.interactive(show, snapshot=widgets.IntSlider(value=0, min=0, max=len(state.steps) - 1,
+                                                    description="snapshot"))
+
+
+def draw_latents(comp: LatentComparison):
+    """Test latents of each variant (first seed), coloured by digit, with the unit circle dashed."""
+    names = list(comp.latents)
+    fig, axes = plt.subplots(1, len(names), figsize=(2.5 * len(names), 2.7), squeeze=False)
+    for ax, v in zip(axes[0], names):
+        z = comp.latents[v]
+        ax.scatter(z[:, 0], z[:, 1], c=comp.labels, cmap="tab10", s=4, vmin=0, vmax=9)
+        ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, ls="--", color="k", lw=0.8))
+        ax.set_aspect("equal")
+        ax.set_title(v, fontsize=9)
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def draw_generated(comp: LatentComparison, n: int = 40, image_shape: tuple[int, int] = (8, 8)):
+    """The first ``n`` images decoded from prior samples, one panel per variant (first seed)."""
+    names = list(comp.samples)
+    fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 2.4), squeeze=False)
+    for ax, v in zip(axes[0], names):
+        image_grid(comp.samples[v][:n], image_shape, ncols=8, ax=ax, title=v)
+        ax.title.set_fontsize(9)
+    fig.tight_layout()
+    return fig
+
+
+# ---- Notebook 06: the HC-VQ entropy regularizer ---------------------------------------------------
+# Sliders for T_beta, T_mu, lambda and the period k drive a *live* short training run of the digits
+# VQ-VAE with the HC-VQ term (a subset of the digits, a few epochs: seconds), compared with the dry run of
+# the same seed (cached, it does not depend on the sliders).
+
+
+@dataclass
+class HCVQWidgetState:
+    """One HC-VQ run vs its dry run (same seed, data and steps).
+
+    Attributes:
+        steps: ``[T]`` training step. usage_hcvq, usage_dry: ``[T]`` per-batch code-usage entropy
+            (nats, ``log`` of the batch perplexity). mu0_hcvq, mu0_dry: ``[T]`` mu^0 of the codebook
+            (NaN where not computed). gate: ``[T]`` the entropy factor g of the HC-VQ run.
+        diagram, diagram_dry: final codebook diagrams ``[H0 [m, 2], H1 [m, 2]]`` (finite bars).
+        test, test_dry: test metrics (``recon``, ``E_z``, ``perplexity``, ``codes_used``, ``mu0``, ...).
+        params: the slider values.
+    """
+
+    steps: np.ndarray
+    usage_hcvq: np.ndarray
+    usage_dry: np.ndarray
+    mu0_hcvq: np.ndarray
+    mu0_dry: np.ndarray
+    gate: np.ndarray
+    diagram: list
+    diagram_dry: list
+    test: dict
+    test_dry: dict
+    params: dict = field(default_factory=dict)
+
+
+_HCVQ_DRY_CACHE: dict = {}
+_HCVQ_RUN_CACHE: dict = {}
+
+
+def _hcvq_widget_data(n_train: int):
+    data = load_digits()
+    return data.images(data.x_train[:n_train]), data.images(data.x_test)
+
+
+def _hcvq_widget_run(active: bool, n_train: int, epochs: int, seed: int, mode: str, **reg):
+    x, x_test = _hcvq_widget_data(n_train)
+    return train_hcvq(x, x_test, active=active, seed=seed, epochs=epochs, mode=mode, **reg)
+
+
+def hcvq_state(target_betti: float = 100.0, target_mu: float = 0.5, lam: float = 1.0, period: int = 10,
+               *, mode: str = "paper", epochs: int = 4, n_train: int = 384, seed: int = 0) -> HCVQWidgetState:
+    """Train the notebook's digits VQ-VAE (codebook 128 x 64) on the first ``n_train`` training digits for
+    ``epochs`` epochs with HC-VQ (``T_beta``, ``T_mu``, ``lam``, ``period`` k, ``mode``) and without it (the
+    dry run, cached), same seed; return the curves and final diagrams (:class:`HCVQWidgetState`)."""
+    target_betti = check_float("target_betti", target_betti, 0.0)
+    target_mu = check_float("target_mu", target_mu, 0.0)
+    lam = check_float("lam", lam, 0.0)
+    period = check_int("period", period)
+    mode = check_choice("mode", mode, ("paper", "code"))
+    epochs, n_train = check_int("epochs", epochs), check_int("n_train", n_train, 2)
+    seed = check_int("seed", seed, 0)
+    key = (n_train, epochs, seed)
+    if key not in _HCVQ_DRY_CACHE:
+        _HCVQ_DRY_CACHE[key] = _hcvq_widget_run(False, n_train, epochs, seed, "paper", period=period)
+    dry = _HCVQ_DRY_CACHE[key]
+    run_key = (target_betti, target_mu, lam, period, mode, n_train, epochs, seed)
+    if run_key not in _HCVQ_RUN_CACHE:  # the builder redraws the default state: do not train it twice
+        if len(_HCVQ_RUN_CACHE) >= 8:
+            _HCVQ_RUN_CACHE.pop(next(iter(_HCVQ_RUN_CACHE)))
+        _HCVQ_RUN_CACHE[run_key] = _hcvq_widget_run(True, n_train, epochs, seed, mode, target_betti=target_betti,
+                                                    target_mu=target_mu, lam=lam, period=period)
+    run = _HCVQ_RUN_CACHE[run_key]
+
+    def usage(r):
+        return np.log(np.asarray(r.history.steps["perplexity"]))
+
+    return HCVQWidgetState(
+        steps=np.arange(len(run.history.steps["loss"])), usage_hcvq=usage(run), usage_dry=usage(dry),
+        mu0_hcvq=np.asarray(run.regularizer.history["mu0"]), mu0_dry=np.asarray(dry.regularizer.history["mu0"]),
+        gate=np.asarray(run.regularizer.history["gate"]), diagram=run.diagrams, diagram_dry=dry.diagrams,
+        test=run.test, test_dry=dry.test,
+        params=dict(target_betti=target_betti, target_mu=target_mu, lam=lam, period=period, mode=mode))
+
+
+def draw_hcvq(state: HCVQWidgetState):
+    """Three panels: per-batch code-usage entropy (dry vs HC-VQ, with the factor g), mu^0 of the codebook
+    over training, and the final HC-VQ codebook diagram (persim)."""
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+    ax = axes[0]
+    ax.plot(state.steps, state.usage_dry, color="0.5", label=f"dry run (test E_z {state.test_dry['E_z']:.2f})")
+    ax.plot(state.steps, state.usage_hcvq, color="C3", label=f"HC-VQ (test E_z {state.test['E_z']:.2f})")
+    ax.plot(state.steps, state.gate, color="C0", ls=":", label="factor g")
+    ax.set_xlabel("step")
+    ax.set_ylabel("usage entropy per batch [nats]")
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    for y, c, lab in ((state.mu0_dry, "0.5", "dry run"), (state.mu0_hcvq, "C3", "HC-VQ")):
+        ok = np.isfinite(y)
+        ax.plot(state.steps[ok], y[ok], color=c, label=lab)
+    target = state.params["target_mu"]
+    top = np.nanmax(np.concatenate([state.mu0_hcvq, state.mu0_dry]))
+    if target <= 1.5 * top:
+        ax.axhline(target, color="C3", ls="--", lw=0.8, label="T_mu")
+    else:  # a far-away target would flatten the curves
+        ax.plot([], [], color="C3", ls="--", lw=0.8, label=f"T_mu = {target:g} (above)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("mu0 of the codebook")
+    ax.legend(fontsize=7)
+    p = state.params
+    topology.plot_diagram(state.diagram, ax=axes[2], size=8,
+                 title=f"HC-VQ codebook: T_b={p['target_betti']:g}, T_mu={p['target_mu']:g}, lam={p['lam']:g}, "
+                       f"k={p['period']}")
+    axes[2].title.set_fontsize(8)
+    fig.tight_layout()
+    return fig
+
+
+def hcvq_explorer(target_betti: float = 100.0, target_mu: float = 0.5, lam: float = 1.0, period: int = 10,
+                  **kwargs):
+    """Sliders for T_beta, T_mu, lambda (log scale), k and the mode -> a live short run, :func:`draw_hcvq`.
+    ``kwargs`` (``epochs``, ``n_train``, ``seed``) go to :func:`hcvq_state`."""
+    def show(target_betti, target_mu, lam, period, mode):
+        draw_hcvq(hcvq_state(target_betti, target_mu, lam, period, mode=mode, **kwargs))
+        plt.show()
+
+    slider = dict(continuous_update=False)
+    return widgets.interactive(
+        show,
+        target_betti=widgets.FloatSlider(value=target_betti, min=0.0, max=200.0, step=10.0, description="T_beta",
+                                   **slider),
+        target_mu=widgets.FloatSlider(value=target_mu, min=0.0, max=4.0, step=0.1, description="T_mu", **slider),
+        lam=widgets.FloatLogSlider(value=lam, base=10, min=-6, max=1, step=0.5, description="lambda", **slider),
+        period=widgets.IntSlider(value=period, min=1, max=50, description="k", **slider),
+        mode=widgets.Dropdown(options=["paper", "code"], value="paper", description="mode"))
