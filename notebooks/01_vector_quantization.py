@@ -37,6 +37,7 @@ import torch
 
 import vqlab
 from vqlab import experiments, widgets
+from vqlab.clustering import init_prototypes, kmeans
 from vqlab.data import load_digits, make_toy
 from vqlab.plotting import plot_training_curves, plot_usage, plot_voronoi, show_reconstructions
 from vqlab.train import evaluate, train
@@ -65,19 +66,20 @@ torch.set_printoptions(precision=4)
 #
 # **Lloyd's algorithm** lowers (4.2) by alternating two steps, each of which cannot increase $E$:
 # assign every point to its cell, then move every codeword to the mean of its cell.
-# (Below, $E$ is divided by the number of points.)
+# (Below, $E$ is divided by the number of points.) `vqlab.clustering.kmeans` runs these iterations from
+# a codebook seeded by k-means++ (`vqlab.clustering.init_prototypes(..., method="kmeans++")`).
 
 # %%
 x_toy, y_toy = make_toy("blobs", n=300, seed=0)
-km = widgets.lloyd_kmeans(x_toy, num_codes=5, iters=10, seed=0)
+seeded = init_prototypes(x_toy, 5, method="kmeans++", seed=0)   # k-means++ seeding
+km = kmeans(x_toy, seeded, iterations=10)                        # 10 Lloyd iterations
 print("distortion per iteration:", [round(d, 3) for d in km.distortion])
 print("never increases:", all(b <= a + 1e-6 for a, b in zip(km.distortion, km.distortion[1:])))
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
-seeded = widgets.lloyd_kmeans(x_toy, num_codes=5, iters=0, seed=0)
-plot_voronoi(seeded.centres, x_toy, y_toy, ax=axes[0], resolution=150, title="k-means++ seeding")
-plot_voronoi(km.centres, x_toy, y_toy, ax=axes[1], resolution=150, title="after 10 Lloyd iterations")
+plot_voronoi(seeded, x_toy, y_toy, ax=axes[0], resolution=150, title="k-means++ seeding")
+plot_voronoi(km.prototypes, x_toy, y_toy, ax=axes[1], resolution=150, title="after 10 Lloyd iterations")
 fig.tight_layout()
 
 # %% [markdown]
@@ -88,10 +90,10 @@ fig.tight_layout()
 # %%
 from vqlab.quantizers import posterior_losses, squared_distances
 
-assign, E_42 = widgets.vq_distortion(x_toy, km.centres)
+assign, E_42 = widgets.vq_distortion(x_toy, km.prototypes)
 q = torch.nn.functional.one_hot(assign, 5).float()          # q(z|x), one row per point
-E_41 = (q * squared_distances(x_toy, km.centres)).sum(1).mean().item()
-E_54 = posterior_losses(x_toy, km.centres, q, beta=1.0)["codebook"].item() * 2
+E_41 = (q * squared_distances(x_toy, km.prototypes)).sum(1).mean().item()
+E_54 = posterior_losses(x_toy, km.prototypes, q, beta=1.0)["codebook"].item() * 2
 print(f"eq. 4.1 with one-hot q: {E_41:.5f}   eq. 4.2: {E_42:.5f}   eq. 5.4 x D: {E_54:.5f}")
 print("equal:", abs(E_41 - E_42) < 1e-5 and abs(E_54 - E_42) < 1e-5)
 

@@ -1,5 +1,5 @@
-"""Tests for notebook 01's widget state functions (vqlab.widgets, section "Notebook 01") and its experiment
-drivers (vqlab.experiments)."""
+"""Tests for notebook 01's widget state functions (vqlab.widgets, section "Notebook 01"), its experiment
+drivers (vqlab.experiments) and the k-means it runs (vqlab.clustering)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,14 +8,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from vqlab.clustering import init_prototypes, kmeans  # noqa: E402
 from vqlab.data import make_toy  # noqa: E402
 from vqlab.experiments import (  # noqa: E402
     collapse_experiment, digits_vqvae, gradient_paths, straight_through_check,
 )
 from vqlab.quantizers import squared_distances  # noqa: E402
-from vqlab.widgets import (  # noqa: E402
-    code_browser_state, draw_code_browser, draw_toy_vq, lloyd_kmeans, toy_vq_state, vq_distortion,
-)
+from vqlab.widgets import code_browser_state, draw_code_browser, draw_toy_vq, toy_vq_state, vq_distortion  # noqa: E402
 
 
 # ---------------------------------------------------------------- distortion and Lloyd's k-means
@@ -30,21 +29,25 @@ def test_vq_distortion_is_eq_4_1_with_one_hot_posterior():
     assert dist == pytest.approx(float(brute), rel=1e-5)
 
 
-def test_lloyd_distortion_never_increases_and_beats_seeding():
+def test_lloyd_from_kmeanspp_never_increases_and_beats_seeding():
+    """Notebook 01's k-means: vqlab.clustering.kmeans from a k-means++ seeding."""
     x, _ = make_toy("blobs", 300, seed=0)
-    res = lloyd_kmeans(x, 5, iters=15, seed=0)
+    seeded = init_prototypes(x, 5, method="kmeans++", seed=0)
+    res = kmeans(x, seeded, 15)
     d = res.distortion
-    assert len(d) == 16 and res.centres.shape == (5, 2) and res.assignments.shape == (300,)
+    assert len(d) == 16 and res.prototypes.shape == (5, 2) and torch.equal(res.history[0], seeded)
     assert all(b <= a + 1e-6 for a, b in zip(d, d[1:]))
     assert d[-1] < d[0]
-    # the assignments are the Voronoi cells of the final centres
-    assert torch.equal(res.assignments, squared_distances(x, res.centres).argmin(1))
+    # the recorded distortion is eq. 4.2 / N of the final codebook's Voronoi cells
+    assign, dist = vq_distortion(x, res.prototypes)
+    assert assign.shape == (300,) and torch.equal(assign, squared_distances(x, res.prototypes).argmin(1))
+    assert dist == pytest.approx(d[-1], rel=1e-5)
 
 
 def test_lloyd_single_code_is_the_mean():
     x, _ = make_toy("rings", 200, seed=0)
-    res = lloyd_kmeans(x, 1, iters=3)
-    assert torch.allclose(res.centres[0], x.mean(0), atol=1e-5)
+    res = kmeans(x, init_prototypes(x, 1, method="kmeans++", seed=0), 3)
+    assert torch.allclose(res.prototypes[0], x.mean(0), atol=1e-5)
 
 
 # ---------------------------------------------------------------- toy VQ explorer

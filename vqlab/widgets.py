@@ -32,14 +32,13 @@ from vqlab.hcvq import train_hcvq
 from vqlab.metrics import perplexity
 from vqlab.models import VQVAE
 from vqlab.plotting import image_grid, plot_voronoi
-from vqlab.quantizers import (VectorQuantizer, distance_ranks, fuzzy_cmeans_posterior, kmeans_plusplus,
-                              neural_gas_posterior, soft_vq_posterior, squared_distances)
+from vqlab.quantizers import (VectorQuantizer, distance_ranks, fuzzy_cmeans_posterior, neural_gas_posterior,
+                              soft_vq_posterior, squared_distances)
 from vqlab.train import seed_everything, train
 
 __all__ = [
     # notebook 01
-    "vq_distortion", "KMeansResult", "lloyd_kmeans", "ToyVQState", "toy_vq_model", "toy_vq_state", "draw_toy_vq",
-    "toy_vq_explorer",
+    "vq_distortion", "ToyVQState", "toy_vq_model", "toy_vq_state", "draw_toy_vq", "toy_vq_explorer",
     "CodeBrowserState", "code_browser_state", "draw_code_browser", "code_browser",
     # notebook 02
     "IB_TOY_LOG10_TAUS", "IBToyState", "ib_toy_state", "draw_ib_toy", "ib_toy_explorer",
@@ -58,8 +57,8 @@ __all__ = [
 
 
 # ---- Notebook 01: vector quantization and the VQ-VAE ----------------------------------------------
-# Lloyd's k-means, the 2-D toy VQ-VAE explorer and the digits code browser (the digits experiments are
-# in vqlab.experiments).
+# The eq. 4.2 distortion, the 2-D toy VQ-VAE explorer and the digits code browser (Lloyd's k-means is
+# vqlab.clustering.kmeans; the digits experiments are in vqlab.experiments).
 # Equations refer to ../shared/papers/vq-vae-with-neural-gas-and-fuzzy-c-means.md ("the thesis").
 
 
@@ -79,41 +78,6 @@ def vq_distortion(z: Tensor, codebook: Tensor) -> tuple[Tensor, float]:
     d = squared_distances(z.detach(), codebook.detach())
     best, assign = d.min(1)
     return assign, float(best.mean())
-
-
-@dataclass
-class KMeansResult:
-    """Output of :func:`lloyd_kmeans`: ``centres [K, D]``, ``assignments [N]``, and ``distortion``, the
-    eq. 4.2 distortion (mean over points) after the seeding and after every Lloyd iteration."""
-
-    centres: Tensor
-    assignments: Tensor
-    distortion: list[float]
-
-
-def lloyd_kmeans(x: Tensor, num_codes: int, iters: int = 20, seed: int = 0) -> KMeansResult:
-    """Lloyd's algorithm for k-means, i.e. minimising eq. 4.2 of the thesis by alternating
-    (1) assignment ``gamma(x) = argmin_k ||x - w_k||^2`` (the Voronoi cells) and (2) moving each
-    codeword to the mean of its cell. Seeded with :func:`vqlab.quantizers.kmeans_plusplus`; a code whose
-    cell is empty keeps its position. Each iteration cannot increase the distortion.
-
-    Args:
-        x: ``[N, D]`` points. num_codes: K >= 1. iters: Lloyd iterations >= 0. seed: seeding.
-    """
-    x = check_tensor("x", x, ndim=2).detach()
-    k = check_int("num_codes", num_codes)
-    check_int("iters", iters, 0)
-    gen = torch.Generator().manual_seed(check_int("seed", seed, 0))
-    w = kmeans_plusplus(x, k, gen)
-    assign, dist = vq_distortion(x, w)
-    history = [dist]
-    for _ in range(iters):
-        sums = torch.zeros_like(w).index_add_(0, assign, x)
-        counts = torch.bincount(assign, minlength=k).to(x.dtype)
-        w = torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], w)
-        assign, dist = vq_distortion(x, w)
-        history.append(dist)
-    return KMeansResult(w, assign, history)
 
 
 def _linear_identity(dim: int) -> nn.Linear:
@@ -359,7 +323,7 @@ def _ib_toy_problem(dataset: str, n: int, num_codes: int, seed: int) -> tuple[Te
     """Toy points ``[n, 2]`` and a k-means codebook ``[K, 2]`` (float64), cached so sliders are fast."""
     x, _ = make_toy(dataset, n=n, seed=seed)
     x = x.double()
-    return x, lloyd_kmeans(x, num_codes, iters=25, seed=seed).centres
+    return x, kmeans(x, init_prototypes(x, num_codes, "kmeans++", seed=seed), 25).prototypes
 
 
 def _ib_terms(d: Tensor, tau: float) -> dict[str, float]:
