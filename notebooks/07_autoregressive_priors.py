@@ -38,6 +38,7 @@ from sklearn.linear_model import LogisticRegression
 import vqlab
 from vqlab import priors, widgets
 from vqlab.data import load_digits
+from vqlab.metrics import sample_quality
 from vqlab.models import VQVAE
 from vqlab.nets import ConvDecoder, ConvEncoder
 from vqlab.plotting import image_grid
@@ -219,7 +220,7 @@ plt.show()
 # %% [markdown]
 # How good are they? A judge trained in the notebook: a logistic-regression digit classifier on the raw
 # training pixels. For each set of 200 decoded images we report its **mean confidence** (max class
-# probability), the **entropy of the predicted-class histogram** (bits; $\log_2 10\approx3.32$ means all
+# probability), the **entropy of the predicted-class histogram** (nats; $\ln 10\approx2.30$ means all
 # ten digits appear equally often) and, because a linear classifier can be confidently wrong on images
 # that look like nothing, the mean **distance to the nearest training digit** (pixel space, smaller is
 # more realistic).
@@ -228,7 +229,8 @@ plt.show()
 # NBVAL_IGNORE_OUTPUT
 clf = LogisticRegression(max_iter=2000).fit(data.x_train.numpy(), data.y_train.numpy())
 print(f"classifier test accuracy on real digits: {clf.score(data.x_test.numpy(), data.y_test.numpy()):.3f}")
-quality = {name: priors.sample_quality(imgs, clf, data.x_train) for name, imgs in decoded.items()}
+quality = {name: sample_quality(clf.predict_proba(imgs.reshape(len(imgs), -1).numpy()), imgs, data.x_train)
+           for name, imgs in decoded.items()}
 print(f"{'samples':28s} {'confidence':>10s} {'class H':>8s} {'NN dist':>8s}")
 for name, q in quality.items():
     print(f"{name:28s} {q['confidence']:10.3f} {q['class_entropy']:8.3f} {q['nn_distance']:8.3f}")
@@ -287,4 +289,4 @@ widgets.completion_explorer(gated, vqvae.decode_indices, codes_test[:50])
 # 4. Change the VQ-VAE to $K=16$ or $K=64$ codes. How do the uniform, unigram and gated NLLs change, and
 #    what happens to the quality of the samples?
 # 5. Why can a prior with a lower test NLL still produce worse-looking samples? Compare the MADE and gated
-#    samples with `priors.sample_quality`.
+#    samples with `vqlab.metrics.sample_quality`.

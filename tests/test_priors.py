@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from vqlab.priors import (MADE, GatedPixelCNN, MaskedConv2d, PixelCNN, UniformPrior, UnigramPrior,
-                          bits_per_code, conv_mask, made_masks, receptive_field, sample_quality,
+                          bits_per_code, conv_mask, made_masks, receptive_field,
                           tempered_probs)
 
 K, SHAPE = 5, (4, 4)
@@ -173,11 +173,16 @@ def test_bad_arguments_raise_clear_errors():
 
 def test_sample_quality_scores():
     from sklearn.linear_model import LogisticRegression
+
+    from vqlab.metrics import sample_quality
     gen = torch.Generator().manual_seed(0)
     ref = torch.cat([torch.zeros(20, 4), torch.ones(20, 4)]) + 0.05 * torch.randn(40, 4, generator=gen)
     clf = LogisticRegression().fit(ref.numpy(), [0] * 20 + [1] * 20)
-    q = sample_quality(ref, clf, ref, num_classes=2)
+    q = sample_quality(clf.predict_proba(ref.numpy()), ref, ref)
     assert q["nn_distance"] == pytest.approx(0.0, abs=1e-9)
-    assert q["class_entropy"] == pytest.approx(1.0) and 0.5 < q["confidence"] <= 1.0
-    far = sample_quality(ref + 3.0, clf, ref, num_classes=2)
-    assert far["nn_distance"] > 1.0 and far["class_entropy"] == pytest.approx(0.0)
+    assert q["class_entropy"] == pytest.approx(math.log(2)) and 0.5 < q["confidence"] <= 1.0
+    far = ref + 3.0
+    q_far = sample_quality(clf.predict_proba(far.numpy()), far, ref)
+    assert q_far["nn_distance"] > 1.0 and q_far["class_entropy"] == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="together"):
+        sample_quality(clf.predict_proba(ref.numpy()), ref)

@@ -8,6 +8,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from vqlab import experiments, topology, widgets  # noqa: E402
+from vqlab.metrics import sample_quality  # noqa: E402
 
 
 def test_rips_state_complex_matches_definition():
@@ -93,12 +94,12 @@ def test_prior_samples_and_sample_quality():
     gauss = experiments.prior_samples("AE", 500, 2, g)
     assert gauss.norm(dim=1).max() > 1.5
     uniform = np.eye(10)[np.arange(1000) % 10]  # every class once per 10, fully confident
-    q = experiments.sample_quality(uniform)
+    q = sample_quality(uniform)
     assert q["confidence"] == 1.0 and abs(q["class_entropy"] - np.log(10)) < 1e-12
-    q = experiments.sample_quality(np.full((50, 10), 0.1) + np.eye(10)[np.zeros(50, int)] * 0.01)
+    q = sample_quality(np.full((50, 10), 0.1) + np.eye(10)[np.zeros(50, int)] * 0.01)
     assert q["class_entropy"] == 0.0 and q["confidence"] < 0.2
     with pytest.raises(ValueError, match="probs"):
-        experiments.sample_quality(np.zeros(5))
+        sample_quality(np.zeros(5))
 
 
 def test_latent_comparison_small_run():

@@ -16,6 +16,7 @@ from torch import Tensor
 
 from vqlab import losses, topology
 from vqlab._checks import check_choice, check_int
+from vqlab.metrics import sample_quality
 from vqlab.models import VAE, VQVAE, Autoencoder
 from vqlab.nets import MLPDecoder, MLPEncoder
 from vqlab.quantizers import VectorQuantizer
@@ -28,7 +29,7 @@ __all__ = [
     # notebook 02
     "ib_digits_model", "ib_metrics", "IBComparison", "ib_comparison",
     # notebook 05
-    "LATENT_VARIANTS", "latent_model", "prior_samples", "sample_quality", "LatentComparison",
+    "LATENT_VARIANTS", "latent_model", "prior_samples", "LatentComparison",
     "latent_comparison",
 ]
 
@@ -283,18 +284,6 @@ def prior_samples(variant: str, n: int, dim: int, generator: torch.Generator | N
     return torch.randn(n, dim, generator=generator)
 
 
-def sample_quality(probs) -> dict[str, float]:
-    """Quality of generated images from a classifier's class probabilities ``[m, 10]``: the mean
-    ``confidence`` (max probability; high = recognisable digits) and the ``class_entropy`` (nats) of the
-    predicted-class histogram (ln 10 ≈ 2.30 = every digit generated equally often; low = a few digits)."""
-    p = np.asarray(probs, dtype=np.float64)
-    if p.ndim != 2 or not np.isfinite(p).all():
-        raise ValueError(f"probs must be a finite [m, classes] array, got shape {p.shape}")
-    hist = np.bincount(p.argmax(1), minlength=p.shape[1]) / len(p)
-    nz = hist[hist > 0]
-    return {"confidence": float(p.max(1).mean()), "class_entropy": float(-(nz * np.log(nz)).sum())}
-
-
 @dataclass
 class LatentComparison:
     """Results of :func:`latent_comparison`: ``rows`` (one dict per variant and seed with ``recon``,
@@ -337,14 +326,14 @@ def latent_comparison(x_train: Tensor, x_test: Tensor, y_test: Tensor, predict_p
     * ``coverage``: fraction of ``n_samples`` prior samples with a test latent within ``radius``
       (:func:`vqlab.topology.coverage`); ``energy``: energy distance between test latents and the prior
       samples (:func:`vqlab.topology.energy_distance`);
-    * ``confidence``, ``class_entropy``: :func:`sample_quality` of the images decoded from the prior
+    * ``confidence``, ``class_entropy``: :func:`vqlab.metrics.sample_quality` of the images decoded from the prior
       samples, judged by ``predict_proba`` (a classifier trained on the real digits).
     """
     rows, latents, samples = [], {}, {}
     for seed in seeds:
         prior_gen = torch.Generator().manual_seed(1000 + seed)
         for v in variants:
-            torch.manual_seed(seed)
+            seed_everything(seed)
             model, hooks = latent_model(v, latent_dim, weight=weight, vae_beta=vae_beta,
                                         in_dim=x_train.shape[1])
             train(model, x_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, extra_losses=hooks,

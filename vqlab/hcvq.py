@@ -48,12 +48,18 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from vqlab import topology
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
 from vqlab.metrics import perplexity
+from vqlab.models import VQVAE
+from vqlab.nets import ConvDecoder, ConvEncoder
+from vqlab.quantizers import VectorQuantizer
+from vqlab.train import evaluate, seed_everything, train
 
 __all__ = ["MODES", "PAPER_DEFAULTS", "usage_entropy", "rowsum_entropy", "intensity_entropy",
            "EntropyAccumulator", "HomologySignature", "homology_signature", "HCVQRegularizer",
@@ -195,7 +201,6 @@ def homology_signature(cloud: Tensor, sigma: float = 1e-3) -> HomologySignature:
     count with death 0, so a fully collapsed codebook has mu^0 = 0). Pairs come from
     :func:`vqlab.topology.persistence_pairs` (infinite bars dropped, no distance threshold, as in §3).
     """
-    from vqlab import topology
 
     check_tensor("cloud", cloud, ndim=2)
     if cloud.shape[0] < 2:
@@ -212,7 +217,6 @@ def homology_signature(cloud: Tensor, sigma: float = 1e-3) -> HomologySignature:
 
 def _persistent_entropy(pair: tuple[Tensor, Tensor]) -> float:
     """Persistent entropy (§2) of finite ``(births, deaths)`` (0 when there are no bars)."""
-    from vqlab import topology
 
     births, deaths = pair
     return float(topology.persistent_entropy((deaths - births).detach()))
@@ -342,12 +346,9 @@ def digits_vqvae(num_codes: int = 128, code_dim: int = 64, hidden: int = 32, bet
     latents), hard :class:`~vqlab.quantizers.VectorQuantizer` with a ``num_codes x code_dim`` codebook
     (§3: 128 x 64) trained by gradient, ``ConvDecoder``. ``seed`` fixes the weights and the codebook;
     ``init`` is the quantizer's (``"uniform"`` U(-1/K, 1/K) as in the paper's code, or ``"kmeans++"``)."""
-    from vqlab.models import VQVAE
-    from vqlab.nets import ConvDecoder, ConvEncoder
-    from vqlab.quantizers import VectorQuantizer
 
     check_int("seed", seed, 0)
-    torch.manual_seed(seed)
+    seed_everything(seed)
     return VQVAE(ConvEncoder(1, code_dim, hidden, 1),
                  VectorQuantizer(num_codes, code_dim, beta=beta, seed=seed, init=init),
                  ConvDecoder(1, code_dim, hidden, 1))
@@ -378,8 +379,6 @@ def train_hcvq(x: Tensor, x_test: Tensor | None = None, *, active: bool = True, 
     snapshots). Returns an :class:`HCVQRun`; ``test`` is :func:`vqlab.train.evaluate` on ``x_test``
     (or ``x``) plus the usage entropy ``E_z`` = log perplexity of the test codes.
     """
-    from vqlab import topology
-    from vqlab.train import evaluate, train
 
     check_tensor("x", x, ndim=4)
     model = digits_vqvae(num_codes, code_dim, beta=beta, seed=seed, init=init)
@@ -428,7 +427,6 @@ def plot_runs(arms: dict[str, Sequence[HCVQRun]], window: int = 10, axes=None):
     """Training curves of each arm (mean over its runs, one colour per arm): per-batch code-usage entropy
     (moving average over ``window`` steps), mu^0, beta^1 and the H1 persistent entropy of the codebook.
     Returns the figure."""
-    import matplotlib.pyplot as plt
 
     if axes is None:
         _, axes = plt.subplots(1, 4, figsize=(12, 2.8))

@@ -6,6 +6,8 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
+from vqlab._checks import check_int
+
 __all__ = [
     "perplexity",
     "code_usage",
@@ -15,6 +17,7 @@ __all__ = [
     "linear_probe",
     "kmeans_scores",
     "downstream_scores",
+    "sample_quality",
 ]
 
 
@@ -116,7 +119,6 @@ def kmeans_scores(z, y, n_clusters: int | None = None, n_init: int = 100, seed: 
     """
     from sklearn.cluster import KMeans
 
-    from vqlab._checks import check_int
 
     a, labels = _features("z", z), _labels("y", y)
     if len(a) != len(labels):
@@ -140,4 +142,30 @@ def downstream_scores(z_train, y_train, z_test, y_test, n_init: int = 100, seed:
     scores = kmeans_scores(z_test, y_test, n_init=n_init, seed=seed)
     scores["classification"] = linear_probe(_features("z_train", z_train), y_train,
                                             _features("z_test", z_test), y_test)
+    return scores
+
+
+def sample_quality(probs, images=None, reference=None) -> dict[str, float]:
+    """Rough scores for generated images, from a digits classifier's class probabilities ``[m, C]``.
+
+    - ``confidence``: mean max class probability (high = recognisable images);
+    - ``class_entropy``: entropy in nats of the predicted-class histogram (``ln C`` when every class is
+      generated equally often, low when a few classes dominate);
+    - ``nn_distance`` (only with ``images [m, ...]`` and ``reference [M, ...]``): mean Euclidean distance
+      from each image to its nearest reference image, e.g. the training digits (smaller = closer to real data).
+    """
+    p = np.asarray(probs.detach().cpu() if isinstance(probs, Tensor) else probs, dtype=np.float64)
+    if p.ndim != 2 or len(p) == 0 or not np.isfinite(p).all():
+        raise ValueError(f"probs must be a finite, non-empty [m, classes] array, got shape {p.shape}")
+    hist = np.bincount(p.argmax(1), minlength=p.shape[1]) / len(p)
+    nz = hist[hist > 0]
+    scores = {"confidence": float(p.max(1).mean()), "class_entropy": float(-(nz * np.log(nz)).sum())}
+    if (images is None) != (reference is None):
+        raise ValueError("images and reference must be given together (for nn_distance)")
+    if images is not None:
+        x = torch.as_tensor(images).detach().reshape(len(p), -1).double()
+        ref = torch.as_tensor(reference).detach().reshape(len(reference), -1).double()
+        if x.shape[1] != ref.shape[1]:
+            raise ValueError(f"images have {x.shape[1]} pixels but reference has {ref.shape[1]}")
+        scores["nn_distance"] = torch.cdist(x, ref).min(1).values.mean().item()
     return scores

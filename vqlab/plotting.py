@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from vqlab._checks import check_float, check_int
 from vqlab.quantizers import squared_distances
 
 __all__ = [
@@ -149,7 +150,6 @@ def tsne_embedding(z, seed: int = 0, perplexity: float = 30.0, max_iter: int = 5
     representations ``z`` ``[N, ...]`` -> ``[N, 2]``. ``perplexity`` is capped below N."""
     from sklearn.manifold import TSNE
 
-    from vqlab._checks import check_float, check_int
 
     a = to_numpy(z).reshape(len(z), -1).astype(np.float64)
     if len(a) < 3:

@@ -33,7 +33,7 @@ from vqlab._checks import check_choice, check_float, check_int, check_tensor
 __all__ = [
     "PriorOutput", "CodePrior", "UniformPrior", "UnigramPrior", "MADE", "made_masks", "MaskedLinear",
     "conv_mask", "MaskedConv2d", "masked_conv_stack", "PixelCNN", "GatedPixelCNN", "bits_per_code",
-    "tempered_probs", "receptive_field", "raster_order", "sample_quality",
+    "tempered_probs", "receptive_field", "raster_order",
 ]
 
 MASK_TYPES = ("A", "B")
@@ -492,25 +492,3 @@ def receptive_field(net: Callable[[Tensor], Tensor], in_channels: int, shape: tu
     out = net(x)
     (grad,) = torch.autograd.grad(out[:, :, i, j].sum(), x)
     return grad.abs().sum(1).mean(0).detach()
-
-
-# ----------------------------------------------------------------------------- judging samples
-def sample_quality(images: Tensor, classifier, reference: Tensor, num_classes: int = 10) -> dict[str, float]:
-    """Three rough scores for generated images ``[N, ...]`` (flattened to pixels):
-
-    - ``confidence``: mean max class probability of a fitted scikit-learn ``classifier``;
-    - ``class_entropy``: entropy (bits) of the predicted-class histogram, ``log2(num_classes)`` when
-      every class is generated equally often;
-    - ``nn_distance``: mean Euclidean distance to the nearest image of ``reference`` ``[M, ...]``
-      (e.g. the training digits); smaller means closer to real data.
-    """
-    x = images.detach().reshape(len(images), -1).double()
-    ref = reference.detach().reshape(len(reference), -1).double()
-    if x.shape[1] != ref.shape[1]:
-        raise ValueError(f"images have {x.shape[1]} pixels but reference has {ref.shape[1]}")
-    probs = torch.as_tensor(classifier.predict_proba(x.numpy()))
-    hist = torch.bincount(probs.argmax(1), minlength=num_classes).double() / len(x)
-    hist = hist[hist > 0]
-    return {"confidence": probs.max(1).values.mean().item(),
-            "class_entropy": float(-(hist * hist.log2()).sum()),
-            "nn_distance": torch.cdist(x, ref).min(1).values.mean().item()}

@@ -31,7 +31,7 @@ from vqlab.metrics import downstream_scores, kmeans_scores, linear_probe
 from vqlab.models import VAE, VQVAE, Autoencoder, SoftVQVAE
 from vqlab.nets import MLPDecoder, MLPEncoder
 from vqlab.quantizers import SoftVectorQuantizer, VectorQuantizer
-from vqlab.train import train
+from vqlab.train import seed_everything, train
 
 __all__ = ["BOTTLENECKS", "LABELS", "METRICS", "PAPER_TABLE1", "ZooConfig", "build_bottleneck", "latents",
            "compare_bottlenecks", "format_table", "main"]
@@ -118,7 +118,7 @@ def build_bottleneck(name: str, in_dim: int, config: ZooConfig | None = None, se
     cfg = config or ZooConfig()
     check_int("in_dim", in_dim)
     data_variance = check_float("data_variance", data_variance, 0.0, strict=True)
-    torch.manual_seed(check_int("seed", seed, 0))
+    seed_everything(check_int("seed", seed, 0))
     d, k, hidden = cfg.latent_dim, cfg.num_codes, cfg.hidden
     head = {"ae": d, "vae": 2 * d, "beta_vae": 2 * d, "vq": d, "soft_vq": d + k}[name]
     encoder = MLPEncoder(in_dim, head, hidden)
