@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
-from vqlab.quantizers import neural_gas_lambda, posterior_weights, squared_distances
+from vqlab.quantizers import kmeans_plusplus, neural_gas_lambda, posterior_weights, squared_distances
 
 __all__ = ["VQResult", "init_prototypes", "batch_update", "quantization_error", "dead_units",
            "kmeans", "neural_gas", "fuzzy_cmeans"]
@@ -64,8 +64,6 @@ def init_prototypes(x: Tensor, num_codes: int, method: str = "data", seed: int =
     method = check_choice("method", method, ("data", "box", "kmeans++"))
     g = torch.Generator().manual_seed(check_int("seed", seed, 0))
     if method == "kmeans++":
-        from vqlab.quantizers import kmeans_plusplus
-
         return kmeans_plusplus(x, k, g)
     if method == "data":
         if k > x.shape[0]:

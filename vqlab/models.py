@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from vqlab._checks import check_float, check_int
 from vqlab.quantizers import Quantizer, QuantizerOutput
 
 __all__ = [
@@ -94,9 +96,7 @@ class VQVAE(nn.Module):
 
 
 # ---- Notebook 03: soft VQ-VAE and the bottleneck zoo (Wu & Flierl 2020) ----
-import torch  # noqa: E402  (appended section; the module header belongs to the foundation)
 
-from vqlab._checks import check_float, check_int  # noqa: E402
 
 
 def _split_last(name: str, h: Tensor, first: int, second: int) -> tuple[Tensor, Tensor]:

@@ -16,6 +16,7 @@ k-means++ initialisation, EMA codebook updates and dead-code restarts.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -23,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
+from vqlab.losses import gibbs_posterior
 from vqlab.metrics import perplexity
 
 __all__ = [
@@ -632,8 +634,6 @@ class PosteriorQuantizer(Quantizer):
         self.lam_steps = None if lam_steps is None else check_int("lam_steps", lam_steps)
         self.register_buffer("step", torch.tensor(0, dtype=torch.long))
         if self.posterior == "fcm_original":
-            import warnings
-
             warnings.warn("posterior='fcm_original' weights distances by w_z(x)^m (thesis eq. 5.6), which is "
                           "not a posterior: the thesis reports that this objective diverges inside a VQ-VAE. "
                           "Use 'fcm' (eq. 4.6) or 'fcm_normalized' (eq. 4.7) for stable training.",
@@ -732,8 +732,6 @@ class EMQuantizer(Quantizer):
 
     def log_posterior(self, z: Tensor, codebook: Tensor | None = None) -> Tensor:
         """``log p(z | x)`` ``[N, K]`` for flat latents ``z`` ``[N, D]`` (eq. 28 with temperature)."""
-        from vqlab.losses import gibbs_posterior
-
         w = self.codebook if codebook is None else codebook
         return gibbs_posterior(squared_distances(z, w), self.temperature)
 

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int
-from vqlab.data import ImageData
+from vqlab.data import ImageData, load_digits, load_fashion_mnist, load_mnist
 from vqlab.metrics import downstream_scores, kmeans_scores, linear_probe
 from vqlab.models import VAE, VQVAE, Autoencoder, SoftVQVAE
 from vqlab.nets import MLPDecoder, MLPEncoder
@@ -236,7 +236,10 @@ def format_table(result: dict[str, object], reference: dict[str, tuple[float, fl
             line += ["-"] * 3 if ref is None else [f"{ref[0]:.2f}", f"{ref[1]:.4f}", f"{ref[2]:.2f}"]
         lines.append(line)
     widths = [max(len(r[i]) for r in [head, *lines]) for i in range(len(head))]
-    fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+
+    def fmt(r: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
     n = len(result.get("seeds", []))
     return "\n".join([fmt(head), "-" * (sum(widths) + 2 * (len(widths) - 1)), *map(fmt, lines),
                       f"(mean ± std over {n} seed{'s' * (n != 1)})"])
@@ -245,8 +248,6 @@ def format_table(result: dict[str, object], reference: dict[str, tuple[float, fl
 def main(argv: Sequence[str] | None = None) -> str:
     """Command line: ``python -m vqlab.zoo --dataset {digits,mnist,fashion-mnist} [--root DIR]
     [--seeds 0 1 2] [--epochs N] [--latent-dim d] [--num-codes K] ...``; prints and returns the table."""
-    from vqlab.data import load_digits, load_fashion_mnist, load_mnist
-
     p = argparse.ArgumentParser(prog="python -m vqlab.zoo", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="digits", choices=("digits", "mnist", "fashion-mnist"))
     p.add_argument("--root", default=None, help="folder with the four IDX files (MNIST/Fashion-MNIST)")
