@@ -3,7 +3,6 @@ import warnings
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from vqlab.quantizers import (POSTERIORS, PosteriorQuantizer, VectorQuantizer, distance_ranks,
                               fuzzy_cmeans_posterior, fuzzy_cmeans_weights, hard_posterior,

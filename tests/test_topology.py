@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import vqlab.topology as T
-from vqlab.models import Autoencoder, ModelOutput
+from vqlab.models import Autoencoder
 from vqlab.nets import MLPDecoder, MLPEncoder
 
 

@@ -380,6 +380,13 @@ def masked_conv_stack(in_channels: int, channels: int, kernel_size: int,
     return nn.Sequential(*layers)
 
 
+def _check_stack(channels: int, n_layers: int, first_mask: str) -> None:
+    """Arguments shared by :class:`PixelCNN` and :class:`GatedPixelCNN`."""
+    check_int("channels", channels)
+    check_int("n_layers", n_layers)
+    check_choice("first_mask", first_mask, MASK_TYPES)
+
+
 class PixelCNN(CodePrior):
     """Plain PixelCNN over code maps (van den Oord et al. 2016a; thesis §3.3).
 
@@ -397,9 +404,7 @@ class PixelCNN(CodePrior):
     def __init__(self, num_codes: int, shape: tuple[int, int], channels: int = 64, kernel_size: int = 3,
                  n_layers: int = 4, first_mask: str = "A"):
         super().__init__(num_codes, shape)
-        check_int("channels", channels)
-        check_int("n_layers", n_layers)
-        check_choice("first_mask", first_mask, MASK_TYPES)
+        _check_stack(channels, n_layers, first_mask)
         self.body = masked_conv_stack(num_codes, channels, kernel_size, first_mask + "B" * (n_layers - 1))
         self.head = nn.Sequential(nn.Conv2d(channels, channels, 1), nn.ReLU(), nn.Conv2d(channels, num_codes, 1))
 
@@ -455,9 +460,7 @@ class GatedPixelCNN(CodePrior):
     def __init__(self, num_codes: int, shape: tuple[int, int], channels: int = 64, kernel_size: int = 3,
                  n_layers: int = 4, first_mask: str = "A"):
         super().__init__(num_codes, shape)
-        check_int("channels", channels)
-        check_int("n_layers", n_layers)
-        check_choice("first_mask", first_mask, MASK_TYPES)
+        _check_stack(channels, n_layers, first_mask)
         conv_mask(kernel_size, "A")  # validates kernel_size
         self.layers = nn.ModuleList(
             GatedLayer(num_codes if i == 0 else channels, channels, kernel_size, first_mask if i == 0 else "B")

@@ -417,12 +417,12 @@ class SoftVectorQuantizer(Quantizer):
         eps = torch.randn(z.shape, generator=self.generator, dtype=z.dtype)
         return z + self.noise_std * eps.to(z.device)
 
-    def component_log_var(self, n: int) -> Tensor:
+    def component_log_var(self) -> Tensor:
         """``log sigma_k^2`` used for the current batch: ``[N, K]`` with an encoder head, else ``[K]``."""
         return self.log_var if self._log_var_input is None else self._log_var_input + self.log_var
 
     def quantize(self, z: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-        log_var = self.component_log_var(z.shape[0])
+        log_var = self.component_log_var()
         z_noisy = self.add_noise(z)
         probs = soft_vq_posterior(z_noisy, self.codebook, log_var, self.normalization)   # eqs. 5, 7
         z_hat = probs @ self.codebook                                                     # eq. 6
