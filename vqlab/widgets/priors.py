@@ -1,0 +1,190 @@
+"""Notebook 07 widgets: the receptive field of masked convolutions (blind spot, leak, gated stacks), the
+sampling temperature of a prior over code maps, and completion of a code map from its top rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import Tensor
+
+from vqlab._checks import check_choice, check_int
+from vqlab.plotting import image_grid
+from vqlab.priors import GatedPixelCNN, masked_conv_stack, receptive_field
+from vqlab.train import seed_everything
+from vqlab.widgets._ui import choice, int_slider, interactive_figure, slider
+
+__all__ = ["RF_MASKS", "ReceptiveFieldState", "receptive_field_state", "draw_receptive_field",
+           "receptive_field_widget", "PriorSamplesState", "prior_samples_state", "draw_prior_samples",
+           "prior_samples_widget", "CompletionState", "completion_state", "draw_completion", "completion_widget"]
+
+RF_MASKS = ("A then B", "A only", "B only (leaks!)", "gated")
+
+
+@dataclass(frozen=True)
+class ReceptiveFieldState:
+    """The receptive field of the centre output of a masked-convolution stack on a ``[G, G]`` grid.
+
+    Attributes:
+        field: ``[G, G]`` |gradient| of the centre output. past: ``[G, G]`` bool, earlier in raster order.
+        blind: past but unreached. leak: current or future but reached. centre: ``(row, col)``.
+        n_past, n_reached, n_blind, n_leak: the counts. title: what was stacked.
+    """
+
+    field: Tensor
+    past: Tensor
+    blind: Tensor
+    leak: Tensor
+    centre: tuple[int, int]
+    n_past: int
+    n_reached: int
+    n_blind: int
+    n_leak: int
+    title: str
+
+
+@dataclass(frozen=True)
+class PriorSamplesState:
+    """``n`` code maps ``codes [n, H, W]`` sampled at ``temperature``, their decoded ``images`` and the
+    number of ``distinct`` code maps among them."""
+
+    codes: Tensor
+    images: Tensor
+    temperature: float
+    distinct: int
+
+
+@dataclass(frozen=True)
+class CompletionState:
+    """One code map ``original [1, H, W]``, ``completed [n, H, W]`` (its top ``rows_fixed`` rows kept, the
+    rest sampled) and the decoded ``images`` (original first)."""
+
+    original: Tensor
+    completed: Tensor
+    images: Tensor
+    rows_fixed: int
+
+
+def receptive_field_state(kernel_size: int = 3, mask_type: str = "A then B", n_layers: int = 3,
+                          grid: int = 9, seed: int = 0) -> ReceptiveFieldState:
+    """Receptive field, by gradients, of the centre output of a stack of masked convolutions.
+
+    ``mask_type``: ``"A then B"`` (PixelCNN, eqs. 3.4/3.5), ``"A only"``, ``"B only (leaks!)"`` (the first
+    layer sees the pixel it predicts) or ``"gated"`` (vertical + horizontal stacks); ``grid`` is G.
+    """
+    check_int("kernel_size", kernel_size)
+    check_choice("mask_type", mask_type, RF_MASKS)
+    check_int("n_layers", n_layers)
+    check_int("grid", grid, 3)
+    seed_everything(check_int("seed", seed, 0))
+    if mask_type == "gated":
+        net = GatedPixelCNN(2, (grid, grid), channels=8, kernel_size=kernel_size, n_layers=n_layers).logits
+    else:
+        first, rest = {"A then B": "AB", "A only": "AA", "B only (leaks!)": "BB"}[mask_type]
+        net = masked_conv_stack(2, 8, kernel_size, first + rest * (n_layers - 1))
+    c = grid // 2
+    field = receptive_field(net, 2, (grid, grid), (c, c), n_samples=8, seed=seed)
+    past = (torch.arange(grid * grid) < c * grid + c).reshape(grid, grid)
+    reached = field > 0
+    blind, leak = past & ~reached, ~past & reached
+    return ReceptiveFieldState(field=field, past=past, blind=blind, leak=leak, centre=(c, c),
+                               n_past=int(past.sum()), n_reached=int((past & reached).sum()),
+                               n_blind=int(blind.sum()), n_leak=int(leak.sum()),
+                               title=f"{mask_type}, k={kernel_size}, {n_layers} layer(s)")
+
+
+def draw_receptive_field(state: ReceptiveFieldState, ax=None):
+    """Grey: future; blue: past pixels that reach the centre output; red: blind spot; orange: leak."""
+    colours = np.ones((*state.past.shape, 3))
+    colours[state.past.numpy()] = (0.85, 0.85, 0.85)
+    colours[(state.field > 0).numpy()] = (0.2, 0.45, 0.8)
+    colours[state.blind.numpy()] = (0.85, 0.2, 0.2)
+    colours[state.leak.numpy()] = (1.0, 0.6, 0.0)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.4, 3.4))
+    ax.imshow(colours, interpolation="nearest")
+    ax.scatter(*state.centre[::-1], marker="*", s=150, c="k")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{state.title}\nreached {state.n_reached}/{state.n_past}, unreached {state.n_blind}, "
+                 f"leak {state.n_leak}", fontsize=8)
+    return ax
+
+
+def receptive_field_widget(kernel_size: int = 3, mask_type: str = "A then B", n_layers: int = 3):
+    """Sliders: kernel size, mask type and number of layers -> receptive-field picture."""
+    def update(kernel_size, mask_type, n_layers):
+        draw_receptive_field(receptive_field_state(kernel_size, mask_type, n_layers))
+
+    return interactive_figure(update, {
+        "kernel_size": int_slider("kernel", kernel_size, 3, 7, 2, continuous=True),
+        "mask_type": choice("mask", RF_MASKS, mask_type),
+        "n_layers": int_slider("layers", n_layers, 1, 6, continuous=True)})
+
+
+def prior_samples_state(prior, decode, temperature: float = 1.0, n: int = 20, seed: int = 0
+                        ) -> PriorSamplesState:
+    """Sample ``n`` code maps from ``prior`` at ``temperature`` and decode them with ``decode``
+    (``[n, H, W]`` long -> images)."""
+    check_int("n", n)
+    codes = prior.sample(n, torch.Generator().manual_seed(check_int("seed", seed, 0)), temperature)
+    with torch.no_grad():
+        images = decode(codes)
+    return PriorSamplesState(codes=codes, images=images, temperature=float(temperature),
+                             distinct=int(torch.unique(codes.flatten(1), dim=0).shape[0]))
+
+
+def draw_prior_samples(state: PriorSamplesState, ncols: int = 10):
+    """The decoded samples in a grid, titled with the temperature and the number of distinct code maps."""
+    ax = image_grid(state.images, ncols=ncols)
+    ax.set_title(f"T = {state.temperature:.2f}: {state.distinct} distinct code maps", fontsize=9)
+    return ax
+
+
+def prior_samples_widget(prior, decode, n: int = 20):
+    """A sampling-temperature slider (log scale, 0.01 .. 100) and a seed slider over decoded prior samples."""
+    def update(temperature, seed):
+        draw_prior_samples(prior_samples_state(prior, decode, temperature, n, seed))
+
+    return interactive_figure(update, {"temperature": slider("T", 1.0, -2, 2, 0.1, log=True, continuous=True),
+                                       "seed": int_slider("seed", 0, 0, 20, continuous=True)})
+
+
+def completion_state(prior, decode, code_maps: Tensor, index: int = 0, rows_fixed: int = 2, n: int = 8,
+                     temperature: float = 1.0, seed: int = 0) -> CompletionState:
+    """Keep the top ``rows_fixed`` rows of code map ``code_maps[index]`` and sample the rest ``n`` times
+    (exact ``p(rest | top rows)`` in raster order)."""
+    check_int("index", index, 0)
+    if index >= len(code_maps):
+        raise ValueError(f"index must be < {len(code_maps)}, got {index}")
+    check_int("rows_fixed", rows_fixed, 0)
+    if rows_fixed > prior.shape[0]:
+        raise ValueError(f"rows_fixed must be <= {prior.shape[0]}, got {rows_fixed}")
+    original = code_maps[index:index + 1]
+    known = torch.zeros(prior.shape, dtype=torch.bool)
+    known[:rows_fixed] = True
+    completed = prior.complete(original.expand(check_int("n", n), -1, -1), known,
+                               torch.Generator().manual_seed(check_int("seed", seed, 0)), temperature)
+    with torch.no_grad():
+        images = decode(torch.cat([original, completed]))
+    return CompletionState(original=original, completed=completed, images=images, rows_fixed=rows_fixed)
+
+
+def draw_completion(state: CompletionState):
+    """The original (left) and its completions in one row."""
+    ax = image_grid(state.images, ncols=len(state.images))
+    ax.set_title(f"left: original; right: top {state.rows_fixed} code row(s) kept, rest sampled", fontsize=9)
+    return ax
+
+
+def completion_widget(prior, decode, code_maps: Tensor, n: int = 8):
+    """Sliders: which test digit, how many code rows to keep, temperature -> completions."""
+    def update(index, rows_fixed, temperature):
+        draw_completion(completion_state(prior, decode, code_maps, index, rows_fixed, n, temperature))
+
+    return interactive_figure(update, {
+        "index": int_slider("digit", 0, 0, len(code_maps) - 1, continuous=True),
+        "rows_fixed": int_slider("rows kept", 2, 0, prior.shape[0], continuous=True),
+        "temperature": slider("T", 1.0, -2, 2, 0.1, log=True, continuous=True)})
