@@ -2,25 +2,40 @@
 #   make lab    create/reuse .venv, install vqlab, register the kernel, open JupyterLab on notebooks/
 #   make test   create/reuse .venv, run unit tests, execute every notebook under nbval, check pairs
 # Headless lab (for scripts and remote machines):  make lab LAB_ARGS="--no-browser --port 8899"
+# Lab room without internet: run `make wheelhouse` once where there is a network, copy wheelhouse/
+# into each clone; every install below then runs offline (no index, only the wheels in wheelhouse/).
 
-PYTHON ?= python3.11
+# Supported Python (pyproject.toml's requires-python; tests/test_install.py keeps the two in step).
+PY_SUPPORTED := import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] < (3, 12)))
+# The first of python3.11, python3, python that is a supported version; or make PYTHON=/path/to/python.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(firstword $(foreach p,python3.11 python3 python,$(shell command -v $(p) >/dev/null 2>&1 && $(p) -c '$(PY_SUPPORTED)' 2>/dev/null && echo $(p))))
+endif
+CHECK_PYTHON = test -n "$(PYTHON)" && $(PYTHON) -c '$(PY_SUPPORTED)' || { echo "Python 3.11 is needed \
+	(tried: $(or $(PYTHON),python3.11 python3 python)): install it or run make PYTHON=/path/to/python3.11"; exit 1; }
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.vqlab-installed
 # torch==2.13.0 is the CPU build the course machines keep locally; installing it first stops pip
 # from pulling a multi-GB CUDA build when it resolves the rest.
 TORCH ?= torch==2.13.0
+# pyproject.toml's [build-system] requires, installed into the venv so vqlab builds without an isolated
+# build environment (which would fetch setuptools from the network).
+BUILD_REQS := "setuptools>=64" wheel
+WHEELHOUSE ?= wheelhouse
+OFFLINE := $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE))
+PIP_INSTALL = -m pip install --quiet --disable-pip-version-check
 LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_ARGS := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test unit notebooks install clean outputs
+.PHONY: lab test unit notebooks install clean outputs wheelhouse test-floors
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	@test -x $(PY) || { $(CHECK_PYTHON); }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)"
-	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	$(PY) $(PIP_INSTALL) $(OFFLINE) "$(TORCH)" $(BUILD_REQS)
+	$(PY) $(PIP_INSTALL) $(OFFLINE) --no-build-isolation -e .
 	$(PY) -c "import vqlab, torch, ripser, persim, gph, nbval, jupytext"
 	touch $(STAMP)
 
@@ -40,6 +55,22 @@ test: unit notebooks
 
 clean:
 	rm -rf $(VENV)
+
+# Every wheel the project needs on this platform and Python, build requirements included (needs a network).
+wheelhouse:
+	@$(CHECK_PYTHON)
+	$(PYTHON) -m pip download --quiet --disable-pip-version-check --only-binary=:all: --dest $(WHEELHOUSE) \
+	    "$(TORCH)" $(BUILD_REQS) .
+
+# The declared minimum versions (constraints/floors.txt, from the registry) in a throw-away venv, unit tests.
+FLOORS_VENV ?= /tmp/vqlab-floors-venv
+test-floors:
+	@$(CHECK_PYTHON)
+	rm -rf $(FLOORS_VENV) && $(PYTHON) -m venv $(FLOORS_VENV)
+	$(FLOORS_VENV)/bin/python $(PIP_INSTALL) -c constraints/floors.txt "$(TORCH)" $(BUILD_REQS)
+	$(FLOORS_VENV)/bin/python $(PIP_INSTALL) -c constraints/floors.txt --no-build-isolation -e .
+	$(FLOORS_VENV)/bin/python -m pip list --format=freeze --disable-pip-version-check > $(FLOORS_VENV)/installed.txt
+	$(FLOORS_VENV)/bin/python -m pytest tests -q
 
 # Developers: re-execute notebooks in place (stores outputs for GitHub) and keep the .py pair in step.
 #   make outputs                        every notebook
