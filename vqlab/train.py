@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from tqdm.auto import tqdm
 from vqlab._checks import check_float, check_int, check_tensor
 from vqlab.metrics import perplexity
 
-__all__ = ["configure_threads", "seed_everything", "History", "train", "evaluate",
+__all__ = ["configure_threads", "seed_everything", "resolve_device", "History", "train", "evaluate",
            "save_checkpoint", "load_checkpoint"]
 
 #: Extra loss hook: ``fn(model, x_batch, output, step) -> {name: weighted scalar}``, added to the loss.
@@ -52,6 +53,46 @@ def seed_everything(seed: int = 0) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """The torch device a run uses; the single place vqlab chooses one.
+
+    ``"auto"``: the first CUDA GPU if torch sees one, else the CPU. ``"cpu"`` forces the CPU; ``"cuda"``
+    or ``"cuda:N"`` asks for a GPU and fails clearly when there is none. A ``torch.device`` is accepted too.
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise TypeError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {type(device).__name__}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if device == "cuda" or (device.startswith("cuda:") and device[5:].isdigit()):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} asks for a GPU but torch sees no CUDA device; "
+                             "use device='auto' or 'cpu'")
+        index = int(device[5:]) if ":" in device else 0
+        if index >= torch.cuda.device_count():
+            raise ValueError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s)")
+        return torch.device(device)
+    raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+
+
+def _someone_watching() -> bool:
+    """True when a person sees the output as it comes: a Jupyter kernel (notebook) or a terminal on stderr
+    (where tqdm writes). False for output piped to a file (CI logs, ``nohup``, scripts)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if type(shell).__name__ == "ZMQInteractiveShell":
+        return True
+    return sys.stderr.isatty()
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    first = next(model.parameters(), None)
+    return torch.device("cpu") if first is None else first.device
 
 
 @dataclass
@@ -87,8 +128,8 @@ def _step_values(out, loss: Tensor) -> dict[str, float]:
 
 def train(model: nn.Module, x: Tensor, *, epochs: int = 10, batch_size: int = 64, lr: float = 1e-3,
           weight_decay: float = 0.0, seed: int = 0, extra_losses: Iterable[ExtraLoss] = (),
-          callbacks: Iterable[Callback] = (), progress: bool = True,
-          optimizer: torch.optim.Optimizer | None = None) -> History:
+          callbacks: Iterable[Callback] = (), progress: bool | None = None,
+          optimizer: torch.optim.Optimizer | None = None, device: str | torch.device = "auto") -> History:
     """Train ``model`` on ``x`` with Adam, minimising the sum of its named losses.
 
     Args:
@@ -101,8 +142,12 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, batch_size: int = 64
             history on the same machine.
         extra_losses: hooks adding terms such as a topological regularizer (see ``ExtraLoss``).
         callbacks: hooks logging extra values after each optimizer step (see ``Callback``).
-        progress: show a tqdm bar (notebook widget or terminal).
+        progress: show a tqdm bar; ``None`` (default) shows it only when someone is watching (a notebook
+            or a terminal), not when output goes to a file or a pipe.
         optimizer: use this optimizer instead of a fresh Adam (e.g. to continue training).
+        device: where to train (:func:`resolve_device`; ``"auto"`` is a CUDA GPU if there is one). The
+            model and ``x`` move there for the run and the model moves back afterwards, so code written
+            for the CPU keeps working. On the CPU this changes nothing: same seed, same numbers.
     Returns:
         the :class:`History` of the run.
     """
@@ -110,7 +155,12 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, batch_size: int = 64
     check_int("epochs", epochs, 0)
     check_int("batch_size", batch_size)
     check_float("lr", lr, 0.0, strict=True)
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"progress must be True, False or None (auto), got {progress!r}")
+    run_on, home = resolve_device(device), _model_device(model)
     generator = seed_everything(seed)
+    model.to(run_on)
+    x = x.to(run_on)
     extra_losses, callbacks = list(extra_losses), list(callbacks)
     opt = optimizer or torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history = History()
@@ -118,7 +168,8 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, batch_size: int = 64
     steps_per_epoch = max(1, -(-n // batch_size))
     model.train()
     step = 0
-    bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, desc="train", leave=False)
+    show = _someone_watching() if progress is None else progress
+    bar = tqdm(total=epochs * steps_per_epoch, disable=not show, desc="train", leave=False)
     for _ in range(epochs):
         first = len(history.steps.get("loss", []))
         counts = None
@@ -151,26 +202,32 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, batch_size: int = 64
             history.usage.append(counts.cpu().numpy())
     bar.close()
     model.eval()
+    model.to(home)
     return history
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: Tensor, batch_size: int = 512) -> dict[str, float]:
+def evaluate(model: nn.Module, x: Tensor, batch_size: int = 512, *,
+             device: str | torch.device = "auto") -> dict[str, float]:
     """Evaluate ``model`` (in eval mode) on ``x``: mean of every loss term, the reconstruction error
     ``recon`` (MSE), and for quantized models the perplexity of code usage and the number of codes used
-    over the whole of ``x``."""
+    over the whole of ``x``. ``device`` as in :func:`train` (the model moves back afterwards)."""
     check_tensor("x", x, floating=False)
+    run_on, home = resolve_device(device), _model_device(model)
     was_training = model.training
+    model.to(run_on)
     model.eval()
     sums: dict[str, float] = {}
     counts = None
     for xb in x.split(batch_size):
+        xb = xb.to(run_on)
         out = model(xb)
         for k, v in out.losses.items():
             sums[k] = sums.get(k, 0.0) + v.item() * xb.shape[0]
         if getattr(out, "quant", None) is not None:
             counts = out.quant.counts if counts is None else counts + out.quant.counts
     model.train(was_training)
+    model.to(home)
     result = {k: v / x.shape[0] for k, v in sums.items()}
     if counts is not None:
         result["perplexity"] = perplexity(counts).item()
