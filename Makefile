@@ -24,6 +24,8 @@ TORCH ?= torch==2.13.0
 BUILD_REQS := "setuptools>=64" wheel
 WHEELHOUSE ?= wheelhouse
 OFFLINE := $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE))
+STALE := $(if $(OFFLINE),|| { echo "$(WHEELHOUSE)/ lacks a wheel pyproject.toml now needs: run make wheelhouse \
+	where there is a network (or move $(WHEELHOUSE)/ away to install from the index)"; exit 1; })
 PIP_INSTALL = -m pip install --quiet --disable-pip-version-check
 LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
@@ -34,8 +36,8 @@ ROOT_ARGS := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { $(CHECK_PYTHON); }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) $(PIP_INSTALL) $(OFFLINE) "$(TORCH)" $(BUILD_REQS)
-	$(PY) $(PIP_INSTALL) $(OFFLINE) --no-build-isolation -e .
+	$(PY) $(PIP_INSTALL) $(OFFLINE) "$(TORCH)" $(BUILD_REQS) $(STALE)
+	$(PY) $(PIP_INSTALL) $(OFFLINE) --no-build-isolation -e . $(STALE)
 	$(PY) -c "import vqlab, torch, ripser, persim, gph, nbval, jupytext"
 	touch $(STAMP)
 
