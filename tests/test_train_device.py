@@ -122,3 +122,38 @@ def test_readme_example_prints_one_summary_line_when_piped():
     assert done.stderr == ""
     lines = done.stdout.splitlines()
     assert len(lines) == 1 and "perplexity" in lines[0], done.stdout
+
+
+def _priors():
+    from vqlab.priors import GatedPixelCNN, UniformPrior, UnigramPrior
+
+    torch.manual_seed(0)
+    codes = torch.randint(0, 5, (20, 3, 3), generator=torch.Generator().manual_seed(1))
+    return [UniformPrior(5, (3, 3)), UnigramPrior(5, (3, 3)).fit(codes),
+            GatedPixelCNN(5, (3, 3), channels=8, n_layers=2)]
+
+
+@needs_no_gpu
+@pytest.mark.parametrize("index", range(3))
+def test_prior_sampling_cpu_and_auto_give_identical_maps(index):
+    prior = _priors()[index]
+    maps = [prior.sample(7, torch.Generator().manual_seed(3), temperature=0.8, device=device)
+            for device in ("cpu", "auto")]
+    known = torch.zeros(3, 3, dtype=torch.bool)
+    known[0] = True
+    done = [prior.complete(maps[0], known, torch.Generator().manual_seed(4), device=device) for device in ("cpu", "auto")]
+    assert torch.equal(maps[0], maps[1]) and torch.equal(done[0], done[1])
+    assert torch.equal(done[0][:, 0], maps[0][:, 0])
+
+
+def test_prior_sampling_rejects_a_bad_device():
+    with pytest.raises(ValueError, match="device"):
+        _priors()[0].sample(2, device="gpu")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_prior_sampling_on_cuda_with_a_cpu_generator():
+    prior = _priors()[2]
+    maps = prior.sample(7, torch.Generator().manual_seed(3), device="cuda")
+    assert maps.device.type == "cpu" and next(prior.parameters()).device.type == "cpu"
+    assert maps.min() >= 0 and maps.max() < 5

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
+from vqlab.train import resolve_device
 
 __all__ = [
     "PriorOutput", "CodePrior", "UniformPrior", "UnigramPrior", "MADE", "made_masks", "MaskedLinear",
@@ -149,7 +150,7 @@ class CodePrior(nn.Module):
 
     @torch.no_grad()
     def complete(self, code_map: Tensor, known: Tensor, generator: torch.Generator | None = None,
-                 temperature: float = 1.0) -> Tensor:
+                 temperature: float = 1.0, device: str | torch.device = "auto") -> Tensor:
         """Sample the unknown entries of ``code_map`` one at a time in ``self.order`` (ancestral sampling).
 
         Args:
@@ -159,9 +160,13 @@ class CodePrior(nn.Module):
                 later known entries cannot influence earlier samples (the model never looks ahead).
             generator: a ``torch.Generator`` for reproducible samples.
             temperature: ``T > 0``; samples from ``softmax(logits / T)`` (:func:`tempered_probs`).
+            device: where the forward passes run (:func:`vqlab.train.resolve_device`; the prior moves
+                there and back). Draws happen on ``generator``'s device, so one seeded generator gives the
+                same samples wherever the passes run (up to float differences of the device).
         Returns:
-            ``[N, H, W]`` long code map.
+            ``[N, H, W]`` long code map, on ``code_map``'s device.
         """
+        run_on, home, out_on = resolve_device(device), self.order.device, code_map.device
         x = self.check_codes(code_map, "code_map").clone()
         check_float("temperature", temperature, 0.0, strict=True)
         if not isinstance(known, Tensor) or known.dtype != torch.bool:
@@ -171,8 +176,10 @@ class CodePrior(nn.Module):
                              f"got {tuple(known.shape)}")
         if known.ndim == 3 and known.shape[0] not in (1, x.shape[0]):
             raise ValueError(f"known [N, H, W] must have N = {x.shape[0]} (as code_map), got {tuple(known.shape)}")
-        known = known.expand_as(x).reshape(x.shape[0], -1)
+        x = x.to(run_on)
+        known = known.to(run_on).expand_as(x).reshape(x.shape[0], -1)
         was_training = self.training
+        self.to(run_on)
         self.eval()
         flat = x.reshape(x.shape[0], -1)
         for pos in self.order.tolist():
@@ -180,20 +187,24 @@ class CodePrior(nn.Module):
             if not todo.any():
                 continue
             probs = tempered_probs(self.logits(x).flatten(2)[:, :, pos], temperature)
-            draw = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+            draw_on = probs.device if generator is None else generator.device
+            draw = torch.multinomial(probs.to(draw_on), 1, generator=generator).squeeze(1).to(run_on)
             flat[:, pos] = torch.where(todo, draw, flat[:, pos])
         self.train(was_training)
-        return x
+        self.to(home)
+        return x.to(out_on)
 
-    def sample(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0) -> Tensor:
+    def sample(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0,
+               device: str | torch.device = "auto") -> Tensor:
         """Draw ``n`` code maps ``[n, H, W]`` by ancestral sampling (eq. 3.1, one position at a time).
 
         ``temperature`` ``T > 0`` rescales the logits: ``T -> 0`` approaches the greedy (argmax) map,
         large ``T`` approaches uniform codes. Pass a seeded ``generator`` for reproducible samples.
+        ``device`` as in :meth:`complete`; the maps come back on the prior's device.
         """
         check_int("n", n)
-        start = torch.zeros(n, *self.shape, dtype=torch.long)
-        return self.complete(start, torch.zeros(self.shape, dtype=torch.bool), generator, temperature)
+        start = torch.zeros(n, *self.shape, dtype=torch.long, device=self.order.device)
+        return self.complete(start, torch.zeros(self.shape, dtype=torch.bool), generator, temperature, device)
 
 
 # ----------------------------------------------------------------------------- baselines
@@ -205,7 +216,7 @@ class UniformPrior(CodePrior):
 
     def logits(self, x: Tensor) -> Tensor:
         n = self.one_hot(x).shape[0]
-        return torch.zeros(n, self.num_codes, *self.shape)
+        return torch.zeros(n, self.num_codes, *self.shape, device=x.device)
 
 
 class UnigramPrior(CodePrior):
