@@ -6,6 +6,7 @@ every named loss term, the reconstruction error, perplexity and code usage per s
 from __future__ import annotations
 
 import os
+import pickle
 import random
 import sys
 from collections.abc import Callable, Iterable
@@ -237,11 +238,18 @@ def evaluate(model: nn.Module, x: Tensor, batch_size: int = 512, *,
 
 def save_checkpoint(path: str | Path, model: nn.Module, history: History | None = None,
                     optimizer: torch.optim.Optimizer | None = None) -> Path:
-    """Save the model's state dict (and optionally the history and optimizer state) to ``path``."""
+    """Save the model's state dict (and optionally the history and optimizer state) to ``path``.
+
+    Only tensors and plain types (dict, list, float, int, str, None) are written, so that
+    :func:`load_checkpoint` can read the file with ``torch.load(weights_only=True)``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    saved_history = None if history is None else {
+        "steps": history.steps, "epochs": history.epochs,
+        "usage": [torch.as_tensor(u) for u in history.usage]}
     torch.save({"model": model.state_dict(),
-                "history": None if history is None else vars(history),
+                "history": saved_history,
                 "optimizer": None if optimizer is None else optimizer.state_dict()}, path)
     return path
 
@@ -250,13 +258,26 @@ def load_checkpoint(path: str | Path, model: nn.Module,
                     optimizer: torch.optim.Optimizer | None = None) -> History | None:
     """Load a checkpoint written by :func:`save_checkpoint` into ``model`` (and ``optimizer``).
 
-    Returns the saved :class:`History`, or ``None`` if none was saved.
+    Returns the saved :class:`History`, or ``None`` if none was saved. The file is read with
+    ``torch.load(weights_only=True)``: a checkpoint that holds anything but tensors and plain
+    types (for example a pickled object, which could run code when unpickled) is refused with a
+    ValueError naming the file, and nothing in it is executed.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    state = torch.load(path, weights_only=False)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise ValueError(f"refusing to load checkpoint {path}: it holds something other than "
+                         f"tensors and plain types ({err})") from None
+    if not isinstance(state, dict) or not {"model", "history", "optimizer"} <= state.keys():
+        raise ValueError(f"{path} is not a checkpoint written by save_checkpoint")
     model.load_state_dict(state["model"])
     if optimizer is not None and state["optimizer"] is not None:
         optimizer.load_state_dict(state["optimizer"])
-    return None if state["history"] is None else History(**state["history"])
+    saved = state["history"]
+    if saved is None:
+        return None
+    return History(steps=saved["steps"], epochs=saved["epochs"],
+                   usage=[u.numpy() for u in saved["usage"]])
