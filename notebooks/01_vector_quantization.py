@@ -36,13 +36,11 @@ import matplotlib.pyplot as plt
 import torch
 
 import vqlab
-from vqlab import experiments
-from vqlab.clustering import init_prototypes, kmeans, quantization_error
+from vqlab import experiments, widgets
+from vqlab.clustering import init_prototypes, kmeans
 from vqlab.data import load_digits, make_toy
 from vqlab.plotting import plot_training_curves, plot_usage, plot_voronoi, show_reconstructions
 from vqlab.train import evaluate, train
-from vqlab.widgets.vq import (code_browser_state, code_browser_widget, draw_code_browser, draw_toy_vq,
-                              toy_vq_state, toy_vq_widget)
 
 vqlab.seed_everything(0)
 torch.set_printoptions(precision=4)
@@ -92,8 +90,7 @@ fig.tight_layout()
 # %%
 from vqlab.quantizers import posterior_losses, squared_distances
 
-assign = squared_distances(x_toy, km.prototypes).argmin(1)   # gamma(x), the nearest codeword
-E_42 = quantization_error(x_toy, km.prototypes)             # eq. 4.2 / N
+assign, E_42 = widgets.vq_distortion(x_toy, km.prototypes)
 q = torch.nn.functional.one_hot(assign, 5).float()          # q(z|x), one row per point
 E_41 = (q * squared_distances(x_toy, km.prototypes)).sum(1).mean().item()
 E_54 = posterior_losses(x_toy, km.prototypes, q, beta=1.0)["codebook"].item() * 2
@@ -174,8 +171,8 @@ for term, reached in paths.items():
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-toy = toy_vq_state(num_codes=8, beta=0.25, steps=100, dataset="blobs")
-draw_toy_vq(toy)
+toy = widgets.toy_vq_state(num_codes=8, beta=0.25, steps=100, dataset="blobs")
+widgets.draw_toy_vq(toy)
 plt.show()
 assert toy.curve[-1] < toy.curve[0] and toy.codes_used <= 8
 
@@ -185,13 +182,13 @@ assert toy.curve[-1] < toy.curve[0] and toy.codes_used <= 8
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-scales = {b: toy_vq_state(num_codes=8, beta=b, steps=100).latent_scale for b in (0.0, 2.0)}
+scales = {b: widgets.toy_vq_state(num_codes=8, beta=b, steps=100).latent_scale for b in (0.0, 2.0)}
 print({f"beta={b}": round(s, 2) for b, s in scales.items()})
 assert scales[2.0] < scales[0.0]
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-toy_vq_widget()
+widgets.toy_vq_explorer()
 
 # %% [markdown]
 # ## 4. Training on digits
@@ -223,13 +220,13 @@ plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-usage = code_browser_state(model, data.x_test, 0).usage
-draw_code_browser(code_browser_state(model, data.x_test, int(usage.argmax())), data.image_shape)
+usage = widgets.code_browser_state(model, data.x_test, 0).usage
+widgets.draw_code_browser(widgets.code_browser_state(model, data.x_test, int(usage.argmax())), data.image_shape)
 plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-code_browser_widget(model, data.x_test, data.image_shape)
+widgets.code_browser(model, data.x_test, data.image_shape)
 
 # %% [markdown]
 # ## 5. Codebook collapse, and four ways to fight it

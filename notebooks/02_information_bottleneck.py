@@ -42,10 +42,10 @@ import torch
 import vqlab
 from vqlab import losses as L
 from vqlab.data import load_digits
-from vqlab.plotting import plot_rate_distortion, show_reconstructions
+from vqlab.plotting import show_reconstructions
 from vqlab.quantizers import EMQuantizer, VectorQuantizer
 from vqlab.experiments import IBComparison, ib_comparison, ib_digits_model
-from vqlab.widgets.ib import draw_ib_toy, ib_toy_state, ib_toy_widget
+from vqlab.widgets import draw_ib_toy, draw_rate_distortion, ib_toy_explorer, ib_toy_state
 
 _ = vqlab.seed_everything(0)
 
@@ -334,7 +334,7 @@ print(sweep.table(metrics=(("recon", "recon MSE", 4), ("conditional_entropy", "H
 rates = [sweep.summary(f"tau={t}", "rate_bound")[0] for t in taus]
 assert rates[-1] < rates[0]                                  # a larger beta = tau buys a lower rate
 hard_only = IBComparison({"hard VQ": comparison.values["hard VQ"]}, comparison.seeds)
-plot_rate_distortion(sweep, reference=hard_only)
+draw_rate_distortion(sweep, reference=hard_only)
 plt.show()
 
 # %% [markdown]
@@ -369,7 +369,7 @@ plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-ib_toy_widget()
+ib_toy_explorer()
 
 # %% [markdown]
 # ## Summary

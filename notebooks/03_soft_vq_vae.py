@@ -37,10 +37,10 @@ import matplotlib.pyplot as plt
 import torch
 
 import vqlab
+from vqlab import widgets
 from vqlab.data import load_digits
 from vqlab.plotting import plot_latent_tsne
 from vqlab.quantizers import SoftVectorQuantizer, VectorQuantizer, soft_vq_posterior
-from vqlab.widgets.soft_vq import draw_soft_vq, soft_vq_state, soft_vq_widget
 from vqlab.zoo import LABELS, PAPER_TABLE1, ZooConfig, compare_bottlenecks, format_table
 
 vqlab.seed_everything(0)
@@ -176,12 +176,12 @@ print("posterior mean has the smallest MSE:", min(mse, key=mse.get) == "posterio
 # 10 to see everything collapse to the codebook's centre; $\sigma_\epsilon$ spreads the noisy observations.
 
 # %%
-fig = draw_soft_vq(soft_vq_state())
+fig = widgets.draw_soft_vq(widgets.soft_vq_state())
 plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-soft_vq_widget()
+widgets.soft_vq_widget()
 
 # %% [markdown]
 # ## 5. The quantizer in `vqlab`

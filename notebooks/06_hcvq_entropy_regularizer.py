@@ -45,7 +45,7 @@ from vqlab.hcvq import (PAPER_DEFAULTS, EntropyAccumulator, comparison_table, ho
                         train_hcvq, usage_entropy)
 from vqlab.metrics import perplexity
 from vqlab.quantizers import squared_distances
-from vqlab.widgets.hcvq import draw_hcvq, hcvq_state, hcvq_widget
+from vqlab.widgets import draw_hcvq, hcvq_explorer, hcvq_state
 
 vqlab.seed_everything(0)
 T_START = time.time()
@@ -322,7 +322,7 @@ assert np.isfinite(state.usage_hcvq).all() and state.test["mu0"] > state.test_dr
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-hcvq_widget()
+hcvq_explorer()
 
 # %%
 # NBVAL_IGNORE_OUTPUT

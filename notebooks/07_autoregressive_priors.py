@@ -36,7 +36,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 import vqlab
-from vqlab import priors
+from vqlab import priors, widgets
 from vqlab.data import load_digits
 from vqlab.metrics import sample_quality
 from vqlab.models import VQVAE
@@ -44,9 +44,6 @@ from vqlab.nets import ConvDecoder, ConvEncoder
 from vqlab.plotting import image_grid
 from vqlab.quantizers import VectorQuantizer
 from vqlab.train import evaluate, train
-from vqlab.widgets.priors import (completion_state, completion_widget, draw_completion, draw_prior_samples,
-                                  draw_receptive_field, prior_samples_state, prior_samples_widget,
-                                  receptive_field_state, receptive_field_widget)
 
 _ = vqlab.seed_everything(0)
 
@@ -119,13 +116,13 @@ print("mask B - mask A is the centre only:", torch.equal(priors.conv_mask(5, "B"
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(9, 3.3))
-rf = {m: receptive_field_state(3, m, 3) for m in ("A then B", "gated", "B only (leaks!)")}
+rf = {m: widgets.receptive_field_state(3, m, 3) for m in ("A then B", "gated", "B only (leaks!)")}
 for ax, state in zip(axes, rf.values()):
-    draw_receptive_field(state, ax=ax)
+    widgets.draw_receptive_field(state, ax=ax)
 plt.tight_layout()
 plt.show()
 for m, s in rf.items():
-    print(f"{m:16s} past pixels reached {s.n_reached:2d}/{s.n_past}, unreached {s.n_blind:2d}, leaks {s.n_leak}")
+    print(f"{m:16s} past pixels reached {s['n_reached']:2d}/{s['n_past']}, unreached {s['n_blind']:2d}, leaks {s['n_leak']}")
 
 # %% [markdown]
 # (The gated stack's few red pixels sit at the corners, out of reach of 3 layers of 3-wide kernels; more
@@ -133,7 +130,7 @@ for m, s in rf.items():
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-receptive_field_widget()
+widgets.receptive_field_explorer()
 
 # %% [markdown]
 # ## 3 · Stage 2: a prior over the code maps of a conv VQ-VAE
@@ -253,9 +250,9 @@ assert quality["gated PixelCNN, T=1"]["nn_distance"] < quality["uniform random c
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-draw_prior_samples(prior_samples_state(gated, vqvae.decode_indices, temperature=1.0))
+widgets.draw_prior_samples(widgets.prior_samples_state(gated, vqvae.decode_indices, temperature=1.0))
 plt.show()
-prior_samples_widget(gated, vqvae.decode_indices)
+widgets.temperature_explorer(gated, vqvae.decode_indices)
 
 # %% [markdown]
 # **Completion.** Keep the top rows of a test digit's code map and sample the rest. In raster order this is
@@ -264,11 +261,11 @@ prior_samples_widget(gated, vqvae.decode_indices)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-state = completion_state(gated, vqvae.decode_indices, codes_test, index=0, rows_fixed=2)
-assert torch.equal(state.completed[:, :2], codes_test[:1, :2].expand(8, -1, -1))
-draw_completion(state)
+state = widgets.completion_state(gated, vqvae.decode_indices, codes_test, index=0, rows_fixed=2)
+assert torch.equal(state["completed"][:, :2], codes_test[:1, :2].expand(8, -1, -1))
+widgets.draw_completion(state)
 plt.show()
-completion_widget(gated, vqvae.decode_indices, codes_test[:50])
+widgets.completion_explorer(gated, vqvae.decode_indices, codes_test[:50])
 
 # %% [markdown]
 # ## Summary

@@ -23,9 +23,6 @@ __all__ = [
     "plot_usage",
     "tsne_embedding",
     "plot_latent_tsne",
-    "plot_rate_distortion",
-    "plot_latents",
-    "plot_generated",
 ]
 
 
@@ -184,64 +181,5 @@ def plot_latent_tsne(latents: dict[str, object], labels, ncols: int = 3, seed: i
         ax.set_yticks([])
     for ax in list(axes.flat)[n:]:
         ax.set_axis_off()
-    fig.tight_layout()
-    return fig
-
-
-# ---------------------------------------------------------------------------- experiment results
-def plot_rate_distortion(sweep, reference=None) -> Figure:
-    """The digits rate-distortion picture of notebook 02: for every variant (seed mean) the VIB rate bound
-    ``KL(p(Z|I) || uniform)`` (eq. 15, filled) and the rate ``I(I; Z)`` (eq. 13, open) against the test
-    reconstruction error (the distortion term of eq. 18); ``reference`` variants are drawn as squares.
-
-    ``sweep`` and ``reference`` are results of :func:`vqlab.experiments.ib_comparison` (``values``
-    keyed by variant, ``summary(variant, metric) -> (mean, std)``).
-    """
-    fig, ax = plt.subplots(figsize=(5.6, 3.6))
-    for result, marker in ((sweep, "o"), (reference, "s")):
-        if result is None:
-            continue
-        for j, name in enumerate(result.values):
-            d = result.summary(name, "recon")[0]
-            rb, mi = result.summary(name, "rate_bound")[0], result.summary(name, "mutual_information")[0]
-            ax.plot([d, d], [mi, rb], color="0.7", lw=1, zorder=1)
-            ax.scatter([d], [rb], marker=marker, color="tab:red", zorder=2)
-            ax.scatter([d], [mi], marker=marker, facecolors="none", edgecolors="tab:blue", zorder=2)
-            above = marker == "o" and j % 2 == 0  # alternate label sides so neighbours do not overlap
-            ax.annotate(name, (d, rb if above else mi), textcoords="offset points",
-                        xytext=(4, 4) if above else (4, -10), fontsize=7)
-    ax.scatter([], [], color="tab:red", label="rate bound KL(p(Z|I)||r), eq. 15")
-    ax.scatter([], [], facecolors="none", edgecolors="tab:blue", label="rate I(I;Z), eq. 13")
-    ax.set_xlabel("distortion: test reconstruction MSE")
-    ax.set_ylabel("nats per image")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def plot_latents(latents: dict[str, object], labels) -> Figure:
-    """Notebook 05: 2-D latents ``{variant: z [N, 2]}`` side by side, coloured by digit ``labels [N]``,
-    with the unit circle dashed (e.g. ``comparison.latents, comparison.labels`` of
-    :func:`vqlab.experiments.latent_comparison`)."""
-    y = to_numpy(labels)
-    fig, axes = plt.subplots(1, len(latents), figsize=(2.5 * len(latents), 2.7), squeeze=False)
-    for ax, (name, z) in zip(axes[0], latents.items()):
-        z = to_numpy(z)
-        ax.scatter(z[:, 0], z[:, 1], c=y, cmap="tab10", s=4, vmin=0, vmax=9)
-        ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, ls="--", color="k", lw=0.8))
-        ax.set_aspect("equal")
-        ax.set_title(name, fontsize=9)
-        ax.tick_params(labelsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def plot_generated(samples: dict[str, object], n: int = 40, image_shape: tuple[int, int] = (8, 8)) -> Figure:
-    """Notebook 05: the first ``n`` images decoded from prior samples, one panel per variant
-    (``{variant: images [M, H*W]}``, e.g. ``comparison.samples``)."""
-    fig, axes = plt.subplots(1, len(samples), figsize=(2.6 * len(samples), 2.4), squeeze=False)
-    for ax, (name, images) in zip(axes[0], samples.items()):
-        image_grid(images[:n], image_shape, ncols=8, ax=ax, title=name)
-        ax.title.set_fontsize(9)
     fig.tight_layout()
     return fig

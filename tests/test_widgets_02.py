@@ -1,4 +1,4 @@
-"""Tests of notebook 02's widget state/draw/builder (vqlab.widgets.ib) and its digits experiment drivers
+"""Tests of notebook 02's widget state/draw/builder (vqlab.widgets) and its digits experiment drivers
 (vqlab.experiments)."""
 import math
 
@@ -11,7 +11,7 @@ import torch  # noqa: E402
 
 from vqlab.experiments import IBComparison, ib_comparison, ib_digits_model, ib_metrics  # noqa: E402
 from vqlab.quantizers import EMQuantizer, VectorQuantizer  # noqa: E402
-from vqlab.widgets.ib import IB_TOY_LOG10_TAUS, draw_ib_toy, ib_toy_state, ib_toy_widget  # noqa: E402
+from vqlab.widgets import IB_TOY_LOG10_TAUS, draw_ib_toy, ib_toy_explorer, ib_toy_state  # noqa: E402
 
 
 @pytest.mark.parametrize("log10_tau", [-3.0, -1.0, 0.0, 1.5])
@@ -66,7 +66,7 @@ def test_state_validation(kwargs, message):
 def test_builder_returns_interactive_widget():
     import ipywidgets
 
-    ui = ib_toy_widget()
+    ui = ib_toy_explorer()
     assert isinstance(ui, ipywidgets.interactive)
     assert {c.description for c in ui.children[:-1]} == {"log10 tau", "K", "data"}
 

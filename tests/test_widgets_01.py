@@ -1,5 +1,5 @@
-"""Tests for notebook 01's widget state functions (vqlab.widgets.vq), its experiment drivers
-(vqlab.experiments) and the k-means and eq. 4.2 distortion it uses (vqlab.clustering)."""
+"""Tests for notebook 01's widget state functions (vqlab.widgets, section "Notebook 01"), its experiment
+drivers (vqlab.experiments) and the k-means it runs (vqlab.clustering)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,21 +8,20 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from vqlab.clustering import init_prototypes, kmeans, quantization_error  # noqa: E402
+from vqlab.clustering import init_prototypes, kmeans  # noqa: E402
 from vqlab.data import make_toy  # noqa: E402
 from vqlab.experiments import (  # noqa: E402
     collapse_experiment, digits_vqvae, gradient_paths, straight_through_check,
 )
 from vqlab.quantizers import squared_distances  # noqa: E402
-from vqlab.widgets.vq import code_browser_state, draw_code_browser, draw_toy_vq, toy_vq_state  # noqa: E402
+from vqlab.widgets import code_browser_state, draw_code_browser, draw_toy_vq, toy_vq_state, vq_distortion  # noqa: E402
 
 
 # ---------------------------------------------------------------- distortion and Lloyd's k-means
-def test_quantization_error_is_eq_4_1_with_one_hot_posterior():
-    """Notebook 01's eq. 4.2 distortion is vqlab.clustering.quantization_error."""
+def test_vq_distortion_is_eq_4_1_with_one_hot_posterior():
     x, _ = make_toy("moons", 100, seed=1)
     w = torch.randn(7, 2)
-    assign, dist = squared_distances(x, w).argmin(1), quantization_error(x, w)
+    assign, dist = vq_distortion(x, w)
     q = torch.nn.functional.one_hot(assign, 7).float()
     eq_4_1 = (q * squared_distances(x, w)).sum(1).mean()
     brute = torch.stack([(x - wk).pow(2).sum(1) for wk in w], 1).min(1).values.mean()
@@ -40,7 +39,9 @@ def test_lloyd_from_kmeanspp_never_increases_and_beats_seeding():
     assert all(b <= a + 1e-6 for a, b in zip(d, d[1:]))
     assert d[-1] < d[0]
     # the recorded distortion is eq. 4.2 / N of the final codebook's Voronoi cells
-    assert quantization_error(x, res.prototypes) == pytest.approx(d[-1], rel=1e-5)
+    assign, dist = vq_distortion(x, res.prototypes)
+    assert assign.shape == (300,) and torch.equal(assign, squared_distances(x, res.prototypes).argmin(1))
+    assert dist == pytest.approx(d[-1], rel=1e-5)
 
 
 def test_lloyd_single_code_is_the_mean():
@@ -49,7 +50,7 @@ def test_lloyd_single_code_is_the_mean():
     assert torch.allclose(res.prototypes[0], x.mean(0), atol=1e-5)
 
 
-# ---------------------------------------------------------------- toy VQ widget
+# ---------------------------------------------------------------- toy VQ explorer
 def test_toy_state_shapes_and_bounds():
     s = toy_vq_state(num_codes=6, beta=0.25, steps=20, dataset="moons", n=120)
     assert s.points.shape == (120, 2) and s.z_e.shape == (120, 2)

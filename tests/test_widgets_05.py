@@ -1,5 +1,4 @@
-"""Tests for the notebook 05 widget states (vqlab.widgets.topology), experiment drivers (vqlab.experiments)
-and the drawings of their results (vqlab.plotting)."""
+"""Tests for the notebook 05 widget states (vqlab.widgets) and experiment drivers (vqlab.experiments)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,8 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from vqlab import experiments, plotting, topology  # noqa: E402
-from vqlab.widgets import topology as widgets  # noqa: E402
+from vqlab import experiments, topology, widgets  # noqa: E402
 from vqlab.metrics import sample_quality  # noqa: E402
 
 
@@ -60,14 +58,14 @@ def test_rips_bad_arguments():
 
 
 def test_death_ascent_spreads_and_hinge_only_does_not():
-    s = widgets.death_ascent_state(n=30, steps=(0, 10, 40))
+    s = widgets.death_ascent(n=30, steps=(0, 10, 40))
     assert s.steps == [0, 10, 40] and len(s.points) == 3
     assert s.death_sum[-1] > 2 * s.death_sum[0]
     for pts, e in zip(s.points, s.edges):
         assert e.shape == (29, 2)
         np.testing.assert_allclose(np.sort(np.linalg.norm(pts[e[:, 0]] - pts[e[:, 1]], axis=1)),
                                    topology.mst_deaths(torch.tensor(pts)).numpy(), atol=1e-9)
-    still = widgets.death_ascent_state(n=30, steps=(0, 10), topological=False)
+    still = widgets.death_ascent(n=30, steps=(0, 10), topological=False)
     np.testing.assert_allclose(still.points[0], still.points[1])  # inside the ball: zero gradient
     import matplotlib.pyplot as plt
 
@@ -125,13 +123,13 @@ def test_latent_comparison_small_run():
     assert "AE + L_top" in comp.table()
     import matplotlib.pyplot as plt
 
-    plt.close(plotting.plot_latents(comp.latents, comp.labels))
-    plt.close(plotting.plot_generated(comp.samples))
+    plt.close(widgets.draw_latents(comp))
+    plt.close(widgets.draw_generated(comp))
 
 
 def test_builders_return_widgets():
     import ipywidgets
 
-    assert isinstance(widgets.rips_widget(), ipywidgets.interactive)
-    assert isinstance(widgets.death_ascent_widget(widgets.death_ascent_state(n=10, steps=(0, 2))),
+    assert isinstance(widgets.rips_explorer(), ipywidgets.interactive)
+    assert isinstance(widgets.death_ascent_stepper(widgets.death_ascent(n=10, steps=(0, 2))),
                       ipywidgets.interactive)
