@@ -84,11 +84,11 @@ fig.tight_layout()
 
 # %% [markdown]
 # The posterior view in numbers: with the one-hot posterior, the double sum of eq. 4.1 is the same number
-# as the k-means objective 4.2. `vqlab.quantizers.posterior_losses` implements eq. 5.4, which is eq. 4.1
+# as the k-means objective 4.2. `vqlab.posteriors.posterior_losses` implements eq. 5.4, which is eq. 4.1
 # applied in latent space (averaged over the $D$ dimensions), so it gives the same number divided by $D=2$.
 
 # %%
-from vqlab.quantizers import posterior_losses, squared_distances
+from vqlab.posteriors import posterior_losses, squared_distances
 
 assign, E_42 = widgets.vq_distortion(x_toy, km.prototypes)
 q = torch.nn.functional.one_hot(assign, 5).float()          # q(z|x), one row per point

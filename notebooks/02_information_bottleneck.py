@@ -43,6 +43,7 @@ import vqlab
 from vqlab import losses as L
 from vqlab.data import load_digits
 from vqlab.plotting import show_reconstructions
+from vqlab.posteriors import gibbs_posterior
 from vqlab.quantizers import EMQuantizer, VectorQuantizer
 from vqlab.experiments import IBComparison, ib_comparison, ib_digits_model
 from vqlab.widgets import draw_ib_toy, draw_rate_distortion, ib_toy_explorer, ib_toy_state
@@ -245,7 +246,7 @@ for name, quantizer in [("hard VQ", VectorQuantizer(K, D, seed=0)),
 # over $p(z|i)$ (a Lagrange-multiplier calculation) gives $p(z|i)\propto r(z)\,e^{-d(i,z)/\beta}$: with the uniform
 # prior this is eq. 28 with $\tau = \beta$. The paper's eq. 28 is the case $\beta = 1$; as $\tau\to 0$ the
 # posterior becomes the hard assignment and the EM quantizer becomes the VQ-VAE's quantizer. Both claims are
-# checked below (`vqlab.losses.gibbs_posterior` is the minimiser, `EMQuantizer` uses it).
+# checked below (`vqlab.posteriors.gibbs_posterior` is the minimiser, `EMQuantizer` uses it).
 
 # %%
 d = torch.rand(50, 8, generator=gen, dtype=torch.float64) * 4         # d(i, z) for 50 points, 8 codes
@@ -256,7 +257,7 @@ def latent_vib(p):  # E_p[d] + beta KL(p(Z|I) || uniform), eq. 18 with a latent-
     return L.vib_loss((p * d).sum(1).mean(), p, beta)
 
 
-best = L.gibbs_posterior(d, beta).exp()
+best = gibbs_posterior(d, beta).exp()
 others = [torch.softmax(best.log() + 0.5 * torch.randn(best.shape, generator=gen, dtype=torch.float64), 1)
           for _ in range(200)]
 print("Gibbs posterior beats 200 random perturbations:", all(latent_vib(p) > latent_vib(best) for p in others))
@@ -393,7 +394,7 @@ ib_toy_explorer()
 # 1. **A non-uniform prior.** Replace the uniform $r$ in section 3 by the empirical code usage of the hard VQ
 #    model. Is $H(p(Z|I), r)$ still a constant? What does the VDIB regulariser now penalise?
 # 2. **Blahut–Arimoto.** On the toy of section 6, alternate $p(z|i) \propto r(z)e^{-d(i,z)/\beta}$
-#    (`L.gibbs_posterior(d, beta, prior=r)`) and $r \leftarrow p(Z)$ (`L.marginal`). Show that the gap
+#    (`gibbs_posterior(d, beta, prior=r)`) and $r \leftarrow p(Z)$ (`L.marginal`). Show that the gap
 #    $\mathrm{KL}(p(Z)\,\|\,r)$ goes to zero and the bound becomes the true rate.
 # 3. **More samples.** Train the EM model with `num_samples=3` and with `decoder_input="mean"`. How do the
 #    reconstruction error and $H(p(Z|I))$ change? (The thesis reports training with one to three samples "without problems".)

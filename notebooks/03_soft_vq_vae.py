@@ -40,7 +40,8 @@ import vqlab
 from vqlab import widgets
 from vqlab.data import load_digits
 from vqlab.plotting import plot_latent_tsne
-from vqlab.quantizers import SoftVectorQuantizer, VectorQuantizer, soft_vq_posterior
+from vqlab.posteriors import soft_vq_posterior
+from vqlab.quantizers import SoftVectorQuantizer, VectorQuantizer
 from vqlab.zoo import LABELS, PAPER_TABLE1, ZooConfig, compare_bottlenecks, format_table
 
 vqlab.seed_everything(0)
@@ -88,7 +89,7 @@ torch.set_printoptions(precision=4)
 # extra encoder head of size $K$ outputs $\log\sigma_k^2$ for every input (paper, "Model Implementation").
 # As all $\sigma_k \to 0$ the softmax becomes one-hot at the nearest codeword and eq. 6 becomes hard VQ (eq. 1).
 #
-# `vqlab.quantizers.soft_vq_posterior` is eq. 7. A small check with three codewords on a line:
+# `vqlab.posteriors.soft_vq_posterior` is eq. 7. A small check with three codewords on a line:
 
 # %%
 mu = torch.tensor([[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0]], dtype=torch.float64)

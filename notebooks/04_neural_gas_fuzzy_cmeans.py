@@ -43,8 +43,9 @@ from vqlab.data import load_digits, make_toy
 from vqlab.models import VQVAE
 from vqlab.nets import MLPDecoder, MLPEncoder
 from vqlab.plotting import plot_voronoi
-from vqlab.quantizers import (PosteriorQuantizer, VectorQuantizer, distance_ranks, fuzzy_cmeans_posterior,
-                              fuzzy_cmeans_weights, hard_posterior, neural_gas_posterior, squared_distances)
+from vqlab.posteriors import (distance_ranks, fuzzy_cmeans_posterior, fuzzy_cmeans_weights, hard_posterior,
+                              neural_gas_posterior, squared_distances)
+from vqlab.quantizers import PosteriorQuantizer, VectorQuantizer
 from vqlab.train import evaluate, train
 from vqlab.widgets import (draw_ng_annealing, draw_ng_fcm, ng_annealing_state, ng_annealing_stepper,
                            ng_fcm_explorer, ng_fcm_state)

@@ -44,7 +44,7 @@ from vqlab.data import load_digits
 from vqlab.hcvq import (PAPER_DEFAULTS, EntropyAccumulator, comparison_table, homology_signature, plot_runs,
                         train_hcvq, usage_entropy)
 from vqlab.metrics import perplexity
-from vqlab.quantizers import squared_distances
+from vqlab.posteriors import squared_distances
 from vqlab.widgets import draw_hcvq, hcvq_explorer, hcvq_state
 
 vqlab.seed_everything(0)

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from vqlab.clustering import (batch_update, dead_units, fuzzy_cmeans, init_prototypes, kmeans, neural_gas,
-                              quantization_error)
+from vqlab.clustering import (batch_update, dead_units, fuzzy_cmeans, init_prototypes, kmeans, kmeans_plusplus,
+                              neural_gas, quantization_error)
 from vqlab.data import make_toy
 
 
@@ -96,3 +96,18 @@ def test_bad_arguments(call, match):
     x, _ = make_toy("blobs", 50, seed=0)
     with pytest.raises(ValueError, match=match):
         call(x)
+
+
+def test_kmeans_plusplus_picks_distinct_clusters():
+    centres = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    x = torch.cat([c + 0.01 * torch.randn(30, 2) for c in centres])
+    seeds = kmeans_plusplus(x, 3, torch.Generator().manual_seed(1))
+    nearest = torch.cdist(seeds, centres).argmin(1)
+    assert sorted(nearest.tolist()) == [0, 1, 2]
+
+
+def test_kmeans_plusplus_with_fewer_points_than_codes():
+    x = torch.randn(3, 2)
+    seeds = kmeans_plusplus(x, 10, torch.Generator().manual_seed(0))
+    assert seeds.shape == (10, 2) and torch.isfinite(seeds).all()
+    assert torch.unique(seeds, dim=0).shape[0] == 10

@@ -6,7 +6,8 @@ import torch
 
 from vqlab import losses as L
 from vqlab.models import VQVAE
-from vqlab.quantizers import EMQuantizer, QuantizerOutput, VectorQuantizer, squared_distances
+from vqlab.posteriors import squared_distances
+from vqlab.quantizers import EMQuantizer, QuantizerOutput, VectorQuantizer
 
 SEEDS = range(4)
 

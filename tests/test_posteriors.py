@@ -1,23 +1,18 @@
-"""Posteriors of the neural-gas / fuzzy c-means thesis (eqs. 4.3-4.7, 5.4-5.6) and PosteriorQuantizer."""
-import warnings
-
+"""vqlab.posteriors: squared distances, the hard / Gibbs (EM) / soft-VQ / neural-gas / fuzzy c-means
+posteriors (neural-gas thesis eqs. 4.3-4.7, 5.6; VIB paper eqs. 18, 28; soft VQ-VAE eqs. 5, 7)."""
 import pytest
 import torch
 
-from vqlab.quantizers import (POSTERIORS, PosteriorQuantizer, VectorQuantizer, distance_ranks,
-                              fuzzy_cmeans_posterior, fuzzy_cmeans_weights, hard_posterior,
-                              neural_gas_lambda, neural_gas_posterior, posterior_weights,
-                              squared_distances)
+from vqlab import losses as L
+from vqlab.posteriors import (POSTERIORS, distance_ranks, fuzzy_cmeans_posterior, fuzzy_cmeans_weights,
+                              gibbs_posterior, hard_posterior, neural_gas_lambda, neural_gas_posterior,
+                              posterior_weights, soft_vq_posterior, squared_distances)
+
+SEEDS = range(6)
 
 
 def _dist(n=30, k=7, d=3):
     return squared_distances(torch.randn(n, d), torch.randn(k, d))
-
-
-def _quantizer(posterior, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return PosteriorQuantizer(8, 3, posterior=posterior, **kw)
 
 
 @pytest.mark.parametrize("fn", [lambda d: neural_gas_posterior(d, 0.7), lambda d: neural_gas_posterior(d, 50.0),
@@ -78,10 +73,6 @@ def test_zero_distance_gives_no_nan():
             assert torch.allclose(q[0], torch.tensor([1.0, 0.0, 0.0]))
             assert torch.allclose(q[1], torch.tensor([0.0, 0.5, 0.5]))
     assert torch.isfinite(fuzzy_cmeans_weights(d, 2.0)).all()
-    # a point on a prototype inside the quantizer
-    q = _quantizer("fcm")
-    out = q(q.codebook.detach()[:3].clone())
-    assert torch.isfinite(out.probs).all() and all(torch.isfinite(v) for v in out.losses.values())
 
 
 def test_ranks_are_permutations_and_ties_break_by_index():
@@ -110,100 +101,12 @@ def test_lambda_schedule_is_monotone_with_right_ends():
     assert all(a <= b for a, b in zip(up[:-1], up[1:]))
 
 
-def test_quantizer_follows_the_schedule_in_training_only():
-    q = PosteriorQuantizer(8, 3, posterior="neural_gas", lam=4.0, lam_final=0.5, lam_steps=3)
-    z = torch.randn(20, 3)
-    seen = []
-    for _ in range(5):
-        seen.append(q.current_lambda)
-        q(z)
-    assert seen == pytest.approx([4.0, 4.0 * 0.125 ** (1 / 3), 4.0 * 0.125 ** (2 / 3), 0.5, 0.5])
-    q.eval()
-    q(z)
-    assert int(q.step) == 5
-    assert PosteriorQuantizer(8, 3, lam=2.0).current_lambda == 2.0
-
-
-@pytest.mark.parametrize("posterior", POSTERIORS)
-def test_sg_placement_each_term_reaches_only_its_side(posterior):
-    q = _quantizer(posterior, beta=0.4, eta=0.7)
-    z = torch.randn(25, 3, requires_grad=True)
-    out = q(z)
-    g_z, g_w = torch.autograd.grad(out.losses["commitment"], (z, q.codebook), allow_unused=True)
-    assert g_w is None and g_z.abs().sum() > 0
-    g_z, g_w = torch.autograd.grad(out.losses["codebook"], (z, q.codebook), allow_unused=True)
-    assert g_z is None and g_w.abs().sum() > 0
-
-
-@pytest.mark.parametrize("posterior", POSTERIORS)
-def test_straight_through_hard_codeword_is_the_decoder_input(posterior):
-    q = _quantizer(posterior)
-    z = torch.randn(12, 3, requires_grad=True)
-    out = q(z)
-    nearest = torch.cdist(z.detach(), q.codebook.detach()).argmin(1)
-    assert torch.allclose(out.z_q, q.codebook[nearest], atol=1e-6)
-    assert torch.equal(out.indices, nearest)
-    up = torch.randn_like(out.z_q)
-    assert torch.equal(torch.autograd.grad((out.z_q * up).sum(), z)[0], up)
-
-
-def test_hard_posterior_loss_equals_vector_quantizer():
-    vq = VectorQuantizer(8, 3, beta=0.3)
-    pq = PosteriorQuantizer(8, 3, posterior="hard", beta=0.3, eta=1.0)
-    pq.load_state_dict(vq.state_dict(), strict=False)
-    z = torch.randn(40, 3, requires_grad=True)
-    a, b = vq(z), pq(z)
-    assert torch.equal(a.indices, b.indices) and torch.equal(a.probs, b.probs)
-    for k in ("codebook", "commitment"):
-        assert torch.isclose(a.losses[k], b.losses[k], rtol=1e-6)
-    ga = torch.autograd.grad(sum(a.losses.values()) + a.z_q.pow(2).sum(), (z, vq.codebook))
-    gb = torch.autograd.grad(sum(b.losses.values()) + b.z_q.pow(2).sum(), (z, pq.codebook))
-    for x, y in zip(ga, gb):
-        assert torch.allclose(x, y, atol=1e-6)
-
-
-def test_soft_loss_is_expected_distortion_eq_5_4():
-    q = PosteriorQuantizer(8, 3, posterior="neural_gas", lam=1.5, beta=0.2, eta=0.9)
-    z = torch.randn(16, 3)
-    out = q(z)
-    d = ((z.unsqueeze(1) - q.codebook.detach().unsqueeze(0)) ** 2).sum(2)
-    expected = (out.probs * d).sum(1).mean() / 3
-    assert torch.isclose(out.losses["commitment"], 0.2 * expected, rtol=1e-5)
-    assert torch.isclose(out.losses["codebook"], 0.9 * expected, rtol=1e-5)
-
-
-def test_fcm_original_uses_unnormalised_weights_and_warns():
-    with pytest.warns(UserWarning, match="eq. 5.6"):
-        q = PosteriorQuantizer(8, 3, posterior="fcm_original", m=2.0, beta=1.0)
-    z = torch.randn(16, 3)
-    out = q(z)
-    d = squared_distances(z, q.codebook.detach())
-    u = fuzzy_cmeans_posterior(d, 2.0)
-    assert torch.allclose(out.probs, u)
-    mass = (u ** 2).sum(1)
-    assert (mass < 1).all() and (mass >= 8 ** -1.0 - 1e-6).all()  # sum_z w^m lies in [K^(1-m), 1]
-    assert torch.isclose(out.losses["commitment"], ((u ** 2) * d).sum(1).mean() / 3, rtol=1e-5)
-
-
 def test_posterior_weights_dispatch():
     d = _dist()
     for name in POSTERIORS:
         probs, weights = posterior_weights(d, name, lam=1.0, m=2.0)
         assert torch.allclose(probs.sum(1), torch.ones(30), atol=1e-6)
         assert torch.equal(probs, weights) == (name != "fcm_original")
-
-
-def test_ema_mode_drops_codebook_loss():
-    q = PosteriorQuantizer(8, 3, posterior="neural_gas", codebook_update="ema")
-    out = q(torch.randn(20, 3))
-    assert set(out.losses) == {"commitment"}
-
-
-def test_shapes_through_the_common_interface():
-    q = PosteriorQuantizer(16, 4, posterior="fcm_normalized", m=1.5)
-    out = q(torch.randn(2, 5, 4))
-    assert out.z_q.shape == (2, 5, 4) and out.probs.shape == (2, 5, 16) and out.indices.shape == (2, 5)
-    assert out.counts.sum() == 10 and 1.0 <= out.perplexity.item() <= 16.0
 
 
 @pytest.mark.parametrize("call, match", [
@@ -213,13 +116,7 @@ def test_shapes_through_the_common_interface():
     (lambda: fuzzy_cmeans_posterior(_dist(), 0.5), "m"),
     (lambda: fuzzy_cmeans_posterior(-_dist() - 1, 2.0), "dist"),
     (lambda: distance_ranks(torch.ones(3)), "dist"),
-    (lambda: PosteriorQuantizer(0, 3), "num_codes"),
-    (lambda: PosteriorQuantizer(8, 3, lam=0.0), "lam"),
-    (lambda: PosteriorQuantizer(8, 3, m=1.0), "m"),
-    (lambda: PosteriorQuantizer(8, 3, posterior="som"), "posterior"),
-    (lambda: PosteriorQuantizer(8, 3, eta=-1.0), "eta"),
-    (lambda: PosteriorQuantizer(8, 3, lam_final=0.1), "lam_steps"),
-    (lambda: PosteriorQuantizer(8, 3, lam_final=0.0, lam_steps=10), "lam_final"),
+    (lambda: gibbs_posterior(torch.rand(3, 2), 0.0), "beta must be > 0"),
     (lambda: neural_gas_lambda(0, 1.0, 0.0, 10), "lam_final"),
     (lambda: neural_gas_lambda(0, 1.0, 0.1, 0), "t_max"),
     (lambda: neural_gas_lambda(-1, 1.0, 0.1, 10), "step"),
@@ -229,15 +126,77 @@ def test_bad_arguments_raise_clear_errors(call, match):
         call()
 
 
-def test_training_a_small_vqvae_with_each_posterior_stays_finite():
-    from vqlab.models import VQVAE
-    from vqlab.nets import MLPDecoder, MLPEncoder
-    from vqlab.train import train
+def _gaussian_log_density(z, mu, var):
+    d = z.shape[-1]
+    return -0.5 * ((z - mu) ** 2).sum(-1) / var - 0.5 * d * torch.log(2 * torch.pi * var)
 
-    x = torch.rand(4, 16)[torch.arange(64) % 4] + 0.02 * torch.randn(64, 16)  # four noisy patterns
-    for posterior in ("neural_gas", "fcm", "fcm_normalized"):
-        model = VQVAE(MLPEncoder(16, (2, 3), hidden=(16,)), _quantizer(posterior),
-                      MLPDecoder((2, 3), 16, hidden=(16,)))
-        h = train(model, x, epochs=5, batch_size=16, lr=1e-2, seed=0, progress=False)
-        assert all(torch.isfinite(torch.tensor(h.steps["loss"])))
-        assert h.epochs["recon"][-1] < 0.9 * h.epochs["recon"][0]
+
+def test_posterior_is_bayes_rule_with_eq5_components():
+    z, w = torch.randn(7, 3, dtype=torch.float64), torch.randn(5, 3, dtype=torch.float64)
+    log_var = torch.randn(7, 5, dtype=torch.float64)
+    var = log_var.exp()
+    # eq. 7 written out: prior 1/K times eq. 5, divided by the marginal eq. 4
+    joint = torch.exp(_gaussian_log_density(z[:, None], w[None], var)) / 5
+    expected = joint / joint.sum(1, keepdim=True)
+    probs = soft_vq_posterior(z, w, log_var)
+    assert torch.allclose(probs, expected, atol=1e-10)
+    assert torch.allclose(probs.sum(1), torch.ones(7, dtype=torch.float64))
+
+
+def test_code_normalization_differs_only_with_unequal_variances():
+    z, w = torch.randn(6, 4), torch.randn(3, 4)
+    same = torch.full((6, 3), -0.5)
+    assert torch.allclose(soft_vq_posterior(z, w, same), soft_vq_posterior(z, w, same, "code"), atol=1e-6)
+    diff = torch.tensor([-1.0, 0.0, 1.0]).expand(6, 3)
+    assert not torch.allclose(soft_vq_posterior(z, w, diff), soft_vq_posterior(z, w, diff, "code"), atol=1e-3)
+
+
+@pytest.mark.parametrize("log_var", [-1e6, -30.0, 0.0, 30.0, 1e6])
+def test_posterior_is_finite_for_extreme_variances(log_var):
+    probs = soft_vq_posterior(100 * torch.randn(20, 2), torch.randn(4, 2), torch.full((4,), log_var))
+    assert torch.isfinite(probs).all()
+    assert torch.allclose(probs.sum(1), torch.ones(20), atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_gibbs_posterior_minimises_vib_objective(seed):
+    """p(z|i) ∝ r(z) exp(-d/beta) minimises E_p[d] + beta KL(p(Z|I) || r) (latent-distortion eq. 18)."""
+    gen = torch.Generator().manual_seed(seed)
+    d = torch.rand(30, 6, generator=gen, dtype=torch.float64) * 3
+    r = torch.rand(6, generator=gen, dtype=torch.float64) ** 3
+    r = r / r.sum()
+    beta = 0.2 + seed * 0.3
+
+    def objective(p):
+        return L.vib_loss((p * d).sum(1).mean(), p, beta, r)
+
+    best = gibbs_posterior(d, beta, r).exp()
+    assert torch.allclose(best.sum(1), torch.ones(30, dtype=torch.float64))
+    for _ in range(20):
+        other = (best.log() + 0.3 * torch.randn(best.shape, generator=gen, dtype=torch.float64)).softmax(1)
+        assert objective(other) > objective(best)
+    # closed form: the minimum equals -beta E_i log sum_z r(z) exp(-d/beta)
+    closed = -beta * torch.logsumexp(torch.log(r) - d / beta, 1).mean()
+    assert torch.isclose(objective(best), closed, atol=1e-12)
+
+
+def test_gibbs_posterior_limits_and_extremes():
+    gen = torch.Generator().manual_seed(0)
+    d = torch.rand(25, 7, generator=gen) * 10
+    hard = gibbs_posterior(d, 1e-6).exp()
+    assert torch.equal(hard.argmax(1), d.argmin(1)) and torch.allclose(hard.max(1).values, torch.ones(25))
+    flat = gibbs_posterior(d, 1e8).exp()
+    assert torch.allclose(flat, torch.full_like(flat, 1 / 7), atol=1e-6)
+    for beta in (1e-45, 1e-30, 1e30):
+        lp = gibbs_posterior(d * 1e6, beta)
+        assert not torch.isnan(lp).any() and torch.allclose(lp.exp().sum(1), torch.ones(25))
+    r = torch.tensor([0.0, 0.5, 0.5, 0, 0, 0, 0])  # codes with r(z) = 0 get no mass, even at tiny beta
+    for beta in (1e-40, 1.0):
+        p = gibbs_posterior(d, beta, r).exp()
+        assert (p[:, [0, 3, 4, 5, 6]] == 0).all() and torch.allclose(p.sum(1), torch.ones(25))
+
+
+def test_squared_distances_matches_cdist():
+    z, w = torch.randn(20, 5), torch.randn(7, 5)
+    assert torch.allclose(squared_distances(z, w), torch.cdist(z, w) ** 2, atol=1e-5)
+    assert (squared_distances(w, w) >= 0).all()

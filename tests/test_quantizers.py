@@ -3,8 +3,8 @@ import torch
 import torch.nn.functional as F
 
 from vqlab.metrics import perplexity
-from vqlab.quantizers import (QuantizerOutput, VectorQuantizer, kmeans_plusplus, posterior_losses,
-                              squared_distances)
+from vqlab.posteriors import posterior_losses, squared_distances
+from vqlab.quantizers import QuantizerOutput, VectorQuantizer
 
 
 def test_shapes_and_types():
@@ -27,12 +27,6 @@ def test_nearest_codeword_and_one_hot():
     assert torch.equal(out.indices, brute)
     assert torch.equal(out.probs, F.one_hot(brute, 8).float())
     assert torch.allclose(out.z_q, vq.codebook[brute], atol=1e-6)
-
-
-def test_squared_distances_matches_cdist():
-    z, w = torch.randn(20, 5), torch.randn(7, 5)
-    assert torch.allclose(squared_distances(z, w), torch.cdist(z, w) ** 2, atol=1e-5)
-    assert (squared_distances(w, w) >= 0).all()
 
 
 def test_straight_through_copies_decoder_gradient_to_encoder():
@@ -112,21 +106,6 @@ def test_ema_converges_to_cluster_means():
     for _ in range(60):
         vq(z)
     assert torch.allclose(vq.codebook.sort(0).values, torch.tensor([[-2.0], [3.0]]), atol=1e-3)
-
-
-def test_kmeans_plusplus_picks_distinct_clusters():
-    centres = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
-    x = torch.cat([c + 0.01 * torch.randn(30, 2) for c in centres])
-    seeds = kmeans_plusplus(x, 3, torch.Generator().manual_seed(1))
-    nearest = torch.cdist(seeds, centres).argmin(1)
-    assert sorted(nearest.tolist()) == [0, 1, 2]
-
-
-def test_kmeans_plusplus_with_fewer_points_than_codes():
-    x = torch.randn(3, 2)
-    seeds = kmeans_plusplus(x, 10, torch.Generator().manual_seed(0))
-    assert seeds.shape == (10, 2) and torch.isfinite(seeds).all()
-    assert torch.unique(seeds, dim=0).shape[0] == 10
 
 
 def test_kmeans_init_happens_once_on_first_training_batch():

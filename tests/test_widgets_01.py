@@ -13,7 +13,7 @@ from vqlab.data import make_toy  # noqa: E402
 from vqlab.experiments import (  # noqa: E402
     collapse_experiment, digits_vqvae, gradient_paths, straight_through_check,
 )
-from vqlab.quantizers import squared_distances  # noqa: E402
+from vqlab.posteriors import squared_distances  # noqa: E402
 from vqlab.widgets import code_browser_state, draw_code_browser, draw_toy_vq, toy_vq_state, vq_distortion  # noqa: E402
 
 

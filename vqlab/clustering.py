@@ -4,7 +4,7 @@ All three minimise an expected distortion ``sum_n sum_k a_nk d(x_n, w_k)`` (thes
 ``d = ||x - w||^2``) by alternating two steps:
 
 1. weights ``a_nk`` from the current prototypes, using the posteriors shared with the VQ-VAE quantizer
-   (:func:`vqlab.quantizers.posterior_weights`): one-hot (k-means, eq. 4.2), neural-gas ranks (eq. 4.3)
+   (:func:`vqlab.posteriors.posterior_weights`): one-hot (k-means, eq. 4.2), neural-gas ranks (eq. 4.3)
    or fuzzy memberships to the power m (fuzzy c-means, eq. 4.5);
 2. the batch update ``w_k = sum_n a_nk x_n / sum_n a_nk``, the exact minimiser for fixed weights
    (Lloyd's algorithm; batch neural gas, Cottrell et al. 2006 = thesis ref. [7]; Bezdek's fuzzy c-means).
@@ -20,9 +20,9 @@ import torch
 from torch import Tensor
 
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
-from vqlab.quantizers import kmeans_plusplus, neural_gas_lambda, posterior_weights, squared_distances
+from vqlab.posteriors import neural_gas_lambda, posterior_weights, squared_distances
 
-__all__ = ["VQResult", "init_prototypes", "batch_update", "quantization_error", "dead_units",
+__all__ = ["VQResult", "kmeans_plusplus", "init_prototypes", "batch_update", "quantization_error", "dead_units",
            "kmeans", "neural_gas", "fuzzy_cmeans"]
 
 
@@ -49,6 +49,38 @@ class VQResult:
 
 def _check_points(x: Tensor) -> Tensor:
     return check_tensor("x", x, ndim=2)
+
+
+def kmeans_plusplus(x: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
+    """k-means++ seeding (Arthur & Vassilvitskii 2007): each new centre is drawn with probability
+    proportional to its squared distance to the nearest centre chosen so far. Also the ``init="kmeans++"``
+    of every :class:`vqlab.quantizers.Quantizer`.
+
+    Args:
+        x: ``[N, D]`` points; k: number of centres. If ``N < k`` the extra centres are copies of
+        random points plus tiny noise, so the codebook never contains exact duplicates.
+    Returns:
+        ``[k, D]`` centres.
+    """
+    x = x.detach()
+    n = x.shape[0]
+    first = torch.randint(n, (1,), generator=generator)
+    centres = [x[first[0]]]
+    d2 = (x - centres[0]).pow(2).sum(1)
+    for _ in range(1, min(k, n)):
+        total = d2.sum()
+        if total <= 0:  # all remaining points coincide with a centre
+            idx = torch.randint(n, (1,), generator=generator)[0]
+        else:
+            idx = torch.multinomial(d2 / total, 1, generator=generator)[0]
+        centres.append(x[idx])
+        d2 = torch.minimum(d2, (x - x[idx]).pow(2).sum(1))
+    out = torch.stack(centres)
+    if k > n:
+        extra = x[torch.randint(n, (k - n,), generator=generator)]
+        scale = 1e-3 * (x.std() + 1e-6)
+        out = torch.cat([out, extra + scale * torch.randn(extra.shape, generator=generator)])
+    return out
 
 
 def init_prototypes(x: Tensor, num_codes: int, method: str = "data", seed: int = 0,
@@ -126,7 +158,7 @@ def kmeans(x: Tensor, init: Tensor, iterations: int = 30) -> VQResult:
 def neural_gas(x: Tensor, init: Tensor, iterations: int = 30, lam_initial: float | None = None,
                lam_final: float = 0.01) -> VQResult:
     """Batch neural gas (Cottrell et al. 2006): neural-gas posterior ``exp(-r / lam)`` (thesis eq. 4.3)
-    with lambda annealed by :func:`vqlab.quantizers.neural_gas_lambda` from ``lam_initial`` (default
+    with lambda annealed by :func:`vqlab.posteriors.neural_gas_lambda` from ``lam_initial`` (default
     K / 2) to ``lam_final`` over the ``iterations``.
 
     Args:

@@ -37,7 +37,6 @@ __all__ = [
     "marginal", "conditional_entropy", "cross_entropy", "kl_to_prior", "mutual_information_iz",
     "ib_lagrangian", "vib_loss", "vdib_loss",
     "x_given_z", "ib_distortion", "ib_distortion_terms", "decoder_entropy", "decoder_bound", "log_k",
-    "gibbs_posterior",
 ]
 
 
@@ -275,35 +274,3 @@ def decoder_bound(p_ix: Tensor, p_z_given_i: Tensor, q_x_given_z: Tensor) -> Ten
 def log_k(num_codes: int) -> float:
     """``log K``, the cross-entropy H(p(Z|I), r(Z)) for the uniform prior (eq. 25)."""
     return math.log(num_codes)
-
-
-# ----------------------------------------------------------------- the VIB-optimal (Gibbs) encoder
-def gibbs_posterior(distances: Tensor, beta: float, prior: Tensor | None = None) -> Tensor:
-    """Log-posterior ``log p(z|i)`` with ``p(z|i) ∝ r(z) exp(-d(i, z) / beta)`` ``[..., K]``.
-
-    For a fixed codebook and a distortion ``d(i, z)`` (e.g. ``||z_e(x_i) - e_z||^2``), this is the
-    minimiser over ``p(Z|I)`` of ``E_p[d] + beta KL(p(Z|I) || r(Z))``, the VIB objective eq. 18 with the
-    distortion measured in latent space (a Lagrange-multiplier calculation, as in Blahut-Arimoto). With
-    the uniform prior and ``beta = 1`` it is the EM posterior eq. 28; ``beta`` is the temperature of
-    :class:`vqlab.quantizers.EMQuantizer`. Computed with ``log_softmax`` after subtracting the row
-    minimum, so it is finite for any ``beta > 0`` (as ``beta -> 0`` it becomes the hard assignment).
-
-    Args:
-        distances: ``[..., K]`` non-negative distortions. beta: > 0. prior: ``[K]`` or ``None`` (uniform).
-    """
-    check_tensor("distances", distances)
-    b = check_float("beta", beta, 0.0, strict=True)
-    k = distances.shape[-1]
-    if prior is None:
-        log_r = torch.zeros(k, dtype=distances.dtype, device=distances.device)
-    else:
-        check_probs("prior", prior)
-        if prior.shape != (k,):
-            raise ValueError(f"prior must have shape [{k}], got {tuple(prior.shape)}")
-        log_r = torch.log(prior.to(distances.dtype))  # -inf where r(z) = 0: those codes get p(z|i) = 0
-    allowed = torch.isfinite(log_r)
-    ref = torch.where(allowed, distances.detach(), torch.full_like(distances, float("inf")))
-    shifted = (distances - ref.min(-1, keepdim=True).values).clamp_min(0.0)
-    logits = torch.where(allowed, -shifted / max(b, torch.finfo(distances.dtype).tiny) + log_r,
-                         torch.full_like(distances, float("-inf")))
-    return torch.log_softmax(logits, dim=-1)

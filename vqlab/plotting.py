@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from vqlab._checks import check_float, check_int
-from vqlab.quantizers import squared_distances
+from vqlab.posteriors import squared_distances
 
 __all__ = [
     "to_numpy",

@@ -9,10 +9,15 @@ and returns a :class:`QuantizerOutput`. The posterior view follows the neural-ga
 
 Hard VQ (the vanilla VQ-VAE, eq. 5.5) is the one-hot ("k-means") posterior. Squared norms are averaged
 over the batch *and* the D latent dimensions, so the terms are on the same per-element scale as a
-mean-squared reconstruction error.
+mean-squared reconstruction error. The posteriors themselves live in :mod:`vqlab.posteriors`.
 
-Subclasses implement :meth:`Quantizer.quantize`; the base class owns the codebook, argument checks,
-k-means++ initialisation, EMA codebook updates and dead-code restarts.
+The classes, in teaching order: :class:`VectorQuantizer` (notebook 01), :class:`EMQuantizer` (02),
+:class:`SoftVectorQuantizer` (03), :class:`PosteriorQuantizer` (04). Subclasses implement
+:meth:`Quantizer.quantize`; the base class owns the codebook, argument checks, k-means++ initialisation,
+EMA codebook updates and dead-code restarts.
+
+Constructor convention: ``Quantizer(num_codes, code_dim, *, <method keywords>, <base keywords>)``; every
+subclass lists the base keywords it accepts by name and passes them on by name (no ``**kwargs``).
 """
 from __future__ import annotations
 
@@ -24,30 +29,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
-from vqlab.losses import gibbs_posterior
+from vqlab.clustering import kmeans_plusplus
 from vqlab.metrics import perplexity
+from vqlab.posteriors import (POSTERIORS, gibbs_posterior, neural_gas_lambda, posterior_losses, posterior_weights,
+                              soft_vq_posterior, squared_distances)
 
-__all__ = [
-    "QuantizerOutput",
-    "squared_distances",
-    "posterior_losses",
-    "kmeans_plusplus",
-    "Quantizer",
-    "VectorQuantizer",
-    "SOFT_VQ_LOG_VAR_RANGE",
-    "soft_vq_posterior",
-    "SoftVectorQuantizer",
-    "POSTERIORS",
-    "distance_ranks",
-    "hard_posterior",
-    "neural_gas_posterior",
-    "fuzzy_cmeans_posterior",
-    "fuzzy_cmeans_weights",
-    "posterior_weights",
-    "neural_gas_lambda",
-    "PosteriorQuantizer",
-    "EMQuantizer",
-]
+__all__ = ["QuantizerOutput", "Quantizer", "VectorQuantizer", "EMQuantizer", "SoftVectorQuantizer",
+           "PosteriorQuantizer"]
 
 
 @dataclass
@@ -70,66 +58,6 @@ class QuantizerOutput:
     perplexity: Tensor = field(default_factory=lambda: torch.tensor(float("nan")))
     counts: Tensor = field(default_factory=lambda: torch.zeros(0))
 
-
-def squared_distances(z: Tensor, codebook: Tensor) -> Tensor:
-    """Squared Euclidean distances ``d(z_n, w_k) = ||z_n - w_k||^2``.
-
-    Args:
-        z: ``[N, D]``. codebook: ``[K, D]``.
-    Returns:
-        ``[N, K]``, clamped at zero (the expanded form can round slightly below zero).
-    """
-    d = z.pow(2).sum(1, keepdim=True) - 2.0 * z @ codebook.t() + codebook.pow(2).sum(1)
-    return d.clamp_min(0.0)
-
-
-def posterior_losses(z: Tensor, codebook: Tensor, probs: Tensor, beta: float,
-                     eta: float = 1.0) -> dict[str, Tensor]:
-    """The two latent-space terms of eq. 5.4 for an arbitrary posterior.
-
-    ``commitment = beta * E_q ||z - sg(w_z)||^2 / D`` reaches only the encoder;
-    ``codebook = eta * E_q ||sg(z) - w_z||^2 / D`` reaches only the codebook. The posterior is treated
-    as fixed weights (detached), so neither term moves the other side.
-
-    Args:
-        z: ``[N, D]`` encoder outputs. codebook: ``[K, D]``. probs: ``[N, K]`` posterior.
-    """
-    q = probs.detach()
-    dim = z.shape[-1]
-    commit = (q * squared_distances(z, codebook.detach())).sum(1).mean() / dim
-    vq = (q * squared_distances(z.detach(), codebook)).sum(1).mean() / dim
-    return {"codebook": eta * vq, "commitment": beta * commit}
-
-
-def kmeans_plusplus(x: Tensor, k: int, generator: torch.Generator | None = None) -> Tensor:
-    """k-means++ seeding (Arthur & Vassilvitskii 2007): each new centre is drawn with probability
-    proportional to its squared distance to the nearest centre chosen so far.
-
-    Args:
-        x: ``[N, D]`` points; k: number of centres. If ``N < k`` the extra centres are copies of
-        random points plus tiny noise, so the codebook never contains exact duplicates.
-    Returns:
-        ``[k, D]`` centres.
-    """
-    x = x.detach()
-    n = x.shape[0]
-    first = torch.randint(n, (1,), generator=generator)
-    centres = [x[first[0]]]
-    d2 = (x - centres[0]).pow(2).sum(1)
-    for _ in range(1, min(k, n)):
-        total = d2.sum()
-        if total <= 0:  # all remaining points coincide with a centre
-            idx = torch.randint(n, (1,), generator=generator)[0]
-        else:
-            idx = torch.multinomial(d2 / total, 1, generator=generator)[0]
-        centres.append(x[idx])
-        d2 = torch.minimum(d2, (x - x[idx]).pow(2).sum(1))
-    out = torch.stack(centres)
-    if k > n:
-        extra = x[torch.randint(n, (k - n,), generator=generator)]
-        scale = 1e-3 * (x.std() + 1e-6)
-        out = torch.cat([out, extra + scale * torch.randn(extra.shape, generator=generator)])
-    return out
 
 
 class Quantizer(nn.Module):
@@ -293,41 +221,96 @@ class VectorQuantizer(Quantizer):
         return z_q, probs, losses
 
 
-# ---- Notebook 03: soft VQ-VAE (Wu & Flierl 2020, ../shared/papers/soft-vq-vae-quantization-based-regularization.md) ----
+# ---- Notebook 02: information bottleneck, the EM soft quantizer (Roy et al. 2018; VIB paper eq. 28) ----
 
-#: Component log-variances ``log sigma_k^2`` are clamped to this range before use, so that extreme
-#: encoder outputs or slider values give a (nearly) hard or (nearly) uniform posterior, never inf/NaN.
-SOFT_VQ_LOG_VAR_RANGE = (-30.0, 30.0)
+class EMQuantizer(Quantizer):
+    """Soft-assignment ("EM") quantizer of Roy et al. (2018), the VQ-VAE read as a VIB
+    (``../shared/papers/vib-on-vector-quantized-autoencoders.md``, eq. 28).
 
+    Posterior (E step), with temperature ``tau`` (eq. 28 is ``tau = 1``)::
 
-def soft_vq_posterior(z: Tensor, codebook: Tensor, log_var: Tensor | float,
-                      normalization: str = "paper") -> Tensor:
-    """Posterior ``p(mu_k | z'_e)`` of the Gaussian-mixture view of a codebook (eqs. 4, 5, 7).
+        p(z | x) = exp(-||e_z - z_e(x)||^2 / tau) / sum_j exp(-||e_j - z_e(x)||^2 / tau)
 
-    Each codeword ``mu_k`` is the mean of a component ``N(mu_k, sigma_k^2 I)`` with prior ``1/K``, so by
-    Bayes' rule (eq. 7; the uniform prior cancels)::
+    computed by :func:`vqlab.posteriors.gibbs_posterior` (log-softmax after subtracting the row minimum, so
+    it is finite for any ``tau > 0``). ``tau`` is the VIB trade-off ``beta`` of eq. 18 when the
+    distortion is the latent squared distance: this posterior minimises
+    ``E_p ||z_e - e_z||^2 + tau KL(p(Z|I) || uniform)`` for a fixed codebook. ``||.||^2`` is summed over
+    the D latent dimensions, so ``tau`` is in the units of squared distances.
 
-        p(mu_k | z') = softmax_k( -||z' - mu_k||^2 / (2 sigma_k^2) - (d/2) log sigma_k^2 )     ("paper", eq. 5)
+    Decoder input (a constructor choice, both straight-through as in the neural-gas thesis §5.1.3,
+    ``z_q = z_e + sg(w̄ - z_e)``; the thesis prints a minus sign before ``sg``, a typo, since with it
+    the forward pass would not see ``w̄``):
 
-    ``normalization="code"`` reproduces the authors' TensorFlow code (``soft_prob``), which multiplies each
-    component by ``sigma_k`` instead of dividing by ``sigma_k^d``: the last term becomes
-    ``+ (1/2) log sigma_k^2``. With equal variances the two coincide.
+    * ``decoder_input="sample"``: ``w̄ = (1/m) sum_{s=1}^m e_{z_s}``, ``z_s ~ p(z | x)`` i.i.d., drawn
+      with the quantizer's own ``generator`` (in training and in eval mode: the code is stochastic);
+    * ``decoder_input="mean"``: ``w̄ = sum_z p(z | x) e_z``, the posterior mean (the ``m -> inf`` limit).
+
+    Losses (eq. 5.4 of the thesis for this posterior, :func:`vqlab.posteriors.posterior_losses`):
+    ``commitment = beta E_p ||z_e - sg(e_z)||^2 / D`` and, with ``codebook_update="gradient"``,
+    ``codebook = E_p ||sg(z_e) - e_z||^2 / D``; with ``"ema"`` the codebook is the EMA of soft counts
+    ``sum_n p(k | x_n)`` (M step, :meth:`Quantizer._ema_update`).
+
+    As ``tau -> 0`` the posterior is one-hot at the nearest codeword and the quantizer is exactly
+    :class:`VectorQuantizer` (same ``z_q``, ``probs``, losses and gradients).
 
     Args:
-        z: ``[N, d]`` (noisy) latent codes ``z'_e``. codebook: ``[K, d]``.
-        log_var: ``log sigma_k^2`` as ``[N, K]`` (one per input, the encoder head of the paper), ``[K]``,
-            or a float; clamped to :data:`SOFT_VQ_LOG_VAR_RANGE`.
-    Returns:
-        ``[N, K]`` rows summing to one.
-    """
-    check_choice("normalization", normalization, ("paper", "code"))
-    if not isinstance(log_var, Tensor):
-        log_var = torch.tensor(check_float("log_var", log_var), dtype=z.dtype)
-    log_var = log_var.to(z.dtype).clamp(*SOFT_VQ_LOG_VAR_RANGE)
-    dist = squared_distances(z, codebook)
-    log_norm = -0.5 * z.shape[-1] * log_var if normalization == "paper" else 0.5 * log_var
-    return torch.softmax(-0.5 * dist * torch.exp(-log_var) + log_norm, dim=-1)
+        num_codes, code_dim, beta, codebook_update, decay, epsilon, init, restart_after, seed: as for
+            :class:`Quantizer`.
+        temperature: ``tau > 0``. num_samples: ``m >= 1`` (``"sample"`` mode).
+        decoder_input: ``"sample"`` or ``"mean"``.
 
+    Example:
+        >>> em = EMQuantizer(16, 4, temperature=0.5, num_samples=2)
+        >>> out = em(torch.randn(8, 3, 4))
+        >>> out.probs.shape, bool(torch.allclose(out.probs.sum(-1), torch.ones(8, 3)))
+        (torch.Size([8, 3, 16]), True)
+    """
+
+    def __init__(self, num_codes: int, code_dim: int, *, temperature: float = 1.0, num_samples: int = 1,
+                 decoder_input: str = "sample", beta: float = 0.25, codebook_update: str = "gradient",
+                 decay: float = 0.99, epsilon: float = 1e-5, init: str = "uniform",
+                 restart_after: int | None = None, seed: int = 0) -> None:
+        super().__init__(num_codes, code_dim, beta=beta, codebook_update=codebook_update, decay=decay,
+                         epsilon=epsilon, init=init, restart_after=restart_after, seed=seed)
+        self.temperature = temperature
+        self.num_samples = check_int("num_samples", num_samples)
+        self.decoder_input = check_choice("decoder_input", decoder_input, ("sample", "mean"))
+
+    @property
+    def temperature(self) -> float:
+        """``tau > 0`` of eq. 28; may be changed between calls (e.g. by a sweep or a slider)."""
+        return self._temperature
+
+    @temperature.setter
+    def temperature(self, value: float) -> None:
+        self._temperature = check_float("temperature", value, 0.0, strict=True)
+
+    def extra_repr(self) -> str:
+        return (super().extra_repr() + f", temperature={self.temperature}, num_samples={self.num_samples}, "
+                f"decoder_input={self.decoder_input!r}")
+
+    def log_posterior(self, z: Tensor, codebook: Tensor | None = None) -> Tensor:
+        """``log p(z | x)`` ``[N, K]`` for flat latents ``z`` ``[N, D]`` (eq. 28 with temperature)."""
+        w = self.codebook if codebook is None else codebook
+        return gibbs_posterior(squared_distances(z, w), self.temperature)
+
+    def quantize(self, z: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+        # The EMA update (Quantizer._ema_update) replaces the codebook by a new tensor instead of writing
+        # into it, so the codebook these losses saved for backward stays intact in both modes.
+        w = self.codebook
+        probs = self.log_posterior(z, w).exp()
+        if self.decoder_input == "sample":
+            draws = torch.multinomial(probs.detach(), self.num_samples, replacement=True,
+                                      generator=self.generator)          # [N, m], z_s ~ p(z | x)
+            w_bar = w[draws].mean(1)
+        else:
+            w_bar = probs.detach() @ w
+        z_q = z + (w_bar - z).detach()                                   # thesis §5.1.3, straight-through
+        losses = self.codebook_losses(z, probs)                          # thesis eq. 5.4 for eq. 28
+        return z_q, probs, losses
+
+
+# ---- Notebook 03: soft VQ-VAE (Wu & Flierl 2020, ../shared/papers/soft-vq-vae-quantization-based-regularization.md) ----
 
 class SoftVectorQuantizer(Quantizer):
     """Soft VQ: noisy latents and the Bayesian (posterior-mean) estimator of Wu & Flierl (2020).
@@ -336,7 +319,7 @@ class SoftVectorQuantizer(Quantizer):
     the quantizer's own ``generator`` (no noise in eval mode). The decoder input is the posterior mean
     (eq. 6)::
 
-        z_hat_q = sum_k mu_k p(mu_k | z'_e)        (posterior from :func:`soft_vq_posterior`, eqs. 5, 7)
+        z_hat_q = sum_k mu_k p(mu_k | z'_e)        (posterior from :func:`vqlab.posteriors.soft_vq_posterior`, eqs. 5, 7)
 
     and the loss is eq. 27 without its reconstruction term (per element, like every vqlab quantizer)::
 
@@ -360,8 +343,8 @@ class SoftVectorQuantizer(Quantizer):
     ``z_hat_q = z_e + sg(z_hat_q - z_e)`` (text after eq. 27, also in the code): the decoder's gradient
     is copied to the encoder; ``False`` backpropagates through the posterior mean itself (the estimator is
     differentiable). ``noise_std=0`` is the code (its noise line is commented out). ``normalization="code"``
-    is the code's component normalisation (see :func:`soft_vq_posterior`). The component log-variances
-    are clamped to :data:`SOFT_VQ_LOG_VAR_RANGE`.
+    is the code's component normalisation (see :func:`vqlab.posteriors.soft_vq_posterior`). The component log-variances
+    are clamped to :data:`vqlab.posteriors.SOFT_VQ_LOG_VAR_RANGE`.
 
     As ``sigma_k -> 0`` (equal for all k) and ``noise_std = 0`` the posterior becomes one-hot at the nearest
     codeword and the quantizer reduces to hard VQ (:class:`VectorQuantizer`).
@@ -371,13 +354,14 @@ class SoftVectorQuantizer(Quantizer):
         noise_std: sigma_eps >= 0 of the training noise (eq. 4 setting; the paper does not state a value).
         straight_through: see above. normalization: ``"paper"`` (eq. 5) or ``"code"``.
         init_log_var: initial value of the per-code parameter ``log_var`` (see above).
-        codebook_update: only ``"gradient"``: eq. 27's codebook term also trains the variances.
+        codebook_update: only ``"gradient"``: eq. 27's codebook term also trains the variances (so the
+            EMA keywords ``decay`` and ``epsilon`` of :class:`Quantizer` do not apply here).
     """
 
-    def __init__(self, num_codes: int, code_dim: int, *, beta: float = 0.25, noise_std: float = 0.1,
-                 straight_through: bool = True, normalization: str = "paper", init_log_var: float = 0.0,
-                 codebook_update: str = "gradient", init: str = "uniform",
-                 restart_after: int | None = None, seed: int = 0) -> None:
+    def __init__(self, num_codes: int, code_dim: int, *, noise_std: float = 0.1, straight_through: bool = True,
+                 normalization: str = "paper", init_log_var: float = 0.0, beta: float = 0.25,
+                 codebook_update: str = "gradient", init: str = "uniform", restart_after: int | None = None,
+                 seed: int = 0) -> None:
         if codebook_update != "gradient":
             raise ValueError("codebook_update must be 'gradient' for SoftVectorQuantizer (eq. 27's codebook "
                              f"term also trains the component variances), got {codebook_update!r}")
@@ -433,153 +417,6 @@ class SoftVectorQuantizer(Quantizer):
 
 
 # ---- Notebook 04: neural gas and fuzzy c-means posteriors (thesis ch. 4-5) ----
-#: Posteriors q_w(z | x) understood by :class:`PosteriorQuantizer` and :func:`posterior_weights`.
-POSTERIORS = ("hard", "neural_gas", "fcm", "fcm_normalized", "fcm_original")
-
-
-def _check_dist(dist: Tensor) -> Tensor:
-    check_tensor("dist", dist, ndim=2)
-    if (dist < 0).any():
-        raise ValueError("dist must hold non-negative (squared) distances")
-    return dist
-
-
-def distance_ranks(dist: Tensor) -> Tensor:
-    """Neighbourhood ranks ``r(x, z)`` of neural gas (thesis §4.2): 0 for the closest prototype,
-    1 for the second closest, ..., K-1 for the furthest.
-
-    Ties are broken deterministically by code index (the lower index gets the lower rank), the same rule
-    ``argmin`` uses, so rank 0 is always the hard (k-means) assignment.
-
-    Args:
-        dist: ``[N, K]`` distances ``d(x_n, w_k)``.
-    Returns:
-        ``[N, K]`` ``torch.long``; every row is a permutation of ``0..K-1``.
-    """
-    _check_dist(dist)
-    order = torch.sort(dist, dim=1, stable=True).indices
-    ranks = torch.empty_like(order)
-    ranks.scatter_(1, order, torch.arange(dist.shape[1], device=dist.device).expand_as(order).contiguous())
-    return ranks
-
-
-def hard_posterior(dist: Tensor) -> Tensor:
-    """The k-means posterior ``q(z | x) = 1[z = argmin_k d(x, w_k)]`` (thesis §4.1.2), ``[N, K]``."""
-    _check_dist(dist)
-    return F.one_hot(dist.argmin(1), dist.shape[1]).to(dist.dtype)
-
-
-def neural_gas_posterior(dist: Tensor, lam: float) -> Tensor:
-    """Neural-gas posterior ``q(z | x) = h_lam(r(x, z)) / D`` with ``h_lam(r) = exp(-r / lam)`` and
-    ``D = sum_z h_lam(r(x, z))`` (thesis eq. 4.3 and §4.2; Martinetz et al. 1993).
-
-    ``D`` is the same constant for every x (the ranks are a permutation), so this posterior turns the
-    neural-gas energy into the expected distortion of eq. 4.1. ``lam -> 0`` gives the hard posterior;
-    ``lam -> inf`` the uniform one.
-
-    Args:
-        dist: ``[N, K]`` distances. lam: neighbourhood range lambda > 0.
-    Returns:
-        ``[N, K]`` rows summing to one.
-    """
-    lam = check_float("lam", lam, 0.0, strict=True)
-    ranks = distance_ranks(dist).to(dist.dtype)
-    return torch.softmax(-ranks / lam, dim=1)
-
-
-def _fcm_logits(dist: Tensor, m: float) -> tuple[Tensor, Tensor]:
-    """``-log d / (m - 1)`` (softmax of it is eq. 4.4) and a mask of rows with a zero distance."""
-    zero = dist == 0
-    logits = -torch.log(dist.clamp_min(torch.finfo(dist.dtype).tiny)) / (m - 1.0)
-    return logits, zero
-
-
-def _on_prototype(zero: Tensor) -> Tensor:
-    """Posterior for points lying exactly on prototype(s): uniform over the zero-distance codes."""
-    z = zero.to(torch.get_default_dtype())
-    return z / z.sum(1, keepdim=True).clamp_min(1.0)
-
-
-def fuzzy_cmeans_posterior(dist: Tensor, m: float, normalized: bool = False) -> Tensor:
-    """Fuzzy c-means memberships as a posterior (thesis eqs. 4.4, 4.6 and 4.7).
-
-    ``dist`` holds *squared* Euclidean distances ``||x - w_k||^2``. Eq. 4.4 is Bezdek's membership with
-    the plain Euclidean distance (the thesis's list of symbols: d is "the Euclidean distance"), so in
-    terms of squared distances
-
-        w_z(x) = ( sum_c (||x - w_z||^2 / ||x - w_c||^2)^(1 / (m - 1)) )^(-1) = softmax_z(-log d_z / (m - 1)),
-
-    which is how it is computed (stable for m close to 1). ``normalized=True`` gives eq. 4.7,
-    ``w_z(x)^m / sum_c w_c(x)^m = softmax_z(-m log d_z / (m - 1))``. A point lying exactly on a prototype
-    (zero distance) gets membership 1 there (split equally among coinciding prototypes), the limit of
-    eq. 4.4, instead of 0/0 = NaN. ``m -> 1`` gives the hard posterior, ``m -> inf`` the uniform one.
-
-    Args:
-        dist: ``[N, K]`` squared distances. m: fuzzifier > 1. normalized: eq. 4.7 instead of 4.6.
-    Returns:
-        ``[N, K]`` rows summing to one.
-    """
-    m = check_float("m", m, 1.0, strict=True)
-    _check_dist(dist)
-    logits, zero = _fcm_logits(dist, m)
-    probs = torch.softmax(logits * (m if normalized else 1.0), dim=1)
-    return torch.where(zero.any(1, keepdim=True), _on_prototype(zero).to(dist.dtype), probs)
-
-
-def fuzzy_cmeans_weights(dist: Tensor, m: float) -> Tensor:
-    """The weights ``w_z(x)^m`` of the original fuzzy c-means objective (thesis eqs. 4.5 / 5.6).
-
-    They are *not* a posterior: each row sums to ``sum_z w_z(x)^m`` in ``[K^(1-m), 1]``, a value that
-    changes during training (why the thesis reports that eq. 5.6 diverges inside a VQ-VAE).
-
-    Args:
-        dist: ``[N, K]`` squared distances. m: fuzzifier > 1.
-    Returns:
-        ``[N, K]`` non-negative weights.
-    """
-    return fuzzy_cmeans_posterior(dist, m).pow(check_float("m", m, 1.0, strict=True))
-
-
-def posterior_weights(dist: Tensor, posterior: str, *, lam: float = 1.0,
-                      m: float = 2.0) -> tuple[Tensor, Tensor]:
-    """The posterior ``q(z | x)`` named ``posterior`` and the weights its objective puts on ``d(x, w_z)``.
-
-    For ``"hard"``, ``"neural_gas"``, ``"fcm"`` (eq. 4.6) and ``"fcm_normalized"`` (eq. 4.7) the weights
-    *are* the posterior (eq. 4.1). For ``"fcm_original"`` the posterior is the membership of eq. 4.6 and
-    the weights are ``w_z(x)^m`` (eq. 5.6). Shared by :class:`PosteriorQuantizer` and
-    :mod:`vqlab.clustering`.
-
-    Args:
-        dist: ``[N, K]`` squared distances. posterior: one of :data:`POSTERIORS`.
-        lam: neural-gas range (``"neural_gas"`` only). m: fuzzifier (the fuzzy c-means variants only).
-    Returns:
-        ``(probs [N, K], weights [N, K])``.
-    """
-    posterior = check_choice("posterior", posterior, POSTERIORS)
-    if posterior == "hard":
-        probs = hard_posterior(dist)
-    elif posterior == "neural_gas":
-        probs = neural_gas_posterior(dist, lam)
-    else:
-        probs = fuzzy_cmeans_posterior(dist, m, normalized=posterior == "fcm_normalized")
-    weights = probs.pow(m) if posterior == "fcm_original" else probs
-    return probs, weights
-
-
-def neural_gas_lambda(step: int, lam_initial: float, lam_final: float, t_max: int) -> float:
-    """The classic neural-gas annealing ``lam(t) = lam_i (lam_f / lam_i)^(t / t_max)``
-    (Martinetz et al. 1993), held at ``lam_f`` for ``t >= t_max``. Monotone in t (decreasing when
-    ``lam_f < lam_i``).
-
-    Args:
-        step: t >= 0. lam_initial, lam_final: > 0. t_max: >= 1 steps of annealing.
-    """
-    check_int("step", step, 0)
-    lam_i = check_float("lam_initial", lam_initial, 0.0, strict=True)
-    lam_f = check_float("lam_final", lam_final, 0.0, strict=True)
-    t_max = check_int("t_max", t_max)
-    return lam_i * (lam_f / lam_i) ** (min(step, t_max) / t_max)
-
 
 class PosteriorQuantizer(Quantizer):
     """A quantizer defined by a posterior ``q_w(z | x)`` and trained with the thesis's eq. 5.4.
@@ -601,13 +438,14 @@ class PosteriorQuantizer(Quantizer):
     neural gas this is an online batch neural gas; for ``"fcm_original"`` the memberships, not ``w^m``).
 
     Neural-gas schedule: with ``lam_final`` and ``lam_steps`` set, lambda follows
-    :func:`neural_gas_lambda` over a step counter (buffer ``step``) that every *training-mode* forward
+    :func:`vqlab.posteriors.neural_gas_lambda` over a step counter (buffer ``step``) that every *training-mode* forward
     advances by one, i.e. once per optimizer step in :func:`vqlab.train.train`; evaluation uses the
     current lambda. Without them lambda stays at ``lam``.
 
     Args:
-        num_codes, code_dim, beta (the thesis's alpha), and the keywords of :class:`Quantizer`.
-        posterior: one of :data:`POSTERIORS`; ``"fcm_original"`` (eq. 5.6, weights ``w^m``) warns.
+        num_codes, code_dim, beta (the thesis's alpha), codebook_update, decay, epsilon, init, restart_after,
+            seed: as for :class:`Quantizer`.
+        posterior: one of :data:`vqlab.posteriors.POSTERIORS`; ``"fcm_original"`` (eq. 5.6, weights ``w^m``) warns.
         lam: neural-gas lambda > 0 (the initial one when annealing). lam_final: final lambda > 0.
         lam_steps: t_max >= 1, the number of training steps of the annealing.
         m: fuzzifier > 1 for the fuzzy c-means posteriors. eta: weight of the VQ (codebook) loss >= 0.
@@ -621,8 +459,11 @@ class PosteriorQuantizer(Quantizer):
 
     def __init__(self, num_codes: int, code_dim: int, *, posterior: str = "neural_gas", lam: float = 1.0,
                  lam_final: float | None = None, lam_steps: int | None = None, m: float = 2.0,
-                 eta: float = 1.0, beta: float = 0.25, **kwargs) -> None:
-        super().__init__(num_codes, code_dim, beta=beta, **kwargs)
+                 eta: float = 1.0, beta: float = 0.25, codebook_update: str = "gradient", decay: float = 0.99,
+                 epsilon: float = 1e-5, init: str = "uniform", restart_after: int | None = None,
+                 seed: int = 0) -> None:
+        super().__init__(num_codes, code_dim, beta=beta, codebook_update=codebook_update, decay=decay,
+                         epsilon=epsilon, init=init, restart_after=restart_after, seed=seed)
         self.posterior = check_choice("posterior", posterior, POSTERIORS)
         self.lam = check_float("lam", lam, 0.0, strict=True)
         self.m = check_float("m", m, 1.0, strict=True)
@@ -659,96 +500,4 @@ class PosteriorQuantizer(Quantizer):
         losses = self.codebook_losses(z, weights, self.eta)
         w = self.codebook[dist.argmin(1)]
         z_q = z + (w - z).detach()
-        return z_q, probs, losses
-
-
-# ---- Notebook 02: information bottleneck, the EM soft quantizer (Roy et al. 2018; VIB paper eq. 28) ----
-
-class EMQuantizer(Quantizer):
-    """Soft-assignment ("EM") quantizer of Roy et al. (2018), the VQ-VAE read as a VIB
-    (``../shared/papers/vib-on-vector-quantized-autoencoders.md``, eq. 28).
-
-    Posterior (E step), with temperature ``tau`` (eq. 28 is ``tau = 1``)::
-
-        p(z | x) = exp(-||e_z - z_e(x)||^2 / tau) / sum_j exp(-||e_j - z_e(x)||^2 / tau)
-
-    computed by :func:`vqlab.losses.gibbs_posterior` (log-softmax after subtracting the row minimum, so
-    it is finite for any ``tau > 0``). ``tau`` is the VIB trade-off ``beta`` of eq. 18 when the
-    distortion is the latent squared distance: this posterior minimises
-    ``E_p ||z_e - e_z||^2 + tau KL(p(Z|I) || uniform)`` for a fixed codebook. ``||.||^2`` is summed over
-    the D latent dimensions, so ``tau`` is in the units of squared distances.
-
-    Decoder input (a constructor choice, both straight-through as in the neural-gas thesis §5.1.3,
-    ``z_q = z_e + sg(w̄ - z_e)``; the thesis prints a minus sign before ``sg``, a typo, since with it
-    the forward pass would not see ``w̄``):
-
-    * ``decoder_input="sample"``: ``w̄ = (1/m) sum_{s=1}^m e_{z_s}``, ``z_s ~ p(z | x)`` i.i.d., drawn
-      with the quantizer's own ``generator`` (in training and in eval mode: the code is stochastic);
-    * ``decoder_input="mean"``: ``w̄ = sum_z p(z | x) e_z``, the posterior mean (the ``m -> inf`` limit).
-
-    Losses (eq. 5.4 of the thesis for this posterior, :func:`posterior_losses`):
-    ``commitment = beta E_p ||z_e - sg(e_z)||^2 / D`` and, with ``codebook_update="gradient"``,
-    ``codebook = E_p ||sg(z_e) - e_z||^2 / D``; with ``"ema"`` the codebook is the EMA of soft counts
-    ``sum_n p(k | x_n)`` (M step, :meth:`Quantizer._ema_update`).
-
-    As ``tau -> 0`` the posterior is one-hot at the nearest codeword and the quantizer is exactly
-    :class:`VectorQuantizer` (same ``z_q``, ``probs``, losses and gradients).
-
-    Args:
-        num_codes, code_dim, beta, codebook_update, decay, epsilon, init, restart_after, seed: as for
-            :class:`Quantizer`.
-        temperature: ``tau > 0``. num_samples: ``m >= 1`` (``"sample"`` mode).
-        decoder_input: ``"sample"`` or ``"mean"``.
-
-    Example:
-        >>> em = EMQuantizer(16, 4, temperature=0.5, num_samples=2)
-        >>> out = em(torch.randn(8, 3, 4))
-        >>> out.probs.shape, bool(torch.allclose(out.probs.sum(-1), torch.ones(8, 3)))
-        (torch.Size([8, 3, 16]), True)
-    """
-
-    def __init__(self, num_codes: int, code_dim: int, *, temperature: float = 1.0, num_samples: int = 1,
-                 decoder_input: str = "sample", beta: float = 0.25, codebook_update: str = "gradient",
-                 decay: float = 0.99, epsilon: float = 1e-5, init: str = "uniform",
-                 restart_after: int | None = None, seed: int = 0) -> None:
-        super().__init__(num_codes, code_dim, beta=beta, codebook_update=codebook_update, decay=decay,
-                         epsilon=epsilon, init=init, restart_after=restart_after, seed=seed)
-        self.temperature = temperature
-        self.num_samples = check_int("num_samples", num_samples)
-        self.decoder_input = check_choice("decoder_input", decoder_input, ("sample", "mean"))
-
-    @property
-    def temperature(self) -> float:
-        """``tau > 0`` of eq. 28; may be changed between calls (e.g. by a sweep or a slider)."""
-        return self._temperature
-
-    @temperature.setter
-    def temperature(self, value: float) -> None:
-        self._temperature = check_float("temperature", value, 0.0, strict=True)
-
-    def extra_repr(self) -> str:
-        return (super().extra_repr() + f", temperature={self.temperature}, num_samples={self.num_samples}, "
-                f"decoder_input={self.decoder_input!r}")
-
-    def log_posterior(self, z: Tensor, codebook: Tensor | None = None) -> Tensor:
-        """``log p(z | x)`` ``[N, K]`` for flat latents ``z`` ``[N, D]`` (eq. 28 with temperature)."""
-        w = self.codebook if codebook is None else codebook
-        return gibbs_posterior(squared_distances(z, w), self.temperature)
-
-    def quantize(self, z: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-        # In EMA mode the base class overwrites the codebook buffer in place after quantize(); autograd
-        # needs the old values for the backward pass, so work on a copy (Quantizer.codebook_losses reads
-        # self.codebook directly and would fail on backward in EMA mode).
-        w = self.codebook if self.codebook_update == "gradient" else self.codebook.clone()
-        probs = self.log_posterior(z, w).exp()
-        if self.decoder_input == "sample":
-            draws = torch.multinomial(probs.detach(), self.num_samples, replacement=True,
-                                      generator=self.generator)          # [N, m], z_s ~ p(z | x)
-            w_bar = w[draws].mean(1)
-        else:
-            w_bar = probs.detach() @ w
-        z_q = z + (w_bar - z).detach()                                   # thesis §5.1.3, straight-through
-        losses = posterior_losses(z, w, probs, self.beta)                # thesis eq. 5.4 for eq. 28
-        if self.codebook_update == "ema":
-            del losses["codebook"]                                       # the EMA (M step) learns it
         return z_q, probs, losses

@@ -33,8 +33,9 @@ from vqlab.metrics import perplexity
 from vqlab.models import VQVAE
 from vqlab.plotting import image_grid, plot_voronoi
 from vqlab.priors import GatedPixelCNN, masked_conv_stack, receptive_field
-from vqlab.quantizers import (VectorQuantizer, distance_ranks, fuzzy_cmeans_posterior, neural_gas_posterior,
+from vqlab.posteriors import (distance_ranks, fuzzy_cmeans_posterior, gibbs_posterior, neural_gas_posterior,
                               soft_vq_posterior, squared_distances)
+from vqlab.quantizers import VectorQuantizer
 from vqlab.train import seed_everything, train
 
 __all__ = [
@@ -319,7 +320,7 @@ def code_browser(model, x: Tensor, image_shape: tuple[int, int] = (8, 8)):
 # A temperature (= VIB beta) explorer on a 2-D toy codebook, and the rate-distortion picture of the
 # digits sweep (vqlab.experiments.ib_comparison).
 
-#: The temperatures (tau = the VIB beta, see :func:`vqlab.losses.gibbs_posterior`) of the toy curve.
+#: The temperatures (tau = the VIB beta, see :func:`vqlab.posteriors.gibbs_posterior`) of the toy curve.
 IB_TOY_LOG10_TAUS = np.linspace(-3.0, 1.5, 46)
 
 
@@ -333,7 +334,7 @@ def _ib_toy_problem(dataset: str, n: int, num_codes: int, seed: int) -> tuple[Te
 
 def _ib_terms(d: Tensor, tau: float) -> dict[str, float]:
     """VIB terms of the Gibbs posterior ``p(z|i) ∝ exp(-d/tau)`` for squared distances ``d`` ``[N, K]``."""
-    probs = losses.gibbs_posterior(d, tau).exp()
+    probs = gibbs_posterior(d, tau).exp()
     prior = torch.full((d.shape[1],), 1.0 / d.shape[1], dtype=d.dtype)
     return {"distortion": float((probs * d).sum(1).mean()),
             "conditional_entropy": float(losses.conditional_entropy(probs)),    # H(p(Z|I))
@@ -394,7 +395,7 @@ def ib_toy_state(log10_tau: float = -0.5, num_codes: int = 6, dataset: str = "bl
     gx = np.linspace(float(lo[0]), float(hi[0]), resolution)
     gy = np.linspace(float(lo[1]), float(hi[1]), resolution)
     mesh = torch.tensor(np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2))
-    heat = losses.entropy(losses.gibbs_posterior(squared_distances(mesh, w), tau).exp()).reshape(resolution, resolution)
+    heat = losses.entropy(gibbs_posterior(squared_distances(mesh, w), tau).exp()).reshape(resolution, resolution)
     curve: dict[str, list[float]] = {"tau": list(10.0 ** IB_TOY_LOG10_TAUS)}
     for t in curve["tau"]:
         for key, value in _ib_terms(d, t).items():
