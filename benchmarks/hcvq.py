@@ -64,11 +64,12 @@ def peer_step(reg: HCVQRegularizer):
 def trained_codebook(num_codes: int, dim: int) -> torch.Tensor:
     """Codebook of the notebook's digits VQ-VAE after 2 epochs of plain training."""
     from vqlab.data import load_digits
-    from vqlab.hcvq import digits_vqvae
+    from vqlab.models import build_vqvae
+    from vqlab.quantizers import VectorQuantizer
     from vqlab.train import train
 
     data = load_digits()
-    model = digits_vqvae(num_codes, dim)
+    model = build_vqvae(VectorQuantizer(num_codes, dim), arch="conv")
     train(model, data.images(data.x_train), epochs=2, lr=8e-4, seed=0, progress=False)
     return model.quantizer.codebook.detach().clone()
 

@@ -37,9 +37,11 @@ import torch
 
 import vqlab
 from vqlab import experiments, widgets
-from vqlab.clustering import init_prototypes, kmeans
+from vqlab.clustering import init_prototypes, kmeans, vq_distortion
 from vqlab.data import load_digits, make_toy
+from vqlab.models import build_vqvae
 from vqlab.plotting import plot_training_curves, plot_usage, plot_voronoi, show_reconstructions
+from vqlab.quantizers import VectorQuantizer
 from vqlab.train import evaluate, train
 
 vqlab.seed_everything(0)
@@ -90,7 +92,7 @@ fig.tight_layout()
 # %%
 from vqlab.posteriors import posterior_losses, squared_distances
 
-assign, E_42 = widgets.vq_distortion(x_toy, km.prototypes)
+assign, E_42 = vq_distortion(x_toy, km.prototypes)
 q = torch.nn.functional.one_hot(assign, 5).float()          # q(z|x), one row per point
 E_41 = (q * squared_distances(x_toy, km.prototypes)).sum(1).mean().item()
 E_54 = posterior_losses(x_toy, km.prototypes, q, beta=1.0)["codebook"].item() * 2
@@ -125,7 +127,7 @@ print("equal:", abs(E_41 - E_42) < 1e-5 and abs(E_54 - E_42) < 1e-5)
 
 # %%
 data = load_digits()
-model = experiments.digits_vqvae(num_codes=32, code_dim=8, seed=0)
+model = build_vqvae(VectorQuantizer(num_codes=32, code_dim=8), seed=0)
 out = model(data.x_train[:5])
 print(data)
 print("z_e", tuple(out.z_e.shape), "| z_q", tuple(out.quant.z_q.shape), "| indices", tuple(out.quant.indices.shape),
@@ -250,26 +252,26 @@ widgets.code_browser(model, data.x_test, data.image_shape)
 # NBVAL_IGNORE_OUTPUT
 collapse = experiments.collapse_experiment(data.x_train, data.x_test, seeds=(0, 1, 2), num_codes=128,
                                            code_dim=16, epochs=10, batch_size=128, lr=3e-3)
-print(collapse.table())
+print(collapse.table(digits={"recon": 4, "perplexity": 1, "codes_used": 1}))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 fig, axes = plt.subplots(1, 4, figsize=(12, 2.4), sharey=True)
-for ax, (name, counts) in zip(axes, collapse.counts.items()):
+for ax, (name, counts) in zip(axes, experiments.usage_counts(collapse, data.x_test).items()):
     plot_usage(counts, ax=ax, title=f"{name}: {(counts > 0).sum()}/128 used")
 fig.tight_layout()
 plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-used = {name: collapse.summary(name, "codes_used")[0] for name in collapse.values}
+used = {name: collapse.mean(name, "codes_used") for name in collapse.variants}
 print({name: round(u, 1) for name, u in used.items()})
 assert used["plain"] < 128 / 4                       # plain VQ uses a small fraction of the codebook
 assert used["EMA"] < 128 / 4 and used["k-means++ init"] < 128 / 4   # ... and so do these two, alone
 assert used["dead-code restart"] > 2 * used["plain"]  # restarts recover usage
-perplexity = {name: collapse.summary(name, "perplexity")[0] for name in collapse.values}
+perplexity = {name: collapse.mean(name, "perplexity") for name in collapse.variants}
 assert max(perplexity, key=perplexity.get) == "dead-code restart"
-assert collapse.summary("dead-code restart", "recon")[0] < collapse.summary("plain", "recon")[0]
+assert collapse.mean("dead-code restart", "recon") < collapse.mean("plain", "recon")
 
 # %% [markdown]
 # **What the table shows** (test set, mean ± std over 3 seeds, this configuration only):
@@ -304,7 +306,7 @@ assert collapse.summary("dead-code restart", "recon")[0] < collapse.summary("pla
 # 3. Replace the straight-through estimator by $z_q = \mathbf w_{\gamma(x)}$ (no $z_e$ term). Which
 #    parameters now receive a gradient from the reconstruction? Check it with `experiments.gradient_paths`
 #    on a small subclass of `VectorQuantizer`.
-# 4. Train `experiments.digits_vqvae(128, 16, codebook_update="ema")` as in §5 and compare the norms of the
+# 4. Train `build_vqvae(VectorQuantizer(128, 16, codebook_update="ema"))` as in §5 and compare the norms of the
 #    used and the unused codewords (`model.quantizer.codebook`) with the norms of the encoder outputs.
 #    Then combine the fixes with `experiments.collapse_experiment` and variants such as
 #    `{"EMA + k-means++": {"codebook_update": "ema", "init": "kmeans++"},

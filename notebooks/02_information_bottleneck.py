@@ -42,11 +42,12 @@ import torch
 import vqlab
 from vqlab import losses as L
 from vqlab.data import load_digits
-from vqlab.plotting import show_reconstructions
+from vqlab.models import build_vqvae
+from vqlab.plotting import plot_rate_distortion, show_reconstructions
 from vqlab.posteriors import gibbs_posterior
 from vqlab.quantizers import EMQuantizer, VectorQuantizer
-from vqlab.experiments import IBComparison, ib_comparison, ib_digits_model
-from vqlab.widgets import draw_ib_toy, draw_rate_distortion, ib_toy_explorer, ib_toy_state
+from vqlab.experiments import ib_comparison
+from vqlab.widgets import draw_ib_toy, ib_toy_explorer, ib_toy_state
 
 _ = vqlab.seed_everything(0)
 
@@ -222,7 +223,7 @@ K, D = 32, 8
 x_batch = data.x_train[:256]
 for name, quantizer in [("hard VQ", VectorQuantizer(K, D, seed=0)),
                         ("EM", EMQuantizer(K, D, temperature=0.01, seed=0))]:
-    model = ib_digits_model(quantizer, seed=0).eval()
+    model = build_vqvae(quantizer, hidden=(128,), seed=0).eval()
     with torch.no_grad():
         out = model(x_batch)
     probs = out.quant.probs
@@ -302,7 +303,8 @@ assert em_ppl > hard_ppl and em_used > hard_used and abs(em_mse - hard_mse) < 0.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-for name, model in comparison.models.items():
+for name, (trial, *_) in comparison.trials.items():
+    model = trial.model
     with torch.no_grad():
         show_reconstructions(data.x_test, model(data.x_test[:10]).x_hat, data.image_shape, title=f"{name} (seed 0)")
 plt.show()
@@ -330,12 +332,12 @@ plt.show()
 taus = (0.003, 0.01, 0.02, 0.04, 0.1)
 sweep = ib_comparison({f"tau={t}": (lambda s, t=t: EMQuantizer(K, D, temperature=t, init="kmeans++", seed=s))
                        for t in taus}, data.x_train, data.x_test, seeds=(0,), epochs=20, batch_size=128, lr=3e-3)
-print(sweep.table(metrics=(("recon", "recon MSE", 4), ("conditional_entropy", "H(p(Z|I))", 3),
-                           ("rate_bound", "KL(p(Z|I)||r)", 3), ("mutual_information", "I(I;Z)", 3))))
+print(sweep.table(metrics=("recon", "conditional_entropy", "rate_bound", "mutual_information"),
+                  titles={"recon": "recon MSE", "conditional_entropy": "H(p(Z|I))", "rate_bound": "KL(p(Z|I)||r)",
+                          "mutual_information": "I(I;Z)"}, digits={"recon": 4}))
 rates = [sweep.summary(f"tau={t}", "rate_bound")[0] for t in taus]
 assert rates[-1] < rates[0]                                  # a larger beta = tau buys a lower rate
-hard_only = IBComparison({"hard VQ": comparison.values["hard VQ"]}, comparison.seeds)
-draw_rate_distortion(sweep, reference=hard_only)
+plot_rate_distortion(sweep, reference=comparison.subset(["hard VQ"]))
 plt.show()
 
 # %% [markdown]

@@ -42,7 +42,7 @@ from vqlab.data import load_digits
 from vqlab.plotting import plot_latent_tsne
 from vqlab.posteriors import soft_vq_posterior
 from vqlab.quantizers import SoftVectorQuantizer, VectorQuantizer
-from vqlab.zoo import LABELS, PAPER_TABLE1, ZooConfig, compare_bottlenecks, format_table
+from vqlab.zoo import LABELS, METRICS, TABLE_STYLE, ZooConfig, compare_bottlenecks, latents, paper_table
 
 vqlab.seed_everything(0)
 torch.set_printoptions(precision=4)
@@ -259,13 +259,13 @@ print(config)
 # NBVAL_IGNORE_OUTPUT
 digits = load_digits()
 result = compare_bottlenecks(digits, seeds=[0, 1, 2], config=config)
-print(format_table(result, reference=PAPER_TABLE1))
+print(result.table(**TABLE_STYLE))
+print("\nThe paper (MNIST, Table 1):\n" + paper_table().table(**TABLE_STYLE, note="(reported means)"))
 print("test reconstruction MSE (mean over seeds):",
-      {name: round(sum(v) / len(v), 4) for name, v in result["recon"].items()})
-rows = result["rows"]
-assert all(0.0 <= s["mean"] <= 1.0 for row in rows.values() for s in row.values())
-assert rows["raw"]["classification"]["mean"] > 0.9          # pixels are linearly separable on digits
-assert all(len(s["values"]) == 3 for row in rows.values() for s in row.values())
+      {name: round(result.mean(name, "recon"), 4) for name in result.trials})
+assert all(0.0 <= result.mean(v, m) <= 1.0 for v in result.variants for m in METRICS)
+assert result.mean("raw", "classification") > 0.9          # pixels are linearly separable on digits
+assert all(len(result.values[v][m]) == 3 for v in result.variants for m in METRICS)
 
 # %% [markdown]
 # **Reading the table.** The columns on the right are the paper's MNIST numbers (Table 1, d = 64, K = 128;
@@ -315,8 +315,8 @@ assert all(len(s["values"]) == 3 for row in rows.values() for s in row.values())
 
 # %%
 panels = {LABELS["raw"]: digits.x_test}
-panels.update({LABELS[name]: z for name, z in result["latents"].items()})
-fig = plot_latent_tsne(panels, result["y_test"], ncols=3, seed=0)
+panels.update({LABELS[name]: latents(trials[0].model, digits.x_test) for name, trials in result.trials.items()})
+fig = plot_latent_tsne(panels, digits.y_test, ncols=3, seed=0)
 plt.show()
 
 # %% [markdown]

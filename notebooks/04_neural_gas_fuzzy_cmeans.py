@@ -40,8 +40,7 @@ import torch
 import vqlab
 from vqlab import clustering
 from vqlab.data import load_digits, make_toy
-from vqlab.models import VQVAE
-from vqlab.nets import MLPDecoder, MLPEncoder
+from vqlab.experiments import compare, posterior_vqvae
 from vqlab.plotting import plot_voronoi
 from vqlab.posteriors import (distance_ranks, fuzzy_cmeans_posterior, fuzzy_cmeans_weights, hard_posterior,
                               neural_gas_posterior, squared_distances)
@@ -258,33 +257,14 @@ digits = load_digits()
 K, M, D, EPOCHS, SEEDS = 128, 4, 8, 8, (0, 1, 2)
 
 
-def make_vqvae(posterior: str, seed: int, **kw) -> VQVAE:
-    """A small MLP VQ-VAE whose quantizer uses ``posterior`` (same nets and K for every variant)."""
-    vqlab.seed_everything(seed)  # same weights for the nets of every variant
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the eq. 5.6 warning is shown explicitly further down
-        quantizer = PosteriorQuantizer(K, D, posterior=posterior, beta=0.25, eta=1.0, seed=seed, **kw)
-    return VQVAE(MLPEncoder(64, (M, D), hidden=(128,)), quantizer, MLPDecoder((M, D), 64, hidden=(128,)))
-
-
-def run(posterior: str, seed: int, **kw) -> dict[str, float]:
-    """Train one variant and evaluate it on the test digits."""
-    model = make_vqvae(posterior, seed, **kw)
-    train(model, digits.x_train, epochs=EPOCHS, batch_size=64, lr=2e-3, seed=seed, progress=False)
-    return evaluate(model, digits.x_test)
-
-
 BASELINE = ((digits.x_test - digits.x_train.mean(0)) ** 2).mean().item()  # predict the mean digit
+print(f"test MSE of predicting the mean training digit: {BASELINE:.4f}")
+COLUMNS = {"metrics": ("recon", "perplexity", "codes_used"), "digits": {"recon": 4, "perplexity": 1, "codes_used": 1}}
 
 
-def table(results: dict[str, list[dict[str, float]]]) -> None:
-    """Print mean ± std over seeds of recon, perplexity and codes used."""
-    print(f"test MSE of predicting the mean training digit: {BASELINE:.4f}")
-    print(f"{'posterior':<26}{'recon MSE':>18}{'perplexity':>18}{'codes used':>16}")
-    for name, rs in results.items():
-        cells = [np.array([r[k] for r in rs]) for k in ("recon", "perplexity", "codes_used")]
-        print(f"{name:<26}" + "".join(f"{c.mean():>11.4f} ± {c.std():<6.4f}" if i == 0 else
-                                      f"{c.mean():>11.1f} ± {c.std():<5.1f}" for i, c in enumerate(cells)))
+def variant(**settings):
+    """seed -> notebook 04's MLP VQ-VAE (same nets and K for every posterior) with these quantizer settings."""
+    return lambda seed: posterior_vqvae(seed, num_codes=K, code_dim=D, codes_per_image=M, **settings)
 
 
 # %%
@@ -293,11 +273,11 @@ variants = {"vanilla (k-means)": dict(posterior="hard"),
             "neural gas, lambda=3": dict(posterior="neural_gas", lam=3.0),
             "fuzzy c-means (4.6)": dict(posterior="fcm", m=1.5),
             "normalised fcm (4.7)": dict(posterior="fcm_normalized", m=1.5)}
-results = {name: [run(seed=s, **kw) for s in SEEDS] for name, kw in variants.items()}
-table(results)
-mean = {name: {k: np.mean([r[k] for r in rs]) for k in rs[0]} for name, rs in results.items()}
-assert mean["neural gas, lambda=3"]["codes_used"] > mean["vanilla (k-means)"]["codes_used"]
-assert mean["neural gas, lambda=3"]["perplexity"] > mean["vanilla (k-means)"]["perplexity"]
+results = compare({name: variant(**kw) for name, kw in variants.items()}, digits.x_train, digits.x_test,
+                  seeds=SEEDS, epochs=EPOCHS, batch_size=64, lr=2e-3)
+print(results.table(**COLUMNS))
+assert results.mean("neural gas, lambda=3", "codes_used") > results.mean("vanilla (k-means)", "codes_used")
+assert results.mean("neural gas, lambda=3", "perplexity") > results.mean("vanilla (k-means)", "perplexity")
 
 # %% [markdown]
 # **What the numbers say** (this small setting; 3 seeds):
@@ -330,9 +310,10 @@ variants_pp = {"vanilla, k-means++": dict(posterior="hard", init="kmeans++"),
                "norm. fcm (4.7), k-means++": dict(posterior="fcm_normalized", m=1.5, init="kmeans++"),
                "neural gas, lambda 8 -> 0.5": dict(posterior="neural_gas", lam=8.0, lam_final=0.5,
                                                   lam_steps=EPOCHS * 22)}
-results_pp = {name: [run(seed=0, **kw)] for name, kw in variants_pp.items()}
-table(results_pp)
-assert results_pp["fcm (4.6), k-means++"][0]["recon"] < mean["fuzzy c-means (4.6)"]["recon"]
+results_pp = compare({name: variant(**kw) for name, kw in variants_pp.items()}, digits.x_train, digits.x_test,
+                     seeds=(0,), epochs=EPOCHS, batch_size=64, lr=2e-3)
+print(results_pp.table(**COLUMNS))
+assert results_pp.mean("fcm (4.6), k-means++", "recon") < results.mean("fuzzy c-means (4.6)", "recon")
 
 # %% [markdown]
 # With the k-means++ start both fuzzy posteriors reconstruct far below the mean-digit baseline. The annealed
@@ -372,7 +353,9 @@ def fcm_mass(model, step):
     return {"sum_w_m": wm.sum(1).mean().item(), "z_norm2": ze.pow(2).sum(1).mean().item()}
 
 
-model_56 = make_vqvae("fcm_original", seed=0, m=1.5)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # the eq. 5.6 warning was shown above
+    model_56 = posterior_vqvae(0, posterior="fcm_original", m=1.5, num_codes=K, code_dim=D, codes_per_image=M)
 try:
     hist_56 = train(model_56, digits.x_train, epochs=EPOCHS, batch_size=64, lr=2e-3, seed=0,
                     callbacks=[fcm_mass], progress=False)
@@ -394,7 +377,7 @@ if hist_56 is not None:
     axes[1].plot(hist_56.steps["z_norm2"])
     axes[1].set(title="mean ||z_e||^2", xlabel="step", yscale="log")
     axes[2].plot(hist_56.steps["recon"], label="eq. 5.6")
-    axes[2].axhline(mean["vanilla (k-means)"]["recon"], ls="--", c="k", lw=0.8, label="vanilla (test, mean)")
+    axes[2].axhline(results.mean("vanilla (k-means)", "recon"), ls="--", c="k", lw=0.8, label="vanilla (test, mean)")
     axes[2].axhline(BASELINE, ls=":", c="k", lw=0.8, label="mean digit (test)")
     axes[2].set(title="reconstruction MSE (train batches)", xlabel="step", yscale="log")
     axes[2].legend(fontsize=8)

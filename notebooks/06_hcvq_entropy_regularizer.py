@@ -39,11 +39,11 @@ import numpy as np
 import torch
 
 import vqlab
-from vqlab import topology
 from vqlab.data import load_digits
-from vqlab.hcvq import (PAPER_DEFAULTS, EntropyAccumulator, comparison_table, homology_signature, plot_runs,
-                        train_hcvq, usage_entropy)
+from vqlab.experiments import hcvq_comparison
+from vqlab.hcvq import PAPER_DEFAULTS, EntropyAccumulator, homology_signature, usage_entropy
 from vqlab.metrics import perplexity
+from vqlab.plotting import plot_diagram, plot_hcvq_runs
 from vqlab.posteriors import squared_distances
 from vqlab.widgets import draw_hcvq, hcvq_explorer, hcvq_state
 
@@ -186,32 +186,22 @@ data = load_digits()
 x, x_test = data.images(data.x_train), data.images(data.x_test)
 SETUP = dict(epochs=5, period=20, track_every=5, lr=PAPER_DEFAULTS["lr"], beta=PAPER_DEFAULTS["beta"])
 print(x.shape, "->", f"{-(-len(x) // 64) * SETUP['epochs']} steps; paper defaults:", PAPER_DEFAULTS)
-
-snapshots = {}
-
-
-def snapshot(model, step):
-    """Callback: keep the codebook's diagrams at a few steps (returns nothing to log)."""
-    if step in (0, 30, 60):
-        snapshots[step] = topology.persistence_diagrams(model.quantizer.codebook.detach(), maxdim=1)
-    return {}
-
-
-dry0 = train_hcvq(x, x_test, active=False, seed=0, callbacks=[snapshot], **SETUP)
+dry = hcvq_comparison(x, x_test, arms={"dry run": False}, seeds=(0,), snapshot_steps=(0, 30, 60), **SETUP)
+dry0 = dry.trials["dry run"][0]     # the trained model, its regularizer (extra_losses[0]) and diagrams
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 fig, axes = plt.subplots(1, 4, figsize=(12, 3))
-for ax, (step, dgms) in zip(axes, [*snapshots.items(), ("end", dry0.diagrams)]):
-    topology.plot_diagram(dgms, ax=ax, size=6, title=f"dry run, step {step}")
+for ax, (step, dgms) in zip(axes, [*dry0.artifacts["snapshots"].items(), ("end", dry0.artifacts["diagrams"])]):
+    plot_diagram(dgms, ax=ax, size=6, title=f"dry run, step {step}")
     ax.legend(fontsize=7)
 plt.tight_layout()
 plt.show()
-h = dry0.regularizer.history
-print(f"mu0 {h['mu0'][0]:.3f} -> {dry0.test['mu0']:.3f},  beta1 {h['beta1'][0]:.1f} -> {dry0.test['beta1']:.1f},  "
-      f"test usage entropy {dry0.test['E_z']:.3f} nats (PPL {dry0.test['perplexity']:.1f} of 128, "
-      f"{dry0.test['codes_used']:.0f} codes used)")
-assert dry0.test["perplexity"] < 32  # plain training collapses the codebook at this scale
+h, test = dry0.extra_losses[0].history, dry0.metrics
+print(f"mu0 {h['mu0'][0]:.3f} -> {test['mu0']:.3f},  beta1 {h['beta1'][0]:.1f} -> {test['beta1']:.1f},  "
+      f"test usage entropy {test['E_z']:.3f} nats (PPL {test['perplexity']:.1f} of 128, "
+      f"{test['codes_used']:.0f} codes used)")
+assert test["perplexity"] < 32  # plain training collapses the codebook at this scale
 
 # %% [markdown]
 # The initial codebook is a tiny cube around the origin: all bars live near 0. During training the few codes
@@ -228,29 +218,30 @@ assert dry0.test["perplexity"] < 32  # plain training collapses the codebook at 
 
 # %%
 SEEDS = (0, 1, 2)
-runs = {"dry run": [dry0] + [train_hcvq(x, x_test, active=False, seed=s, **SETUP) for s in SEEDS[1:]],
-        "HC-VQ": [train_hcvq(x, x_test, seed=s, **SETUP) for s in SEEDS]}
+runs = hcvq_comparison(x, x_test, seeds=SEEDS, **SETUP)     # both arms; seed 0's dry run is the one above
+COLUMNS = {"metrics": ("recon", "E_z", "perplexity", "codes_used", "mu0", "beta1", "pe1"), "digits": {"recon": 4}}
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-print(comparison_table(runs))
-mu = {name: np.array([r.test["mu0"] for r in rs]) for name, rs in runs.items()}
-ez = {name: np.array([r.test["E_z"] for r in rs]) for name, rs in runs.items()}
+print(runs.table(**COLUMNS))
+mu = {name: np.array(runs.values[name]["mu0"]) for name in runs.variants}
+ez = {name: np.array(runs.values[name]["E_z"]) for name in runs.variants}
 gain = ez["HC-VQ"] - ez["dry run"]
 print(f"\nHC-VQ - dry run, usage entropy per seed: {np.round(gain, 3)} nats "
-      f"(dry-run seed spread {ez['dry run'].std():.3f}); raised in {int((gain > 0).sum())}/3 seeds")
+      f"(dry-run seed spread {runs.std('dry run', 'E_z'):.3f}); raised in {int((gain > 0).sum())}/3 seeds")
+assert ez["dry run"][0] == test["E_z"]          # the same seed gives the same run
 assert (mu["HC-VQ"] > mu["dry run"]).all(), "the mu0 term must spread the codebook in every seed"
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-plot_runs(runs)
+plot_hcvq_runs(runs)
 plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.4))
-for ax, (name, rs) in zip(axes, runs.items()):
-    topology.plot_diagram(rs[0].diagrams, ax=ax, size=6, title=f"{name}, seed 0, step 110")
+for ax, (name, trials) in zip(axes, runs.trials.items()):
+    plot_diagram(trials[0].artifacts["diagrams"], ax=ax, size=6, title=f"{name}, seed 0, step 110")
     ax.legend(fontsize=7)
 plt.tight_layout()
 plt.show()
@@ -272,13 +263,12 @@ plt.show()
 
 # %%
 LONG = dict(SETUP, epochs=12, track_every=20)
-long_runs = {"dry run": [train_hcvq(x, x_test, active=False, seed=0, **LONG)],
-             "HC-VQ": [train_hcvq(x, x_test, seed=0, **LONG)]}
+long_runs = hcvq_comparison(x, x_test, seeds=(0,), **LONG)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-print(comparison_table(long_runs))
-plot_runs(long_runs)
+print(long_runs.table(**COLUMNS))
+plot_hcvq_runs(long_runs)
 plt.show()
 
 # %% [markdown]
@@ -348,7 +338,7 @@ print(f"notebook ran in {time.time() - T_START:.0f} s")
 # 1. Reproduce the 20-epoch comparison quoted in §4 for one seed (about a minute). At which step does the
 #    dry run overtake HC-VQ in usage entropy? How much of the run time is the HC-VQ term
 #    (`benchmarks/hcvq.py`)?
-# 2. Replace the codebook's uniform initialisation with `init="kmeans++"` (`train_hcvq(..., init=...)`).
+# 2. Replace the codebook's uniform initialisation with `init="kmeans++"` (`hcvq_comparison(..., init="kmeans++")`).
 #    The collapse is milder; does HC-VQ help or hurt now?
 # 3. Implement the *literal* reading of §2: a target $\lambda\,\Delta E_z/E_{input}\cdot T_S$ for the
 #    signature. Which way do the targets move as usage entropy grows?

@@ -33,14 +33,12 @@
 # %%
 import matplotlib.pyplot as plt
 import torch
-from sklearn.linear_model import LogisticRegression
 
 import vqlab
 from vqlab import priors, widgets
 from vqlab.data import load_digits
-from vqlab.metrics import sample_quality
-from vqlab.models import VQVAE
-from vqlab.nets import ConvDecoder, ConvEncoder
+from vqlab.metrics import digit_judge, sample_quality
+from vqlab.models import build_vqvae
 from vqlab.plotting import image_grid
 from vqlab.quantizers import VectorQuantizer
 from vqlab.train import evaluate, train
@@ -144,9 +142,8 @@ widgets.receptive_field_explorer()
 data = load_digits()
 x_train, x_test = data.images(data.x_train), data.images(data.x_test)
 K, D = 32, 8
-vqvae = VQVAE(ConvEncoder(1, D, hidden=32, n_down=1),
-              VectorQuantizer(K, D, codebook_update="ema", init="kmeans++", restart_after=20),
-              ConvDecoder(1, D, hidden=32, n_up=1))
+vqvae = build_vqvae(VectorQuantizer(K, D, codebook_update="ema", init="kmeans++", restart_after=20),
+                    arch="conv", channels=32, seed=0)
 train(vqvae, x_train, epochs=30, batch_size=64, lr=2e-3, seed=0, progress=False)
 stage1 = evaluate(vqvae, x_test)
 with torch.no_grad():
@@ -227,7 +224,7 @@ plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-clf = LogisticRegression(max_iter=2000).fit(data.x_train.numpy(), data.y_train.numpy())
+clf = digit_judge(data.x_train, data.y_train)
 print(f"classifier test accuracy on real digits: {clf.score(data.x_test.numpy(), data.y_test.numpy()):.3f}")
 quality = {name: sample_quality(clf.predict_proba(imgs.reshape(len(imgs), -1).numpy()), imgs, data.x_train)
            for name, imgs in decoded.items()}

@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from vqlab.clustering import (batch_update, dead_units, fuzzy_cmeans, init_prototypes, kmeans, kmeans_plusplus,
-                              neural_gas, quantization_error)
+                              neural_gas, vq_distortion)
 from vqlab.data import make_toy
+from vqlab.posteriors import squared_distances
 
 
 def _two_blobs():
@@ -79,7 +80,7 @@ def test_init_and_helpers():
     box = init_prototypes(x, 20, "box", seed=0, spread=3.0)
     assert box.shape == (20, 2)
     assert init_prototypes(x, 4, "kmeans++", seed=0).shape == (4, 2)
-    assert quantization_error(x, x) == pytest.approx(0.0, abs=1e-6)
+    assert vq_distortion(x, x)[1] == pytest.approx(0.0, abs=1e-6)
 
 
 @pytest.mark.parametrize("call, match", [
@@ -111,3 +112,35 @@ def test_kmeans_plusplus_with_fewer_points_than_codes():
     seeds = kmeans_plusplus(x, 10, torch.Generator().manual_seed(0))
     assert seeds.shape == (10, 2) and torch.isfinite(seeds).all()
     assert torch.unique(seeds, dim=0).shape[0] == 10
+
+
+def test_lloyd_from_kmeanspp_never_increases_and_beats_seeding():
+    """Notebook 01's k-means: vqlab.clustering.kmeans from a k-means++ seeding."""
+    x, _ = make_toy("blobs", 300, seed=0)
+    seeded = init_prototypes(x, 5, method="kmeans++", seed=0)
+    res = kmeans(x, seeded, 15)
+    d = res.distortion
+    assert len(d) == 16 and res.prototypes.shape == (5, 2) and torch.equal(res.history[0], seeded)
+    assert all(b <= a + 1e-6 for a, b in zip(d, d[1:]))
+    assert d[-1] < d[0]
+    # the recorded distortion is eq. 4.2 / N of the final codebook's Voronoi cells
+    assign, dist = vq_distortion(x, res.prototypes)
+    assert assign.shape == (300,) and torch.equal(assign, squared_distances(x, res.prototypes).argmin(1))
+    assert dist == pytest.approx(d[-1], rel=1e-5)
+
+
+def test_lloyd_single_code_is_the_mean():
+    x, _ = make_toy("rings", 200, seed=0)
+    res = kmeans(x, init_prototypes(x, 1, method="kmeans++", seed=0), 3)
+    assert torch.allclose(res.prototypes[0], x.mean(0), atol=1e-5)
+
+
+def test_vq_distortion_is_eq_4_1_with_one_hot_posterior():
+    x, _ = make_toy("moons", 100, seed=1)
+    w = torch.randn(7, 2)
+    assign, dist = vq_distortion(x, w)
+    q = torch.nn.functional.one_hot(assign, 7).float()
+    eq_4_1 = (q * squared_distances(x, w)).sum(1).mean()
+    brute = torch.stack([(x - wk).pow(2).sum(1) for wk in w], 1).min(1).values.mean()
+    assert dist == pytest.approx(float(eq_4_1), rel=1e-5)
+    assert dist == pytest.approx(float(brute), rel=1e-5)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vqlab.hcvq import (EntropyAccumulator, HCVQRegularizer, homology_signature,
-                        intensity_entropy, rowsum_entropy, train_hcvq, usage_entropy)
+                        intensity_entropy, rowsum_entropy, usage_entropy)
 from vqlab.models import VQVAE
 from vqlab.nets import MLPDecoder, MLPEncoder
 from vqlab.quantizers import VectorQuantizer
@@ -254,17 +254,6 @@ def test_training_logs_and_raises_mu0(digits_batch):
     assert h_on.steps["loss"] == h_on2.steps["loss"]
     mu = [float(homology_signature(m.quantizer.codebook.detach()).mu0) for m in (m_dry, m_on)]
     assert mu[1] > mu[0]
-
-
-def test_train_hcvq_digits_smoke():
-    from vqlab.data import load_digits
-
-    d = load_digits()
-    x = d.images(d.x_train[:128])
-    run = train_hcvq(x, d.images(d.x_test[:64]), epochs=1, period=2, num_codes=16, code_dim=8)
-    assert {"recon", "E_z", "perplexity", "mu0", "beta1", "pe1"} <= set(run.test)
-    assert len(run.diagrams) == 2 and np.isfinite(run.diagrams[0]).all()
-    assert run.test["E_z"] == pytest.approx(math.log(run.test["perplexity"]))
 
 
 def test_regularizer_bad_args(digits_batch):

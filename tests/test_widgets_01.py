@@ -1,5 +1,4 @@
-"""Tests for notebook 01's widget state functions (vqlab.widgets, section "Notebook 01"), its experiment
-drivers (vqlab.experiments) and the k-means it runs (vqlab.clustering)."""
+"""Tests for notebook 01's widget state functions (vqlab.widgets, section "Notebook 01")."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,46 +7,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from vqlab.clustering import init_prototypes, kmeans  # noqa: E402
 from vqlab.data import make_toy  # noqa: E402
-from vqlab.experiments import (  # noqa: E402
-    collapse_experiment, digits_vqvae, gradient_paths, straight_through_check,
-)
+from vqlab.models import build_vqvae  # noqa: E402
 from vqlab.posteriors import squared_distances  # noqa: E402
-from vqlab.widgets import code_browser_state, draw_code_browser, draw_toy_vq, toy_vq_state, vq_distortion  # noqa: E402
+from vqlab.quantizers import VectorQuantizer  # noqa: E402
+from vqlab.widgets import code_browser_state, draw_code_browser, draw_toy_vq, toy_vq_state  # noqa: E402
 
 
 # ---------------------------------------------------------------- distortion and Lloyd's k-means
-def test_vq_distortion_is_eq_4_1_with_one_hot_posterior():
-    x, _ = make_toy("moons", 100, seed=1)
-    w = torch.randn(7, 2)
-    assign, dist = vq_distortion(x, w)
-    q = torch.nn.functional.one_hot(assign, 7).float()
-    eq_4_1 = (q * squared_distances(x, w)).sum(1).mean()
-    brute = torch.stack([(x - wk).pow(2).sum(1) for wk in w], 1).min(1).values.mean()
-    assert dist == pytest.approx(float(eq_4_1), rel=1e-5)
-    assert dist == pytest.approx(float(brute), rel=1e-5)
-
-
-def test_lloyd_from_kmeanspp_never_increases_and_beats_seeding():
-    """Notebook 01's k-means: vqlab.clustering.kmeans from a k-means++ seeding."""
-    x, _ = make_toy("blobs", 300, seed=0)
-    seeded = init_prototypes(x, 5, method="kmeans++", seed=0)
-    res = kmeans(x, seeded, 15)
-    d = res.distortion
-    assert len(d) == 16 and res.prototypes.shape == (5, 2) and torch.equal(res.history[0], seeded)
-    assert all(b <= a + 1e-6 for a, b in zip(d, d[1:]))
-    assert d[-1] < d[0]
-    # the recorded distortion is eq. 4.2 / N of the final codebook's Voronoi cells
-    assign, dist = vq_distortion(x, res.prototypes)
-    assert assign.shape == (300,) and torch.equal(assign, squared_distances(x, res.prototypes).argmin(1))
-    assert dist == pytest.approx(d[-1], rel=1e-5)
-
-
-def test_lloyd_single_code_is_the_mean():
-    x, _ = make_toy("rings", 200, seed=0)
-    res = kmeans(x, init_prototypes(x, 1, method="kmeans++", seed=0), 3)
-    assert torch.allclose(res.prototypes[0], x.mean(0), atol=1e-5)
 
 
 # ---------------------------------------------------------------- toy VQ explorer
@@ -112,7 +79,7 @@ def digits_model():
     from vqlab.train import train
 
     data = load_digits()
-    model = digits_vqvae(num_codes=16, code_dim=4, hidden=(32,), seed=0)
+    model = build_vqvae(VectorQuantizer(16, 4), hidden=(32,), seed=0)
     train(model, data.x_train[:256], epochs=2, batch_size=64, seed=0, progress=False)
     return model, data.x_test[:120]
 
@@ -183,36 +150,6 @@ def test_code_browser_bad_arguments(digits_model):
 
 
 # ---------------------------------------------------------------- gradient paths and the STE
-def test_gradient_paths_of_hard_vq(digits_model):
-    model, x = digits_model
-    paths = gradient_paths(model, x[:32])
-    assert paths["recon"] == {"encoder": True, "codebook": False, "decoder": True}
-    assert paths["commitment"] == {"encoder": True, "codebook": False, "decoder": False}
-    assert paths["codebook"] == {"encoder": False, "codebook": True, "decoder": False}
-
-
-def test_straight_through_copies_the_gradient(digits_model):
-    model, x = digits_model
-    check = straight_through_check(model, x[:32])
-    assert check["forward_z_q_is_codeword"] and check["z_q_differs_from_z_e"]
-    assert check["gradient_copied"] and check["gradient_nonzero"] and check["max_grad_difference"] == 0.0
 
 
 # ---------------------------------------------------------------- collapse table
-def test_collapse_experiment_table():
-    from vqlab.data import load_digits
-
-    data = load_digits()
-    variants = {"plain": {}, "dead-code restart": {"restart_after": 2}}
-    res = collapse_experiment(data.x_train[:256], data.x_test[:100], variants, seeds=(0, 1), num_codes=32,
-                              code_dim=4, epochs=2, batch_size=64, hidden=(16,))
-    for name in variants:
-        assert len(res.values[name]["recon"]) == 2
-        assert all(1 <= c <= 32 for c in res.values[name]["codes_used"])
-        assert res.counts[name].shape == (32,) and res.counts[name].sum() == 100
-        mean, std = res.summary(name, "perplexity")
-        assert 1.0 <= mean <= 32 and std >= 0
-    text = res.table()
-    assert "plain" in text and "dead-code restart" in text and "±" in text
-    with pytest.raises(ValueError, match="seeds"):
-        collapse_experiment(data.x_train[:64], data.x_test[:64], variants, seeds=())

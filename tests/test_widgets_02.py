@@ -1,5 +1,4 @@
-"""Tests of notebook 02's widget state/draw/builder (vqlab.widgets) and its digits experiment drivers
-(vqlab.experiments)."""
+"""Tests of notebook 02's widget state/draw/builder (vqlab.widgets)."""
 import math
 
 import matplotlib
@@ -9,8 +8,6 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from vqlab.experiments import IBComparison, ib_comparison, ib_digits_model, ib_metrics  # noqa: E402
-from vqlab.quantizers import EMQuantizer, VectorQuantizer  # noqa: E402
 from vqlab.widgets import IB_TOY_LOG10_TAUS, draw_ib_toy, ib_toy_explorer, ib_toy_state  # noqa: E402
 
 
@@ -69,25 +66,3 @@ def test_builder_returns_interactive_widget():
     ui = ib_toy_explorer()
     assert isinstance(ui, ipywidgets.interactive)
     assert {c.description for c in ui.children[:-1]} == {"log10 tau", "K", "data"}
-
-
-def test_ib_metrics_hard_vs_soft_posterior():
-    x = torch.rand(40, 64)
-    hard = ib_digits_model(VectorQuantizer(8, 4), seed=0)
-    m = ib_metrics(hard, x)
-    assert m["conditional_entropy"] == 0.0
-    assert math.isclose(m["rate_bound"], math.log(8), abs_tol=1e-9)
-    soft = ib_digits_model(EMQuantizer(8, 4, temperature=10.0), seed=0)
-    m2 = ib_metrics(soft, x)
-    assert m2["conditional_entropy"] > 0 and m2["rate_bound"] < math.log(8)
-    assert m2["rate_bound"] >= m2["mutual_information"] - 1e-12
-    assert {"recon", "perplexity", "codes_used"} <= set(m2)
-
-
-def test_ib_comparison_table_and_validation():
-    x = torch.rand(60, 64)
-    res = ib_comparison({"hard": lambda s: VectorQuantizer(4, 2, seed=s)}, x, x[:20], seeds=(0, 1), epochs=1)
-    assert isinstance(res, IBComparison) and len(res.values["hard"]["recon"]) == 2
-    assert "H(p(Z|I))" in res.table() and "seeds [0, 1]" in res.table()
-    with pytest.raises(ValueError, match="seeds"):
-        ib_comparison({"hard": lambda s: VectorQuantizer(4, 2)}, x, x, seeds=())

@@ -1,4 +1,4 @@
-"""Tests for the notebook 05 widget states (vqlab.widgets) and experiment drivers (vqlab.experiments)."""
+"""Tests for the notebook 05 widget states (vqlab.widgets)."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -7,8 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from vqlab import experiments, topology, widgets  # noqa: E402
-from vqlab.metrics import sample_quality  # noqa: E402
+from vqlab import topology, widgets  # noqa: E402
 
 
 def test_rips_state_complex_matches_definition():
@@ -71,60 +70,6 @@ def test_death_ascent_spreads_and_hinge_only_does_not():
 
     plt.close(widgets.draw_death_ascent(s))
     plt.close(widgets.draw_death_ascent(s, index=1))
-
-
-def test_latent_model_variants():
-    for v in experiments.LATENT_VARIANTS:
-        model, hooks = experiments.latent_model(v, latent_dim=3)
-        out = model(torch.rand(8, 64))
-        assert out.z_e.shape == (8, 3) and out.x_hat.shape == (8, 64)
-        names = set()
-        for h in hooks:
-            names |= set(h(model, None, out, 0))
-        assert names == {"AE": set(), "VAE": set(), "AE + L_top": {"disk", "deaths"},
-                         "AE + disk only": {"disk"}}[v]
-    with pytest.raises(ValueError, match="variant"):
-        experiments.latent_model("GAN")
-
-
-def test_prior_samples_and_sample_quality():
-    g = torch.Generator().manual_seed(0)
-    ball = experiments.prior_samples("AE + L_top", 500, 2, g)
-    assert ball.norm(dim=1).max() <= 1 + 1e-6
-    gauss = experiments.prior_samples("AE", 500, 2, g)
-    assert gauss.norm(dim=1).max() > 1.5
-    uniform = np.eye(10)[np.arange(1000) % 10]  # every class once per 10, fully confident
-    q = sample_quality(uniform)
-    assert q["confidence"] == 1.0 and abs(q["class_entropy"] - np.log(10)) < 1e-12
-    q = sample_quality(np.full((50, 10), 0.1) + np.eye(10)[np.zeros(50, int)] * 0.01)
-    assert q["class_entropy"] == 0.0 and q["confidence"] < 0.2
-    with pytest.raises(ValueError, match="probs"):
-        sample_quality(np.zeros(5))
-
-
-def test_latent_comparison_small_run():
-    from vqlab.data import load_digits
-
-    data = load_digits()
-
-    def predict_proba(imgs):  # a stand-in classifier: brightness decides the class
-        s = imgs.sum(1)
-        p = np.exp(-((s[:, None] - np.linspace(5, 30, 10)[None]) ** 2) / 20)
-        return p / p.sum(1, keepdims=True)
-
-    comp = experiments.latent_comparison(data.x_train[:256], data.x_test[:100], data.y_test[:100], predict_proba,
-                                         variants=("AE", "AE + L_top"), seeds=(0, 1), epochs=3, n_samples=200)
-    assert len(comp.rows) == 4 and set(comp.latents) == {"AE", "AE + L_top"}
-    for r in comp.rows:
-        assert 0 <= r["coverage"] <= 1 and r["energy"] >= 0 and 0 <= r["in_ball"] <= 1
-        assert np.isfinite(r["recon"])
-    summary = comp.summary()
-    assert set(summary["AE"]) == {"recon", "in_ball", "coverage", "energy", "confidence", "class_entropy"}
-    assert "AE + L_top" in comp.table()
-    import matplotlib.pyplot as plt
-
-    plt.close(widgets.draw_latents(comp))
-    plt.close(widgets.draw_generated(comp))
 
 
 def test_builders_return_widgets():

@@ -7,8 +7,9 @@ import torch
 
 from vqlab.data import ImageData, load_digits
 from vqlab.metrics import cluster_accuracy, downstream_scores, kmeans_scores, nmi
-from vqlab.zoo import (BOTTLENECKS, METRICS, PAPER_TABLE1, ZooConfig, build_bottleneck, compare_bottlenecks,
-                       format_table, latents, main)
+from vqlab.experiments import Comparison
+from vqlab.zoo import (BOTTLENECKS, METRICS, TABLE_STYLE, ZooConfig, build_bottleneck, compare_bottlenecks, latents,
+                       main, paper_table)
 
 TINY = ZooConfig(latent_dim=2, hidden=(8,), num_codes=4, epochs=1, batch_size=32, n_init=2)
 
@@ -101,29 +102,28 @@ def test_vae_weight_follows_the_authors_variance_normalised_convention():
 def test_compare_bottlenecks_structure_on_a_tiny_run():
     data = _tiny_data()
     r = compare_bottlenecks(data, seeds=[0], config=TINY)
-    assert list(r["rows"]) == ["raw", *BOTTLENECKS]
-    for row in r["rows"].values():
-        assert set(row) == set(METRICS)
-        for stats in row.values():
-            assert set(stats) == {"mean", "std", "values"} and len(stats["values"]) == 1
-            assert 0.0 <= stats["mean"] <= 1.0 and stats["std"] == 0.0
-    assert r["seeds"] == [0] and r["metrics"] == METRICS
-    assert set(r["latents"]) == set(BOTTLENECKS) and r["latents"]["vq"].shape == (30, 2)
-    assert all(len(v) == 1 and v[0] > 0 for v in r["recon"].values())
-    table = format_table(r, PAPER_TABLE1)
-    for label in ("Raw data", "Baseline autoencoder", "VAE", "beta-VAE", "VQ-VAE", "Soft VQ-VAE", "77.64"):
+    assert isinstance(r, Comparison) and r.variants == ["raw", *BOTTLENECKS]
+    for name, row in r.values.items():
+        assert set(row) == set(METRICS) | ({"recon"} if name != "raw" else set())
+        for m in METRICS:
+            assert len(row[m]) == 1 and 0.0 <= r.mean(name, m) <= 1.0 and r.std(name, m) == 0.0
+    assert r.seeds == (0,) and set(r.trials) == set(BOTTLENECKS)
+    assert latents(r.trials["vq"][0].model, data.x_test).shape == (30, 2)
+    assert all(len(r.values[n]["recon"]) == 1 and r.values[n]["recon"][0] > 0 for n in BOTTLENECKS)
+    table = r.table(**TABLE_STYLE) + "\n" + paper_table().table(**TABLE_STYLE)
+    for label in ("Raw data", "Baseline autoencoder", "VAE", "beta-VAE", "VQ-VAE", "Soft VQ-VAE", "77.6"):
         assert label in table
-    assert "(mean ± std over 1 seed)" in table
+    assert "(seed 0)" in table
 
 
 def test_compare_bottlenecks_two_seeds_give_std_and_are_reproducible():
     data = _tiny_data()
-    r1 = compare_bottlenecks(data, [0, 1], ["soft_vq"], TINY, include_raw=False, keep_latents=False)
-    r2 = compare_bottlenecks(data, [0, 1], ["soft_vq"], TINY, include_raw=False, keep_latents=False)
-    assert list(r1["rows"]) == ["soft_vq"] and r1["latents"] == {}
-    s = r1["rows"]["soft_vq"]["classification"]
-    assert len(s["values"]) == 2 and s["std"] == pytest.approx(np.std(s["values"], ddof=1))
-    assert r1["rows"] == r2["rows"]
+    r1 = compare_bottlenecks(data, [0, 1], ["soft_vq"], TINY, include_raw=False)
+    r2 = compare_bottlenecks(data, [0, 1], ["soft_vq"], TINY, include_raw=False)
+    assert r1.variants == ["soft_vq"]
+    values = r1.values["soft_vq"]["classification"]
+    assert len(values) == 2 and r1.std("soft_vq", "classification") == pytest.approx(np.std(values, ddof=1))
+    assert r1.values == r2.values
 
 
 def test_compare_bottlenecks_bad_arguments():
@@ -140,8 +140,6 @@ def test_compare_bottlenecks_bad_arguments():
         ZooConfig(noise_std=-0.1)
     with pytest.raises(ValueError, match="name"):
         build_bottleneck("gan", 64)
-    with pytest.raises(ValueError, match="rows"):
-        format_table({"seeds": [0]})
 
 
 def test_cli_runs_on_digits_and_reports_missing_mnist(tmp_path, capsys, no_network):

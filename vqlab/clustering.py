@@ -22,7 +22,7 @@ from torch import Tensor
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
 from vqlab.posteriors import neural_gas_lambda, posterior_weights, squared_distances
 
-__all__ = ["VQResult", "kmeans_plusplus", "init_prototypes", "batch_update", "quantization_error", "dead_units",
+__all__ = ["VQResult", "kmeans_plusplus", "init_prototypes", "batch_update", "vq_distortion", "dead_units",
            "kmeans", "neural_gas", "fuzzy_cmeans"]
 
 
@@ -115,9 +115,22 @@ def batch_update(x: Tensor, weights: Tensor, prototypes: Tensor) -> Tensor:
     return torch.where((mass > 0).unsqueeze(1), new, prototypes)
 
 
-def quantization_error(x: Tensor, prototypes: Tensor) -> float:
-    """``mean_n min_k ||x_n - w_k||^2`` (eq. 4.2 / N)."""
-    return squared_distances(x, prototypes).min(1).values.mean().item()
+def vq_distortion(z: Tensor, codebook: Tensor) -> tuple[Tensor, float]:
+    """Hard assignments and the mean distortion of a codebook (thesis eq. 4.2, divided by N).
+
+    ``gamma(z_n) = argmin_k ||z_n - w_k||^2`` and ``E = (1/N) sum_n ||z_n - w_gamma(z_n)||^2``; this is
+    eq. 4.1 with the one-hot (k-means) posterior ``q(k | z_n) = 1[k = gamma(z_n)]``.
+
+    Args:
+        z: ``[N, D]`` points. codebook: ``[K, D]``.
+    Returns:
+        ``(assignments [N] long, distortion)``.
+    """
+    z = check_tensor("z", z, ndim=2)
+    codebook = check_tensor("codebook", codebook, ndim=2, last_dim=z.shape[1])
+    d = squared_distances(z.detach(), codebook.detach())
+    best, assign = d.min(1)
+    return assign, float(best.mean())
 
 
 def dead_units(x: Tensor, prototypes: Tensor) -> int:
@@ -131,7 +144,7 @@ def _run(x: Tensor, init: Tensor, iterations: int, posterior: str, lambdas: list
     x = _check_points(x)
     w = check_tensor("init", init, ndim=2, last_dim=x.shape[1]).to(x.dtype).clone()
     check_int("iterations", iterations, 0)
-    history, distortion, objective = [w], [quantization_error(x, w)], []
+    history, distortion, objective = [w], [vq_distortion(x, w)[1]], []
     for t in range(iterations):
         lam = lambdas[t] if lambdas else 1.0
         dist = squared_distances(x, w)
@@ -139,7 +152,7 @@ def _run(x: Tensor, init: Tensor, iterations: int, posterior: str, lambdas: list
         objective.append((a * dist).sum(1).mean().item())
         w = batch_update(x, a, w)
         history.append(w)
-        distortion.append(quantization_error(x, w))
+        distortion.append(vq_distortion(x, w)[1])
     dist = squared_distances(x, w)
     objective.append((posterior_weights(dist, posterior, lam=lambdas[-1] if lambdas else 1.0, m=m)[1]
                       * dist).sum(1).mean().item())

@@ -1,37 +1,215 @@
-"""Experiment drivers used by the notebooks: build, train over seeds, tabulate; every training run goes
-through :func:`vqlab.train.train`.
+"""Experiments: one driver that trains named model factories over seeds, and one result type for the
+metrics it measures (variants x seeds). Every training run goes through :func:`vqlab.train.train`.
 
-Each driver builds small models, trains them once per seed and returns a result object with per-seed
-values, ``summary`` (mean and std over seeds) and a plain-text ``table``. The interactive parts of the
-notebooks (state / draw / builder functions) live in :mod:`vqlab.widgets`. Sections are grouped by
-notebook.
+:func:`compare` is the driver: ``variants`` maps a name to a factory ``seed -> model`` (or ``seed ->``
+:class:`Trial` when the run needs ``extra_losses`` hooks or ``callbacks``); each variant is trained once
+per seed, measured on the test data, and the numbers land in a :class:`Comparison` (values per seed,
+mean, std, a text table, a plain dict for printing). The notebooks' experiments are thin wrappers around
+it, grouped by notebook below. The interactive parts of the notebooks live in :mod:`vqlab.widgets`.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from vqlab import losses, topology
-from vqlab._checks import check_choice, check_int
-from vqlab.metrics import sample_quality
-from vqlab.models import VAE, VQVAE, Autoencoder
+from vqlab._checks import check_choice, check_int, check_tensor
+from vqlab.hcvq import HCVQRegularizer, homology_signature
+from vqlab.metrics import code_usage, coverage, energy_distance, sample_quality, sample_unit_ball
+from vqlab.models import VAE, Autoencoder, build_vqvae
 from vqlab.nets import MLPDecoder, MLPEncoder
-from vqlab.quantizers import VectorQuantizer
-from vqlab.train import evaluate, seed_everything, train
+from vqlab.quantizers import PosteriorQuantizer, VectorQuantizer
+from vqlab.train import History, eval_mode, evaluate, seed_everything, train
 
 __all__ = [
+    # the driver and its result
+    "Trial", "Comparison", "compare",
     # notebook 01
-    "gradient_paths", "straight_through_check", "digits_vqvae", "COLLAPSE_VARIANTS", "CollapseResult",
-    "collapse_experiment",
+    "gradient_paths", "straight_through_check", "COLLAPSE_VARIANTS", "collapse_experiment", "usage_counts",
     # notebook 02
-    "ib_digits_model", "ib_metrics", "IBComparison", "ib_comparison",
+    "ib_metrics", "ib_comparison",
+    # notebook 04
+    "posterior_vqvae",
     # notebook 05
-    "LATENT_VARIANTS", "latent_model", "prior_samples", "LatentComparison",
-    "latent_comparison",
+    "LATENT_VARIANTS", "latent_model", "prior_samples", "latent_metrics", "latent_comparison",
+    "latent_pictures",
+    # notebook 06
+    "HCVQ_ARMS", "hcvq_trial", "hcvq_metrics", "hcvq_comparison",
 ]
+
+
+# ---- The driver and its result ---------------------------------------------------------------------
+
+@dataclass
+class Trial:
+    """One training run: the ``model`` and what :func:`vqlab.train.train` needs besides it.
+
+    A factory passed to :func:`compare` returns a model or a ``Trial``; the driver fills in ``name``,
+    ``seed``, ``device`` (the one it trains on), the training ``history`` and the measured ``metrics``.
+    ``artifacts`` holds what a callback or a measure keeps that is not a number (e.g. diagrams).
+    """
+
+    model: nn.Module
+    extra_losses: Sequence = ()
+    callbacks: Sequence = ()
+    name: str = ""
+    seed: int = 0
+    device: str = "auto"
+    history: History | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    artifacts: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Comparison:
+    """Metrics over variants x seeds.
+
+    Attributes:
+        values: ``{variant: {metric: [one value per seed]}}``.
+        seeds: the seeds, in the order of the values.
+        trials: ``{variant: [Trial per seed]}`` (the trained models, histories); empty for rows that
+            were not trained (e.g. the zoo's raw-pixel row).
+
+    ``std`` is the **sample** standard deviation over seeds (``ddof=1``), and 0.0 with a single seed
+    (no spread measured; the table then shows the mean alone).
+    """
+
+    values: dict[str, dict[str, list[float]]]
+    seeds: tuple[int, ...]
+    trials: dict[str, list[Trial]] = field(default_factory=dict)
+
+    @property
+    def variants(self) -> list[str]:
+        return list(self.values)
+
+    def metrics(self) -> list[str]:
+        """Every metric name, in first-seen order."""
+        return list(dict.fromkeys(m for row in self.values.values() for m in row))
+
+    def _row(self, variant: str, metric: str) -> np.ndarray:
+        if variant not in self.values:
+            raise KeyError(f"no variant {variant!r}; the variants are {self.variants}")
+        if metric not in self.values[variant]:
+            raise KeyError(f"variant {variant!r} has no metric {metric!r}; it has {list(self.values[variant])}")
+        return np.asarray(self.values[variant][metric], dtype=float)
+
+    def mean(self, variant: str, metric: str) -> float:
+        return float(np.mean(self._row(variant, metric)))
+
+    def std(self, variant: str, metric: str) -> float:
+        """Sample std over seeds (ddof=1); 0.0 for one seed."""
+        v = self._row(variant, metric)
+        return float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
+
+    def summary(self, variant: str, metric: str) -> tuple[float, float]:
+        """``(mean, std)`` over seeds (std with ddof=1)."""
+        return self.mean(variant, metric), self.std(variant, metric)
+
+    def subset(self, variants: Sequence[str]) -> Comparison:
+        """The same result restricted to ``variants`` (e.g. to draw one of them as a reference)."""
+        return Comparison({v: self.values[v] for v in variants}, self.seeds,
+                          {v: self.trials[v] for v in variants if v in self.trials})
+
+    def to_dict(self, metrics: Sequence[str] | None = None, digits: int = 4) -> dict[str, dict[str, dict]]:
+        """``{variant: {metric: {"mean", "std"}}}`` rounded to ``digits``: plain values for printing."""
+        keys = self.metrics() if metrics is None else list(metrics)
+        return {v: {m: {"mean": round(self.mean(v, m), digits), "std": round(self.std(v, m), digits)}
+                    for m in keys if m in self.values[v]} for v in self.values}
+
+    def table(self, metrics: Sequence[str] | None = None, *, digits: int | Mapping[str, int] = 3,
+              titles: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None,
+              scale: Mapping[str, float] | None = None, note: str | None = None) -> str:
+        """A plain-text table, one row per variant: ``mean ± std`` over seeds of each metric.
+
+        Args:
+            metrics: the columns (default: every metric). digits: decimals, one int or per metric.
+            titles: column titles per metric (default: the metric name). labels: row labels per variant.
+            scale: a factor per metric applied before printing (e.g. 100 for accuracies in %).
+            note: the last line (default: which seeds, and that std is the sample std).
+        """
+        keys = self.metrics() if metrics is None else list(metrics)
+        titles, labels, scale = dict(titles or {}), dict(labels or {}), dict(scale or {})
+        one_seed = len(self.seeds) == 1
+
+        def cell(v: str, m: str) -> str:
+            if m not in self.values[v]:
+                return "-"
+            nd = digits if isinstance(digits, int) else digits.get(m, 3)
+            f = scale.get(m, 1.0)
+            mean = f"{f * self.mean(v, m):.{nd}f}"
+            return mean if one_seed else f"{mean} ± {f * self.std(v, m):.{nd}f}"
+
+        head = ["variant"] + [titles.get(m, m) for m in keys]
+        rows = [[labels.get(v, v)] + [cell(v, m) for m in keys] for v in self.values]
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+
+        def line(r: list[str]) -> str:
+            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
+        seeds = list(self.seeds)
+        if note is None:
+            note = f"(seed {seeds[0]})" if one_seed else f"(mean ± std over seeds {seeds}; sample std, ddof=1)"
+        return "\n".join([line(head), *map(line, rows), note])
+
+
+Factory = Callable[[int], "nn.Module | Trial"]
+Measure = Callable[[Trial, Tensor], dict[str, float]]
+
+
+def _default_measure(trial: Trial, x_test: Tensor) -> dict[str, float]:
+    return evaluate(trial.model, x_test, device=trial.device)
+
+
+def compare(variants: Mapping[str, Factory], x_train: Tensor, x_test: Tensor, *, seeds: Sequence[int] = (0, 1, 2),
+            epochs: int = 10, batch_size: int = 64, lr: float = 1e-3, measure: Measure | None = None,
+            device: str = "auto") -> Comparison:
+    """Train every variant once per seed with :func:`vqlab.train.train` and measure it on ``x_test``.
+
+    Args:
+        variants: name -> factory ``seed -> model`` or ``seed ->`` :class:`Trial` (a fresh model per call;
+            the factory seeds its own weights, e.g. through :func:`vqlab.models.build_vqvae`).
+        x_train, x_test: training and test inputs.
+        seeds: at least one seed; the same seeds for every variant (also the ``seed`` of ``train``, which
+            fixes the batch order).
+        epochs, batch_size, lr: passed to :func:`vqlab.train.train`.
+        measure: ``measure(trial, x_test) -> {metric: value}`` after training (default
+            :func:`vqlab.train.evaluate`: every loss term, ``recon``, ``perplexity``, ``codes_used``).
+        device: ``"auto"`` (a GPU when torch sees one), ``"cpu"`` or ``"cuda[:N]"``, passed to ``train``
+            (see :func:`vqlab.train.resolve_device`) and available to ``measure`` as ``trial.device``.
+    Returns:
+        a :class:`Comparison` with the trained :class:`Trial` of every run in ``trials``.
+    """
+    seeds = tuple(check_int("seeds", s, 0) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds must contain at least one seed")
+    if not variants:
+        raise ValueError("variants must name at least one model factory")
+    check_int("epochs", epochs)
+    measure = _default_measure if measure is None else measure
+    values: dict[str, dict[str, list[float]]] = {}
+    trials: dict[str, list[Trial]] = {}
+    for name, factory in variants.items():
+        values[name], trials[name] = {}, []
+        for seed in seeds:
+            made = factory(seed)
+            trial = made if isinstance(made, Trial) else Trial(made)
+            if not isinstance(trial.model, nn.Module):
+                raise TypeError(f"the factory of {name!r} must return an nn.Module or a Trial, "
+                                f"got {type(made).__name__}")
+            trial.name, trial.seed, trial.device = name, seed, device
+            trial.history = train(trial.model, x_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                                  extra_losses=trial.extra_losses, callbacks=trial.callbacks, progress=False,
+                                  device=device)
+            trial.metrics = {k: float(v) for k, v in measure(trial, x_test).items()}
+            for key, value in trial.metrics.items():
+                values[name].setdefault(key, []).append(value)
+            trials[name].append(trial)
+    return Comparison(values, seeds, trials)
 
 
 # ---- Notebook 01: vector quantization and the VQ-VAE ----------------------------------------------
@@ -49,9 +227,7 @@ def gradient_paths(model, x: Tensor) -> dict[str, dict[str, bool]]:
     ``commitment`` -> encoder only; ``codebook`` -> codebook only.
     """
     parts = {"encoder": model.encoder, "codebook": model.quantizer, "decoder": model.decoder}
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         table = {}
         for term in model(x).losses:
             model.zero_grad(set_to_none=True)
@@ -59,8 +235,6 @@ def gradient_paths(model, x: Tensor) -> dict[str, dict[str, bool]]:
             table[term] = {name: any(p.grad is not None and bool(p.grad.abs().sum() > 0)
                                      for p in part.parameters()) for name, part in parts.items()}
         model.zero_grad(set_to_none=True)
-    finally:
-        model.train(was_training)
     return table
 
 
@@ -71,30 +245,15 @@ def straight_through_check(model, x: Tensor) -> dict[str, float | bool]:
     gradient of the reconstruction loss w.r.t. the decoder input ``z_q`` is copied unchanged to the
     encoder output ``z_e`` (``max |dL/dz_q - dL/dz_e|``).
     """
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         out = model(x)
         g_zq, g_ze = torch.autograd.grad(out.losses["recon"], [out.quant.z_q, out.z_e])
         codewords = model.quantizer.codebook[out.quant.indices]
-    finally:
-        model.train(was_training)
     return {"forward_z_q_is_codeword": bool(torch.allclose(out.quant.z_q, codewords, atol=1e-6)),
             "z_q_differs_from_z_e": bool((out.quant.z_q - out.z_e).abs().max() > 1e-6),
             "max_grad_difference": float((g_zq - g_ze).abs().max()),
             "gradient_copied": bool(torch.equal(g_zq, g_ze)),
             "gradient_nonzero": bool(g_ze.abs().sum() > 0)}
-
-
-def digits_vqvae(num_codes: int = 32, code_dim: int = 8, hidden: tuple[int, ...] = (128, 64), seed: int = 0,
-                 in_dim: int = 64, **quantizer_kwargs):
-    """An MLP VQ-VAE for flat 8x8 digits with ONE latent vector (one code) per image:
-    ``MLPEncoder(64 -> hidden -> D)``, ``VectorQuantizer(K, D, **quantizer_kwargs)``, ``MLPDecoder``.
-    Weights are initialised from ``seed`` (the global seed is set here)."""
-    seed_everything(seed)
-    return VQVAE(MLPEncoder(in_dim, code_dim, hidden),
-                 VectorQuantizer(num_codes, code_dim, seed=seed, **quantizer_kwargs),
-                 MLPDecoder(code_dim, in_dim, tuple(reversed(hidden))))
 
 
 #: Notebook 01's side-by-side fixes for codebook collapse: ``VectorQuantizer`` keyword arguments.
@@ -106,60 +265,55 @@ COLLAPSE_VARIANTS: dict[str, dict] = {
 }
 
 
-@dataclass
-class CollapseResult:
-    """Per variant and metric, one test-set value per seed; ``counts[variant]``: the ``[K]`` test-set code
-    usage of the first seed (for :func:`vqlab.plotting.plot_usage`)."""
+def _collapse_factory(settings: dict, num_codes: int, code_dim: int, hidden: tuple[int, ...]) -> Factory:
+    def make(seed: int) -> nn.Module:
+        quantizer = VectorQuantizer(num_codes, code_dim, codebook_update=settings.get("codebook_update", "gradient"),
+                                    init=settings.get("init", "uniform"),
+                                    restart_after=settings.get("restart_after"), seed=seed)
+        return build_vqvae(quantizer, hidden=hidden, seed=seed)
+    return make
 
-    values: dict[str, dict[str, list[float]]]
-    counts: dict[str, np.ndarray]
-    seeds: tuple[int, ...]
 
-    def summary(self, variant: str, metric: str) -> tuple[float, float]:
-        """``(mean, std)`` over seeds (std with ddof=0)."""
-        v = np.asarray(self.values[variant][metric])
-        return float(v.mean()), float(v.std())
-
-    def table(self) -> str:
-        """A plain-text table: test reconstruction MSE, perplexity and codes used, mean ± std over seeds."""
-        metrics = (("recon", "test recon MSE", "{:.4f} ± {:.4f}"), ("perplexity", "perplexity", "{:.1f} ± {:.1f}"),
-                   ("codes_used", "codes used", "{:.1f} ± {:.1f}"))
-        lines = [f"{'variant':<20}" + "".join(f"{title:>20}" for _, title, _ in metrics)]
-        for name in self.values:
-            lines.append(f"{name:<20}" + "".join(f"{fmt.format(*self.summary(name, key)):>20}"
-                                                 for key, _, fmt in metrics))
-        return "\n".join(lines + [f"(mean ± std over seeds {list(self.seeds)})"])
+def _collapse_measure(trial: Trial, x_test: Tensor) -> dict[str, float]:
+    result = evaluate(trial.model, x_test, device=trial.device)
+    return {k: result[k] for k in ("recon", "perplexity", "codes_used")}
 
 
 def collapse_experiment(x_train: Tensor, x_test: Tensor, variants: dict[str, dict] | None = None,
-                        seeds=(0, 1, 2), num_codes: int = 128, code_dim: int = 8, epochs: int = 15,
-                        batch_size: int = 64, lr: float = 2e-3, **model_kwargs) -> CollapseResult:
-    """Train :func:`digits_vqvae` once per variant and seed with :func:`vqlab.train.train` and evaluate
-    on ``x_test`` with :func:`vqlab.train.evaluate` (reconstruction MSE, perplexity, codes used).
+                        seeds: Sequence[int] = (0, 1, 2), num_codes: int = 128, code_dim: int = 8,
+                        epochs: int = 15, batch_size: int = 64, lr: float = 2e-3,
+                        hidden: tuple[int, ...] = (128, 64), device: str = "auto") -> Comparison:
+    """The MLP VQ-VAE of :func:`vqlab.models.build_vqvae` (one code per image) once per variant and seed
+    through :func:`compare`; test reconstruction MSE, perplexity and codes used.
 
     Args:
-        variants: name -> ``VectorQuantizer`` keyword arguments (default :data:`COLLAPSE_VARIANTS`).
+        variants: name -> settings of the ``VectorQuantizer`` (keys ``codebook_update``, ``init``,
+            ``restart_after``; default :data:`COLLAPSE_VARIANTS`).
         seeds: at least one seed; the same seeds are used for every variant.
     """
     variants = COLLAPSE_VARIANTS if variants is None else variants
-    seeds = tuple(check_int("seeds", s, 0) for s in seeds)
-    if not seeds or not variants:
-        raise ValueError("seeds and variants must not be empty")
-    values: dict[str, dict[str, list[float]]] = {}
-    counts: dict[str, np.ndarray] = {}
-    for name, kwargs in variants.items():
-        values[name] = {"recon": [], "perplexity": [], "codes_used": []}
-        for seed in seeds:
-            model = digits_vqvae(num_codes, code_dim, seed=seed, **model_kwargs, **kwargs)
-            train(model, x_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=False)
-            result = evaluate(model, x_test)
-            for key in values[name]:
-                values[name][key].append(result[key])
-            if name not in counts:
-                with torch.no_grad():
-                    idx = model.quantize(model.encode(x_test)).indices
-                counts[name] = torch.bincount(idx.reshape(-1), minlength=num_codes).numpy()
-    return CollapseResult(values, counts, seeds)
+    for name, settings in variants.items():
+        unknown = set(settings) - {"codebook_update", "init", "restart_after"}
+        if unknown:
+            raise ValueError(f"variant {name!r} has unknown settings {sorted(unknown)}; expected "
+                             "codebook_update, init or restart_after")
+    factories = {name: _collapse_factory(settings, num_codes, code_dim, tuple(hidden))
+                 for name, settings in variants.items()}
+    return compare(factories, x_train, x_test, seeds=seeds, epochs=epochs, batch_size=batch_size, lr=lr,
+                   measure=_collapse_measure, device=device)
+
+
+@torch.no_grad()
+def usage_counts(comparison: Comparison, x: Tensor) -> dict[str, np.ndarray]:
+    """Per variant, the ``[K]`` code usage of ``x`` under the first seed's model (for
+    :func:`vqlab.plotting.plot_usage`)."""
+    out = {}
+    for name, trials in comparison.trials.items():
+        model = trials[0].model
+        with eval_mode(model):
+            idx = model.quantize(model.encode(x)).indices
+        out[name] = code_usage(idx, model.quantizer.num_codes).numpy()
+    return out
 
 
 # ---- Notebook 02: the information bottleneck behind VQ-VAE (VIB / VDIB) ---------------------------
@@ -167,85 +321,59 @@ def collapse_experiment(x_train: Tensor, x_test: Tensor, variants: dict[str, dic
 # refer to ../shared/papers/vib-on-vector-quantized-autoencoders.md ("the VIB paper").
 
 
-def ib_digits_model(quantizer, hidden: tuple[int, ...] = (128,), in_dim: int = 64, seed: int = 0):
-    """An MLP VQ-VAE for flat 8x8 digits with ONE latent vector (one code Z) per image, so that ``I`` (the
-    image index) and ``Z`` are the VIB paper's clustering setting: ``MLPEncoder(64 -> hidden -> D)``, the
-    given ``quantizer`` (D = its ``code_dim``), ``MLPDecoder``. Weights are initialised from ``seed``."""
-    seed_everything(seed)
-    d = quantizer.code_dim
-    return VQVAE(MLPEncoder(in_dim, d, hidden), quantizer, MLPDecoder(d, in_dim, tuple(reversed(hidden))))
-
-
 @torch.no_grad()
-def ib_metrics(model, x: Tensor) -> dict[str, float]:
+def ib_metrics(model, x: Tensor, device: str = "auto") -> dict[str, float]:
     """Test-set numbers of a trained VQ-VAE: :func:`vqlab.train.evaluate` (``recon``, ``perplexity`` of the
     hard code usage, ``codes_used``) plus, on the posteriors ``p(z | i)`` of all of ``x`` with ``p(i) = 1/N``:
     ``conditional_entropy`` H(p(Z|I)), ``rate_bound`` KL(p(Z|I) || uniform) (eq. 15) and
     ``mutual_information`` I(I; Z) (eq. 13), in nats per image."""
-    result = evaluate(model, x)
-    was_training = model.training
-    model.eval()
-    probs = model.quantize(model.encode(x)).probs.double()
+    result = evaluate(model, x, device=device)
+    with eval_mode(model):
+        probs = model.quantize(model.encode(x)).probs.double()
     probs = probs / probs.sum(-1, keepdim=True)
-    model.train(was_training)
     result.update(conditional_entropy=float(losses.conditional_entropy(probs)),
                   rate_bound=float(losses.kl_to_prior(probs)),
                   mutual_information=float(losses.mutual_information_iz(probs)))
     return result
 
 
-@dataclass
-class IBComparison:
-    """Per variant and metric (the keys of :func:`ib_metrics`), one test-set value per seed;
-    ``models[variant]``: the trained model of the first seed (for reconstructions)."""
-
-    values: dict[str, dict[str, list[float]]]
-    seeds: tuple[int, ...]
-    models: dict = field(default_factory=dict)
-
-    def summary(self, variant: str, metric: str) -> tuple[float, float]:
-        """``(mean, std)`` over seeds (std with ddof=0)."""
-        v = np.asarray(self.values[variant][metric])
-        return float(v.mean()), float(v.std())
-
-    def table(self, metrics=(("recon", "recon MSE", 4), ("perplexity", "perplexity", 1),
-                             ("codes_used", "codes used", 1), ("conditional_entropy", "H(p(Z|I))", 3),
-                             ("rate_bound", "KL(p(Z|I)||r)", 3), ("mutual_information", "I(I;Z)", 3))) -> str:
-        """A plain-text table, mean ± std over seeds."""
-        width = max(len(n) for n in self.values) + 2
-        lines = [f"{'variant':<{width}}" + "".join(f"{title:>18}" for _, title, _ in metrics)]
-        for name in self.values:
-            cells = []
-            for key, _, digits in metrics:
-                m, s = self.summary(name, key)
-                cells.append(f"{m:.{digits}f} ± {s:.{digits}f}".rjust(18))
-            lines.append(f"{name:<{width}}" + "".join(cells))
-        return "\n".join(lines + [f"(test set; mean ± std over seeds {list(self.seeds)}; entropies in nats)"])
+def _ib_measure(trial: Trial, x_test: Tensor) -> dict[str, float]:
+    return ib_metrics(trial.model, x_test, device=trial.device)
 
 
-def ib_comparison(variants: dict, x_train: Tensor, x_test: Tensor, seeds=(0, 1, 2), epochs: int = 20,
-                  batch_size: int = 128, lr: float = 3e-3, hidden: tuple[int, ...] = (128,)) -> IBComparison:
-    """Train :func:`ib_digits_model` for every variant and seed with :func:`vqlab.train.train` and collect
-    :func:`ib_metrics` on ``x_test``.
+def ib_comparison(variants: dict, x_train: Tensor, x_test: Tensor, seeds: Sequence[int] = (0, 1, 2),
+                  epochs: int = 20, batch_size: int = 128, lr: float = 3e-3, hidden: tuple[int, ...] = (128,),
+                  device: str = "auto") -> Comparison:
+    """The MLP VQ-VAE of :func:`vqlab.models.build_vqvae` with ONE latent vector (one code Z) per image, so
+    that ``I`` (the image index) and ``Z`` are the VIB paper's clustering setting, around every variant's
+    quantizer, trained through :func:`compare` and measured with :func:`ib_metrics` on ``x_test``.
 
     Args:
         variants: name -> ``make_quantizer(seed)`` returning a fresh :class:`~vqlab.quantizers.Quantizer`.
         seeds: at least one seed; the same seeds for every variant.
     """
-    seeds = tuple(check_int("seeds", s, 0) for s in seeds)
-    if not seeds or not variants:
-        raise ValueError("seeds and variants must not be empty")
-    check_int("epochs", epochs)
-    values: dict[str, dict[str, list[float]]] = {}
-    models = {}
-    for name, make_quantizer in variants.items():
-        for seed in seeds:
-            model = ib_digits_model(make_quantizer(seed), hidden=hidden, in_dim=x_train.shape[1], seed=seed)
-            train(model, x_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, progress=False)
-            for key, value in ib_metrics(model, x_test).items():
-                values.setdefault(name, {}).setdefault(key, []).append(value)
-            models.setdefault(name, model)
-    return IBComparison(values, seeds, models)
+    in_dim, hidden = x_train.shape[1], tuple(hidden)
+
+    def factory(make_quantizer):
+        return lambda seed: build_vqvae(make_quantizer(seed), in_dim=in_dim, hidden=hidden, seed=seed)
+
+    return compare({name: factory(make) for name, make in variants.items()}, x_train, x_test, seeds=seeds,
+                   epochs=epochs, batch_size=batch_size, lr=lr, measure=_ib_measure, device=device)
+
+
+# ---- Notebook 04: neural gas and fuzzy c-means posteriors inside the VQ-VAE (thesis ch. 5) ---------
+
+def posterior_vqvae(seed: int, *, posterior: str = "hard", lam: float = 1.0, lam_final: float | None = None,
+                    lam_steps: int | None = None, m: float = 2.0, init: str = "uniform", num_codes: int = 128,
+                    code_dim: int = 8, codes_per_image: int = 4, beta: float = 0.25, eta: float = 1.0,
+                    hidden: tuple[int, ...] = (128,)) -> nn.Module:
+    """Notebook 04's digits VQ-VAE: :func:`vqlab.models.build_vqvae` (MLP, ``codes_per_image`` latent
+    vectors of dimension ``code_dim`` per image) around a
+    :class:`~vqlab.quantizers.PosteriorQuantizer` (``posterior``, ``lam``/``lam_final``/``lam_steps``,
+    ``m``, ``init``, the thesis's alpha = ``beta`` and ``eta``). Same nets for every posterior."""
+    quantizer = PosteriorQuantizer(num_codes, code_dim, posterior=posterior, lam=lam, lam_final=lam_final,
+                                   lam_steps=lam_steps, m=m, eta=eta, beta=beta, init=init, seed=seed)
+    return build_vqvae(quantizer, latent_shape=(codes_per_image, code_dim), hidden=hidden, seed=seed)
 
 
 # ---- Notebook 05: the homological regularizer (Hoagland et al.) ----------------------------------
@@ -255,9 +383,10 @@ def ib_comparison(variants: dict, x_train: Tensor, x_test: Tensor, seeds=(0, 1, 
 LATENT_VARIANTS = ("AE", "AE + L_top", "AE + disk only", "VAE")
 
 
-def latent_model(variant: str, latent_dim: int = 2, hidden: tuple[int, ...] = (64, 64), weight: float = 0.1,
-                 vae_beta: float = 0.1, in_dim: int = 64):
-    """One model of the paper's comparison on flat images ``[N, in_dim]``: returns ``(model, hooks)``.
+def latent_model(variant: str, seed: int = 0, *, latent_dim: int = 2, hidden: tuple[int, ...] = (64, 64),
+                 weight: float = 0.1, vae_beta: float = 0.1, in_dim: int = 64) -> Trial:
+    """One model of the paper's comparison on flat images ``[N, in_dim]``, as a :class:`Trial` (its
+    ``extra_losses`` carry the regularizer). Weights are seeded with ``seed``.
 
     "AE": :class:`vqlab.models.Autoencoder` (MLP, two hidden layers of 64 as in the paper, ReLU instead of
     ELU); "AE + L_top": the same with :class:`vqlab.topology.HomologicalRegularizer` (``weight`` = λ,
@@ -266,87 +395,154 @@ def latent_model(variant: str, latent_dim: int = 2, hidden: tuple[int, ...] = (6
     """
     check_choice("variant", variant, LATENT_VARIANTS)
     check_int("latent_dim", latent_dim)
-    decoder = MLPDecoder(latent_dim, in_dim, tuple(reversed(hidden)))
+    seed_everything(check_int("seed", seed, 0))
+    hidden = tuple(hidden)
     if variant == "VAE":
-        return VAE(MLPEncoder(in_dim, 2 * latent_dim, hidden), decoder, latent_dim, beta=vae_beta), []
-    model = Autoencoder(MLPEncoder(in_dim, latent_dim, hidden), decoder)
+        encoder = MLPEncoder(in_dim, 2 * latent_dim, hidden)
+        return Trial(VAE(encoder, MLPDecoder(latent_dim, in_dim, hidden[::-1]), latent_dim, beta=vae_beta))
+    model = Autoencoder(MLPEncoder(in_dim, latent_dim, hidden), MLPDecoder(latent_dim, in_dim, hidden[::-1]))
     hooks = {"AE": [], "AE + L_top": [topology.HomologicalRegularizer(weight)],
              "AE + disk only": [topology.HomologicalRegularizer(weight, topological=False)]}[variant]
-    return model, hooks
+    return Trial(model, extra_losses=hooks)
 
 
-def prior_samples(variant: str, n: int, dim: int, generator: torch.Generator | None = None) -> Tensor:
+def prior_samples(variant: str, n: int, dim: int, seed: int = 0) -> Tensor:
     """Where each variant samples its latents from: uniform on the unit ball for the regularized AEs
-    (paper §III), a standard Gaussian for the plain AE (as in the paper) and the VAE (its prior)."""
+    (paper §III), a standard Gaussian for the plain AE (as in the paper) and the VAE (its prior). The
+    draws come from a generator seeded with ``1000 + seed``: the same for every variant of a seed."""
     check_choice("variant", variant, LATENT_VARIANTS)
+    generator = torch.Generator().manual_seed(1000 + check_int("seed", seed, 0))
     if variant in ("AE + L_top", "AE + disk only"):
-        return topology.sample_unit_ball(n, dim, generator)
+        return sample_unit_ball(n, dim, generator)
     return torch.randn(n, dim, generator=generator)
 
 
-@dataclass
-class LatentComparison:
-    """Results of :func:`latent_comparison`: ``rows`` (one dict per variant and seed with ``recon``,
-    ``in_ball``, ``coverage``, ``energy``, ``confidence``, ``class_entropy``), and for the first seed the test
-    ``latents`` and decoded prior ``samples`` per variant, with the test ``labels``."""
-
-    rows: list
-    latents: dict
-    samples: dict
-    labels: np.ndarray
-
-    def summary(self) -> dict[str, dict[str, tuple[float, float]]]:
-        """``{variant: {metric: (mean, std over seeds)}}``."""
-        out: dict[str, dict[str, tuple[float, float]]] = {}
-        for v in dict.fromkeys(r["variant"] for r in self.rows):
-            rs = [r for r in self.rows if r["variant"] == v]
-            out[v] = {k: (float(np.mean([r[k] for r in rs])), float(np.std([r[k] for r in rs])))
-                      for k in rs[0] if k not in ("variant", "seed")}
-        return out
-
-    def table(self) -> str:
-        """The summary as aligned text, mean ± std over seeds."""
-        s = self.summary()
-        keys = list(next(iter(s.values())))
-        lines = [f"{'variant':16s}" + "".join(f"{k:>16s}" for k in keys)]
-        for v, m in s.items():
-            lines.append(f"{v:16s}" + "".join(f"{m[k][0]:>9.3f} ± {m[k][1]:.3f}" for k in keys))
-        return "\n".join(lines)
-
-
-def latent_comparison(x_train: Tensor, x_test: Tensor, y_test: Tensor, predict_proba,
-                      variants: tuple[str, ...] = LATENT_VARIANTS, seeds: tuple[int, ...] = (0, 1, 2),
-                      latent_dim: int = 2, epochs: int = 40, lr: float = 3e-3, batch_size: int = 128,
-                      weight: float = 0.1, vae_beta: float = 0.1, n_samples: int = 1000,
-                      radius: float = 0.1) -> LatentComparison:
-    """Train every variant for every seed with :func:`vqlab.train.train` (the regularizer as an
-    ``extra_losses`` hook) and measure what the paper only shows in pictures:
+@torch.no_grad()
+def latent_metrics(trial: Trial, x_test: Tensor, predict_proba, n_samples: int = 1000,
+                   radius: float = 0.1) -> dict[str, float]:
+    """What the paper only shows in pictures, for one trained variant:
 
     * ``recon``: test MSE; ``in_ball``: fraction of test latents with ‖z‖ ≤ 1;
-    * ``coverage``: fraction of ``n_samples`` prior samples with a test latent within ``radius``
-      (:func:`vqlab.topology.coverage`); ``energy``: energy distance between test latents and the prior
-      samples (:func:`vqlab.topology.energy_distance`);
-    * ``confidence``, ``class_entropy``: :func:`vqlab.metrics.sample_quality` of the images decoded from the prior
-      samples, judged by ``predict_proba`` (a classifier trained on the real digits).
+    * ``coverage``: fraction of ``n_samples`` prior samples (:func:`prior_samples`) with a test latent
+      within ``radius`` (:func:`vqlab.metrics.coverage`); ``energy``: energy distance between test latents
+      and the prior samples (:func:`vqlab.metrics.energy_distance`);
+    * ``confidence``, ``class_entropy``: :func:`vqlab.metrics.sample_quality` of the images decoded from the
+      prior samples, judged by ``predict_proba`` (a classifier trained on the real digits).
     """
-    rows, latents, samples = [], {}, {}
-    for seed in seeds:
-        prior_gen = torch.Generator().manual_seed(1000 + seed)
-        for v in variants:
-            seed_everything(seed)
-            model, hooks = latent_model(v, latent_dim, weight=weight, vae_beta=vae_beta,
-                                        in_dim=x_train.shape[1])
-            train(model, x_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, extra_losses=hooks,
-                  progress=False)
-            with torch.no_grad():
-                z = model.encode(x_test)
-                s = prior_samples(v, n_samples, latent_dim, prior_gen)
-                imgs = model.decoder(s)
-            q = sample_quality(predict_proba(imgs.numpy()))
-            rows.append({"variant": v, "seed": seed, "recon": evaluate(model, x_test)["recon"],
-                         "in_ball": float((z.norm(dim=1) <= 1).float().mean()),
-                         "coverage": topology.coverage(z, s, radius), "energy": topology.energy_distance(z, s),
-                         **q})
-            if seed == seeds[0]:
-                latents[v], samples[v] = z.numpy(), imgs.numpy()
-    return LatentComparison(rows, latents, samples, np.asarray(y_test))
+    model = trial.model
+    with eval_mode(model):
+        z = model.encode(x_test)
+        s = prior_samples(trial.name, n_samples, z.shape[1], trial.seed)
+        imgs = model.decoder(s)
+    return {"recon": evaluate(model, x_test, device=trial.device)["recon"],
+            "in_ball": float((z.norm(dim=1) <= 1).float().mean()),
+            "coverage": coverage(z, s, radius), "energy": energy_distance(z, s),
+            **sample_quality(predict_proba(imgs.numpy()))}
+
+
+def latent_comparison(x_train: Tensor, x_test: Tensor, predict_proba,
+                      variants: Sequence[str] = LATENT_VARIANTS, seeds: Sequence[int] = (0, 1, 2),
+                      latent_dim: int = 2, epochs: int = 40, lr: float = 3e-3, batch_size: int = 128,
+                      weight: float = 0.1, vae_beta: float = 0.1, n_samples: int = 1000,
+                      radius: float = 0.1, device: str = "auto") -> Comparison:
+    """Every variant of :func:`latent_model` for every seed through :func:`compare` (the regularizer as
+    an ``extra_losses`` hook), measured by :func:`latent_metrics`."""
+    in_dim = x_train.shape[1]
+
+    def factory(variant):
+        return lambda seed: latent_model(variant, seed, latent_dim=latent_dim, weight=weight, vae_beta=vae_beta,
+                                         in_dim=in_dim)
+
+    def measure(trial: Trial, x: Tensor) -> dict[str, float]:
+        return latent_metrics(trial, x, predict_proba, n_samples=n_samples, radius=radius)
+
+    return compare({v: factory(v) for v in variants}, x_train, x_test, seeds=seeds, epochs=epochs,
+                   batch_size=batch_size, lr=lr, measure=measure, device=device)
+
+
+@torch.no_grad()
+def latent_pictures(comparison: Comparison, x_test: Tensor, n_samples: int = 40
+                    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """For the first seed of every variant: the test latents ``[N, d]`` and ``n_samples`` images decoded
+    from the variant's prior samples (the draws :func:`latent_metrics` scored), as numpy arrays."""
+    latents, samples = {}, {}
+    for name, trials in comparison.trials.items():
+        trial = trials[0]
+        with eval_mode(trial.model):
+            z = trial.model.encode(x_test)
+            s = prior_samples(name, n_samples, z.shape[1], trial.seed)
+            latents[name], samples[name] = z.numpy(), trial.model.decoder(s).numpy()
+    return latents, samples
+
+
+# ---- Notebook 06: HC-VQ, the dry run against the regularized run (Volkov 2022) ---------------------
+
+#: The two arms of notebook 06: name -> whether the HC-VQ term is active (a dry run tracks it only).
+HCVQ_ARMS = {"dry run": False, "HC-VQ": True}
+
+
+def hcvq_trial(seed: int, *, active: bool = True, num_codes: int = 128, code_dim: int = 64, beta: float = 0.25,
+               init: str = "uniform", target_betti: float = 100.0, target_mu: float = 0.5, lam: float = 1.0,
+               period: int = 200, mode: str = "paper", track_every: int = 1,
+               snapshot_steps: Sequence[int] = ()) -> Trial:
+    """The conv VQ-VAE of :func:`vqlab.models.build_vqvae` (8x8 digits -> 4x4 grid of ``code_dim``
+    latents, a ``num_codes x code_dim`` codebook trained by gradient, §3: 128 x 64) with an
+    :class:`~vqlab.hcvq.HCVQRegularizer` (``active=False``: dry run, same everything else) as a
+    :class:`Trial` (``extra_losses=[regularizer]``). ``snapshot_steps``: steps at which a callback keeps
+    the codebook's persistence diagrams in ``trial.artifacts["snapshots"]`` (``{step: diagrams}``)."""
+    quantizer = VectorQuantizer(num_codes, code_dim, beta=beta, init=init, seed=seed)
+    model = build_vqvae(quantizer, arch="conv", seed=seed)
+    reg = HCVQRegularizer(target_betti=target_betti, target_mu=target_mu, lam=lam, period=period, mode=mode,
+                          active=active, track_every=track_every)
+    steps = {check_int("snapshot_steps", s, 0) for s in snapshot_steps}
+    trial = Trial(model, extra_losses=[reg], artifacts={"snapshots": {}})
+
+    def snapshot(model: nn.Module, step: int) -> dict[str, float]:
+        if step in steps:
+            trial.artifacts["snapshots"][step] = _finite_diagrams(model.quantizer.codebook.detach())
+        return {}
+
+    trial.callbacks = [reg.callback, snapshot]
+    return trial
+
+
+def _finite_diagrams(codebook: Tensor) -> list[np.ndarray]:
+    dgms = topology.persistence_diagrams(codebook, maxdim=1)
+    return [np.asarray(d)[np.isfinite(np.asarray(d)).all(1)] for d in dgms]
+
+
+def hcvq_metrics(trial: Trial, x_test: Tensor) -> dict[str, float]:
+    """:func:`vqlab.train.evaluate` on ``x_test`` plus the usage entropy ``E_z`` = log perplexity of the
+    test codes and the final codebook's signature ``mu0``, ``beta1`` and persistent entropies ``pe0``,
+    ``pe1``. Keeps the final codebook's diagrams (infinite bars dropped) in ``trial.artifacts["diagrams"]``."""
+    result = evaluate(trial.model, x_test, device=trial.device)
+    result["E_z"] = math.log(result["perplexity"])
+    reg = trial.extra_losses[0]
+    codebook = trial.model.quantizer.codebook.detach()
+    sig = homology_signature(codebook, reg.sigma)
+    result.update(mu0=float(sig.mu0), beta1=float(sig.beta1), pe0=sig.pe0, pe1=sig.pe1)
+    trial.artifacts["diagrams"] = _finite_diagrams(codebook)
+    return result
+
+
+def hcvq_comparison(x: Tensor, x_test: Tensor, *, arms: Mapping[str, bool] | None = None,
+                    seeds: Sequence[int] = (0, 1, 2), epochs: int = 10, batch_size: int = 64, lr: float = 8e-4,
+                    num_codes: int = 128, code_dim: int = 64, beta: float = 0.25, init: str = "uniform",
+                    target_betti: float = 100.0, target_mu: float = 0.5, lam: float = 1.0, period: int = 200,
+                    mode: str = "paper", track_every: int = 1, snapshot_steps: Sequence[int] = (),
+                    device: str = "auto") -> Comparison:
+    """Notebook 06's comparison: every arm (name -> HC-VQ active?, default :data:`HCVQ_ARMS`) of
+    :func:`hcvq_trial` on images ``x [N, 1, H, W]`` for every seed through :func:`compare`, measured by
+    :func:`hcvq_metrics`. Each trial keeps its regularizer (``extra_losses[0]``, with its ``history``) and
+    the diagrams in ``artifacts``."""
+    check_tensor("x", x, ndim=4)
+    arms = HCVQ_ARMS if arms is None else arms
+
+    def factory(active: bool):
+        return lambda seed: hcvq_trial(seed, active=active, num_codes=num_codes, code_dim=code_dim, beta=beta,
+                                       init=init, target_betti=target_betti, target_mu=target_mu, lam=lam,
+                                       period=period, mode=mode, track_every=track_every,
+                                       snapshot_steps=snapshot_steps)
+
+    return compare({name: factory(bool(active)) for name, active in arms.items()}, x, x_test, seeds=seeds,
+                   epochs=epochs, batch_size=batch_size, lr=lr, measure=hcvq_metrics, device=device)

@@ -43,12 +43,9 @@ Usage::
 """
 from __future__ import annotations
 
-import math
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import Tensor, nn
@@ -56,15 +53,9 @@ from torch import Tensor, nn
 from vqlab import topology
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
 from vqlab.metrics import perplexity
-from vqlab.models import VQVAE
-from vqlab.nets import ConvDecoder, ConvEncoder
-from vqlab.quantizers import VectorQuantizer
-from vqlab.train import evaluate, seed_everything, train
 
 __all__ = ["MODES", "PAPER_DEFAULTS", "usage_entropy", "rowsum_entropy", "intensity_entropy",
-           "EntropyAccumulator", "HomologySignature", "homology_signature", "HCVQRegularizer",
-           "HCVQRun", "digits_vqvae", "train_hcvq", "summarize_runs",
-           "comparison_table", "plot_runs"]
+           "EntropyAccumulator", "HomologySignature", "homology_signature", "HCVQRegularizer"]
 
 MODES = ("paper", "code")
 
@@ -337,116 +328,3 @@ class HCVQRegularizer:
     def callback(self, model: nn.Module, step: int) -> dict[str, float]:
         """``callbacks`` hook: the values logged at the last step, prefixed ``hcvq_`` (``hcvq_E_z``, ...)."""
         return {f"hcvq_{k}": self.history[k][-1] for k in self.LOG_KEYS if self.history[k]}
-
-
-# ----------------------------------------------------------------------------- experiment helpers
-def digits_vqvae(num_codes: int = 128, code_dim: int = 64, hidden: int = 32, beta: float = 0.25,
-                 seed: int = 0, init: str = "uniform") -> nn.Module:
-    """The conv VQ-VAE used in notebook 06: ``ConvEncoder`` (8x8 digits -> 4x4 grid of ``code_dim``
-    latents), hard :class:`~vqlab.quantizers.VectorQuantizer` with a ``num_codes x code_dim`` codebook
-    (§3: 128 x 64) trained by gradient, ``ConvDecoder``. ``seed`` fixes the weights and the codebook;
-    ``init`` is the quantizer's (``"uniform"`` U(-1/K, 1/K) as in the paper's code, or ``"kmeans++"``)."""
-
-    check_int("seed", seed, 0)
-    seed_everything(seed)
-    return VQVAE(ConvEncoder(1, code_dim, hidden, 1),
-                 VectorQuantizer(num_codes, code_dim, beta=beta, seed=seed, init=init),
-                 ConvDecoder(1, code_dim, hidden, 1))
-
-
-@dataclass
-class HCVQRun:
-    """Result of :func:`train_hcvq`: the model, the training :class:`~vqlab.train.History`, the
-    regularizer (its ``history``), test metrics, and the final codebook's diagrams (``[n, 2]`` arrays
-    for dimensions 0 and 1, infinite bars dropped)."""
-
-    model: nn.Module
-    history: object
-    regularizer: HCVQRegularizer
-    test: dict[str, float]
-    diagrams: list[np.ndarray]
-
-
-def train_hcvq(x: Tensor, x_test: Tensor | None = None, *, active: bool = True, seed: int = 0,
-               epochs: int = 10, batch_size: int = 64, lr: float = 8e-4, num_codes: int = 128,
-               code_dim: int = 64, beta: float = 0.25, init: str = "uniform", callbacks: Sequence = (),
-               **reg_kwargs) -> HCVQRun:
-    """Train :func:`digits_vqvae` on images ``x [N, 1, H, W]`` with an :class:`HCVQRegularizer`
-    (``active=False``: dry run, same seed, same everything else) through :func:`vqlab.train.train`.
-
-    ``reg_kwargs`` go to :class:`HCVQRegularizer` (``period``, ``target_betti``, ``target_mu``, ``lam``,
-    ``mode``, ...); ``callbacks`` are extra :func:`~vqlab.train.train` callbacks (e.g. diagram
-    snapshots). Returns an :class:`HCVQRun`; ``test`` is :func:`vqlab.train.evaluate` on ``x_test``
-    (or ``x``) plus the usage entropy ``E_z`` = log perplexity of the test codes.
-    """
-
-    check_tensor("x", x, ndim=4)
-    model = digits_vqvae(num_codes, code_dim, beta=beta, seed=seed, init=init)
-    reg = HCVQRegularizer(active=active, **reg_kwargs)
-    history = train(model, x, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, extra_losses=[reg],
-                    callbacks=[reg.callback, *callbacks], progress=False)
-    test = evaluate(model, x if x_test is None else x_test)
-    test["E_z"] = math.log(test["perplexity"])
-    sig = homology_signature(model.quantizer.codebook.detach(), reg.sigma)
-    test.update(mu0=float(sig.mu0), beta1=float(sig.beta1), pe0=sig.pe0, pe1=sig.pe1)
-    dgms = topology.persistence_diagrams(model.quantizer.codebook.detach(), maxdim=1)
-    return HCVQRun(model, history, reg, test, [np.asarray(d)[np.isfinite(np.asarray(d)).all(1)] for d in dgms])
-
-
-def summarize_runs(runs: Sequence[HCVQRun], keys: Sequence[str] = ("recon", "E_z", "perplexity",
-                                                                   "codes_used", "mu0", "beta1", "pe1")
-                   ) -> dict[str, tuple[float, float]]:
-    """Mean and standard deviation over runs (seeds) of the ``test`` metrics ``keys``."""
-    if not runs:
-        raise ValueError("runs must not be empty")
-    return {k: (float(np.mean([r.test[k] for r in runs])), float(np.std([r.test[k] for r in runs])))
-            for k in keys}
-
-
-def comparison_table(arms: dict[str, Sequence[HCVQRun]],
-                     keys: Sequence[str] = ("recon", "E_z", "perplexity", "codes_used", "mu0", "beta1", "pe1"),
-                     digits: int = 3) -> str:
-    """A text table, one row per arm (e.g. ``{"dry run": runs, "HC-VQ": runs}``): mean ± std over the
-    runs (seeds) of the test metrics ``keys``."""
-    head = f"{'':<22}" + "".join(f"{k:>18}" for k in keys)
-    rows = [head]
-    for name, runs in arms.items():
-        stats = summarize_runs(runs, keys)
-        rows.append(f"{name:<22}" + "".join(f"{m:>11.{digits}f} ± {s:<5.{min(digits, 2)}f}"
-                                          for m, s in stats.values()))
-    return "\n".join(rows)
-
-
-def _moving_average(y: np.ndarray, window: int) -> np.ndarray:
-    if window <= 1 or len(y) < window:
-        return y
-    return np.convolve(y, np.ones(window) / window, mode="valid")
-
-
-def plot_runs(arms: dict[str, Sequence[HCVQRun]], window: int = 10, axes=None):
-    """Training curves of each arm (mean over its runs, one colour per arm): per-batch code-usage entropy
-    (moving average over ``window`` steps), mu^0, beta^1 and the H1 persistent entropy of the codebook.
-    Returns the figure."""
-
-    if axes is None:
-        _, axes = plt.subplots(1, 4, figsize=(12, 2.8))
-    panels = [("usage entropy / batch [nats]", None), ("mu0", "mu0"), ("beta1", "beta1"),
-              ("persistent entropy H1", "pe1")]
-    for c, (name, runs) in enumerate(arms.items()):
-        for ax, (label, key) in zip(axes, panels):
-            if key is None:
-                y = np.mean([np.log(r.history.steps["perplexity"]) for r in runs], 0)
-                y = _moving_average(y, window)
-                x = np.arange(len(y)) + (window - 1 if len(y) < len(runs[0].history.steps["loss"]) else 0)
-            else:
-                y = np.mean([r.regularizer.history[key] for r in runs], 0)
-                x = np.asarray(runs[0].regularizer.history["step"])
-                ok = np.isfinite(y)
-                x, y = x[ok], y[ok]
-            ax.plot(x, y, color=f"C{c}", label=name)
-            ax.set_title(label, fontsize=9)
-            ax.set_xlabel("step", fontsize=8)
-    axes[0].legend(fontsize=7)
-    fig = axes[0].figure
-    fig.tight_layout()
-    return fig

@@ -1,4 +1,6 @@
-"""Metrics: code usage (perplexity, codes used), clustering accuracy (Hungarian), NMI, linear probe."""
+"""Metrics: code usage (perplexity, codes used), clustering accuracy (Hungarian), NMI, linear probe, the
+quality of generated samples (classifier judge), and latent-space sample quality (unit-ball prior, coverage,
+energy distance)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +8,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
-from vqlab._checks import check_int
+from vqlab._checks import check_float, check_int, check_tensor
 
 __all__ = [
     "perplexity",
@@ -17,7 +19,11 @@ __all__ = [
     "linear_probe",
     "kmeans_scores",
     "downstream_scores",
+    "digit_judge",
     "sample_quality",
+    "sample_unit_ball",
+    "coverage",
+    "energy_distance",
 ]
 
 
@@ -145,6 +151,21 @@ def downstream_scores(z_train, y_train, z_test, y_test, n_init: int = 100, seed:
     return scores
 
 
+def digit_judge(x_train: Tensor, y_train: Tensor, max_iter: int = 2000) -> "LogisticRegression":
+    """The judge of generated digits (notebooks 05 and 07): a logistic-regression classifier fitted on
+    real flat images ``x_train [N, P]`` with labels ``y_train [N]``. Its ``predict_proba`` on generated
+    images feeds :func:`sample_quality`; it sees only pixels, so it can be confidently wrong on images
+    that look like nothing (hence ``nn_distance``)."""
+    check_tensor("x_train", x_train, ndim=2)
+    y = _labels("y_train", y_train)
+    if len(y) != len(x_train):
+        raise ValueError(f"y_train has {len(y)} labels for {len(x_train)} images in x_train")
+    check_int("max_iter", max_iter)
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=max_iter).fit(x_train.detach().cpu().numpy(), y)
+
+
 def sample_quality(probs, images=None, reference=None) -> dict[str, float]:
     """Rough scores for generated images, from a digits classifier's class probabilities ``[m, C]``.
 
@@ -169,3 +190,42 @@ def sample_quality(probs, images=None, reference=None) -> dict[str, float]:
             raise ValueError(f"images have {x.shape[1]} pixels but reference has {ref.shape[1]}")
         scores["nn_distance"] = torch.cdist(x, ref).min(1).values.mean().item()
     return scores
+
+
+# ---- Latent-space sample quality (notebook 05): the unit-ball prior, coverage, energy distance ----
+def sample_unit_ball(n: int, dim: int, generator: torch.Generator | None = None) -> Tensor:
+    """``n`` points ``[n, dim]`` uniform in the closed unit ball of ℝ^dim (float32).
+
+    A uniform direction (normalised Gaussian) times a radius ``U^{1/dim}``, ``U ~ U(0, 1)``, so that
+    ``P(r ≤ t) = t^dim`` (volume of the ball of radius t over the unit ball's).
+    """
+    check_int("n", n, 1)
+    check_int("dim", dim, 1)
+    g = torch.randn(n, dim, generator=generator)
+    g = g / g.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    r = torch.rand(n, 1, generator=generator) ** (1.0 / dim)
+    return g * r
+
+
+def coverage(latents: Tensor, samples: Tensor, radius: float) -> float:
+    """Fraction of ``samples [m, d]`` (draws from the sampling distribution, e.g. the unit ball) that have
+    at least one of the ``latents [n, d]`` within ``radius``: how much of the region a generator samples
+    from is backed by training embeddings (1 = every sample lands near a known embedding)."""
+    z = check_tensor("latents", latents, ndim=2)
+    s = check_tensor("samples", samples, ndim=2, last_dim=z.shape[1])
+    radius = check_float("radius", radius, 0.0, strict=True)
+    near = torch.cdist(s.double(), z.double(), compute_mode="donot_use_mm_for_euclid_dist").min(1).values
+    return float((near <= radius).double().mean())
+
+
+def energy_distance(a: Tensor, b: Tensor) -> float:
+    """Energy distance ``2 E‖A − B‖ − E‖A − A'‖ − E‖B − B'‖`` between the empirical distributions of
+    ``a [n, d]`` and ``b [m, d]`` (Székely & Rizzo; V-statistics, so it is ≥ 0 and 0 for identical sets).
+    Small when the latents are distributed like the samples of the prior (e.g. uniform on the ball)."""
+    a = check_tensor("a", a, ndim=2).double()
+    b = check_tensor("b", b, ndim=2, last_dim=a.shape[1]).double()
+
+    def mean_dist(u: Tensor, v: Tensor) -> Tensor:
+        return torch.cdist(u, v, compute_mode="donot_use_mm_for_euclid_dist").mean()
+
+    return float(2 * mean_dist(a, b) - mean_dist(a, a) - mean_dist(b, b))

@@ -1,5 +1,8 @@
 """Models: a plain autoencoder and the VQ-VAE, with one output type the training loop understands.
 
+:func:`build_vqvae` is the one place that builds the course's standard digits VQ-VAEs (MLP on flat
+8x8 digits, conv on 1x8x8 images) around any quantizer.
+
 Every model's ``forward(x)`` returns a :class:`ModelOutput` whose ``losses`` dict holds the named,
 already-weighted terms; the training loop minimises their sum and logs each one.
 """
@@ -11,8 +14,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vqlab._checks import check_float, check_int
-from vqlab.quantizers import Quantizer, QuantizerOutput
+from vqlab._checks import check_choice, check_float, check_int
+from vqlab.nets import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
+from vqlab.quantizers import Quantizer, QuantizerOutput, SoftVectorQuantizer
+from vqlab.train import seed_everything
 
 __all__ = [
     "ModelOutput",
@@ -21,6 +26,8 @@ __all__ = [
     "VQVAE",
     "SoftVQVAE",
     "VAE",
+    "ARCHS",
+    "build_vqvae",
 ]
 
 
@@ -179,3 +186,49 @@ class VAE(nn.Module):
         n_elem = x[0].numel()
         return ModelOutput(x_hat=x_hat, z_e=mu, losses={"recon": reconstruction_loss(x_hat, x),
                                                           "kl": self.beta * kl / n_elem})
+
+
+# ---- The standard digits VQ-VAEs (notebooks 01, 02, 03, 04, 06, 07) ----
+
+#: Architectures of :func:`build_vqvae`.
+ARCHS = ("mlp", "conv")
+
+
+def build_vqvae(quantizer: Quantizer, *, arch: str = "mlp", in_dim: int = 64,
+                latent_shape: int | tuple[int, ...] | None = None, hidden: tuple[int, ...] = (128, 64),
+                channels: int = 32, in_channels: int = 1, n_down: int = 1, seed: int = 0) -> VQVAE:
+    """The standard digits VQ-VAE around ``quantizer`` (its ``code_dim`` D fixes the latent width).
+
+    ``arch="mlp"`` (flat inputs ``[N, in_dim]``): ``MLPEncoder(in_dim -> hidden -> latent_shape)`` and the
+    mirrored ``MLPDecoder`` (``hidden`` reversed). ``latent_shape`` defaults to ``D`` (one code per image);
+    ``(M, D)`` gives M codes per image. With a :class:`~vqlab.quantizers.SoftVectorQuantizer` the encoder
+    gets the second head of K log-variances (output ``D + K``) and the model is a :class:`SoftVQVAE`.
+
+    ``arch="conv"`` (images ``[N, in_channels, H, W]``): ``ConvEncoder`` with ``channels`` channels and
+    ``n_down`` stride-2 steps (8x8 digits -> a 4x4 grid of D-dim latents for ``n_down=1``) and the mirrored
+    ``ConvDecoder``.
+
+    The network weights are drawn from torch's global RNG seeded here with ``seed``
+    (:func:`vqlab.train.seed_everything`); the quantizer keeps its own generator (its ``seed`` argument).
+    """
+    if not isinstance(quantizer, Quantizer):
+        raise TypeError(f"quantizer must be a vqlab.quantizers.Quantizer, got {type(quantizer).__name__}")
+    arch = check_choice("arch", arch, ARCHS)
+    seed_everything(check_int("seed", seed, 0))
+    d = quantizer.code_dim
+    soft = isinstance(quantizer, SoftVectorQuantizer)
+    if arch == "conv":
+        if soft:
+            raise ValueError("arch='conv' has no variance head: use arch='mlp' with a SoftVectorQuantizer")
+        return VQVAE(ConvEncoder(in_channels, d, channels, n_down), quantizer,
+                     ConvDecoder(in_channels, d, channels, n_down))
+    hidden = tuple(hidden)
+    shape = d if latent_shape is None else latent_shape
+    if (shape if isinstance(shape, int) else shape[-1]) != d:
+        raise ValueError(f"latent_shape must end in the quantizer's code_dim {d}, got {latent_shape!r}")
+    if soft:
+        if not isinstance(shape, int):
+            raise ValueError("a SoftVectorQuantizer needs one code per image: leave latent_shape unset")
+        return SoftVQVAE(MLPEncoder(in_dim, d + quantizer.num_codes, hidden), quantizer,
+                         MLPDecoder(d, in_dim, hidden[::-1]))
+    return VQVAE(MLPEncoder(in_dim, shape, hidden), quantizer, MLPDecoder(shape, in_dim, hidden[::-1]))

@@ -91,21 +91,22 @@ class ConvEncoder(nn.Module):
 
     Each downsampling step is a 4x4 convolution with stride 2 (as in the VQ-VAE paper), followed by a
     3x3 convolution and a 1x1 projection to ``latent_dim``. For 8x8 digits, ``n_down=1`` gives a 4x4
-    grid of latents.
+    grid of latents. ``channels``: the width of every hidden convolution (the MLP nets' ``hidden`` is a
+    list of layer widths; here one channel count).
     """
 
-    def __init__(self, in_channels: int = 1, latent_dim: int = 16, hidden: int = 32, n_down: int = 1):
+    def __init__(self, in_channels: int = 1, latent_dim: int = 16, channels: int = 32, n_down: int = 1):
         super().__init__()
         check_int("in_channels", in_channels)
         self.latent_dim = check_int("latent_dim", latent_dim)
-        check_int("hidden", hidden)
+        check_int("channels", channels)
         self.n_down = check_int("n_down", n_down)
         layers: list[nn.Module] = []
         ch = in_channels
         for _ in range(n_down):
-            layers += [nn.Conv2d(ch, hidden, 4, stride=2, padding=1), nn.ReLU()]
-            ch = hidden
-        layers += [nn.Conv2d(ch, hidden, 3, padding=1), nn.ReLU(), nn.Conv2d(hidden, latent_dim, 1)]
+            layers += [nn.Conv2d(ch, channels, 4, stride=2, padding=1), nn.ReLU()]
+            ch = channels
+        layers += [nn.Conv2d(ch, channels, 3, padding=1), nn.ReLU(), nn.Conv2d(channels, latent_dim, 1)]
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -121,16 +122,16 @@ class ConvDecoder(nn.Module):
     stride 2.
     """
 
-    def __init__(self, out_channels: int = 1, latent_dim: int = 16, hidden: int = 32, n_up: int = 1):
+    def __init__(self, out_channels: int = 1, latent_dim: int = 16, channels: int = 32, n_up: int = 1):
         super().__init__()
         check_int("out_channels", out_channels)
         self.latent_dim = check_int("latent_dim", latent_dim)
-        check_int("hidden", hidden)
+        check_int("channels", channels)
         check_int("n_up", n_up)
-        layers: list[nn.Module] = [nn.Conv2d(latent_dim, hidden, 3, padding=1), nn.ReLU()]
+        layers: list[nn.Module] = [nn.Conv2d(latent_dim, channels, 3, padding=1), nn.ReLU()]
         for i in range(n_up):
-            out = out_channels if i == n_up - 1 else hidden
-            layers.append(nn.ConvTranspose2d(hidden, out, 4, stride=2, padding=1))
+            out = out_channels if i == n_up - 1 else channels
+            layers.append(nn.ConvTranspose2d(channels, out, 4, stride=2, padding=1))
             if i < n_up - 1:
                 layers.append(nn.ReLU())
         self.net = nn.Sequential(*layers)

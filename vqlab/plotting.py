@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from persim import plot_diagrams
 from torch import Tensor
 
 from vqlab._checks import check_float, check_int
@@ -23,6 +24,11 @@ __all__ = [
     "plot_usage",
     "tsne_embedding",
     "plot_latent_tsne",
+    "plot_rate_distortion",
+    "plot_latents",
+    "plot_generated",
+    "plot_diagram",
+    "plot_hcvq_runs",
 ]
 
 
@@ -181,5 +187,112 @@ def plot_latent_tsne(latents: dict[str, object], labels, ncols: int = 3, seed: i
         ax.set_yticks([])
     for ax in list(axes.flat)[n:]:
         ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+# ---- Experiment results (vqlab.experiments.Comparison) ----
+
+def plot_rate_distortion(sweep, reference=None) -> Figure:
+    """Notebook 02's digits rate-distortion picture from :func:`vqlab.experiments.ib_comparison` results:
+    for every variant (seed mean) the VIB rate bound ``KL(p(Z|I) || uniform)`` (eq. 15, filled) and the
+    rate ``I(I; Z)`` (eq. 13, open) against the test reconstruction error (the distortion term of eq. 18);
+    ``reference`` variants are drawn as squares."""
+    fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    for result, marker in ((sweep, "o"), (reference, "s")):
+        if result is None:
+            continue
+        for j, name in enumerate(result.values):
+            d = result.mean(name, "recon")
+            rb, mi = result.mean(name, "rate_bound"), result.mean(name, "mutual_information")
+            ax.plot([d, d], [mi, rb], color="0.7", lw=1, zorder=1)
+            ax.scatter([d], [rb], marker=marker, color="tab:red", zorder=2)
+            ax.scatter([d], [mi], marker=marker, facecolors="none", edgecolors="tab:blue", zorder=2)
+            above = marker == "o" and j % 2 == 0  # alternate label sides so neighbours do not overlap
+            ax.annotate(name, (d, rb if above else mi), textcoords="offset points",
+                        xytext=(4, 4) if above else (4, -10), fontsize=7)
+    ax.scatter([], [], color="tab:red", label="rate bound KL(p(Z|I)||r), eq. 15")
+    ax.scatter([], [], facecolors="none", edgecolors="tab:blue", label="rate I(I;Z), eq. 13")
+    ax.set_xlabel("distortion: test reconstruction MSE")
+    ax.set_ylabel("nats per image")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_latents(latents: dict[str, object], labels) -> Figure:
+    """Notebook 05: 2-D test latents of each variant (``{name: z [N, 2]}``), coloured by digit, with the
+    unit circle dashed."""
+    y = to_numpy(labels)
+    fig, axes = plt.subplots(1, len(latents), figsize=(2.5 * len(latents), 2.7), squeeze=False)
+    for ax, (name, z) in zip(axes[0], latents.items()):
+        z = to_numpy(z)
+        ax.scatter(z[:, 0], z[:, 1], c=y, cmap="tab10", s=4, vmin=0, vmax=9)
+        ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, ls="--", color="k", lw=0.8))
+        ax.set_aspect("equal")
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_generated(samples: dict[str, object], n: int = 40, image_shape: tuple[int, int] = (8, 8)) -> Figure:
+    """Notebook 05: the first ``n`` generated images of each variant (``{name: images [N, P]}``)."""
+    fig, axes = plt.subplots(1, len(samples), figsize=(2.6 * len(samples), 2.4), squeeze=False)
+    for ax, (name, imgs) in zip(axes[0], samples.items()):
+        image_grid(imgs[:n], image_shape, ncols=8, ax=ax, title=name)
+        ax.title.set_fontsize(9)
+    fig.tight_layout()
+    return fig
+
+
+# ---- Persistence diagrams and the HC-VQ runs (notebooks 05, 06) ----
+
+def plot_diagram(diagrams, ax: Axes | None = None, title: str | None = None, size: float = 10) -> Axes:
+    """Draw persistence diagram(s) with ``persim.plot_diagrams`` on ``ax`` (a new figure if ``None``).
+
+    ``diagrams`` is one ``[m, 2]`` array or a list of them (one per homology dimension); ``size`` is the
+    marker size. Returns the axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.6, 3.6))
+    dgms = [np.asarray(d) for d in diagrams] if isinstance(diagrams, (list, tuple)) else np.asarray(diagrams)
+    plot_diagrams(dgms, ax=ax, show=False, size=size)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _moving_average(y: np.ndarray, window: int) -> np.ndarray:
+    if window <= 1 or len(y) < window:
+        return y
+    return np.convolve(y, np.ones(window) / window, mode="valid")
+
+
+def plot_hcvq_runs(comparison, window: int = 10, axes=None) -> Figure:
+    """Training curves of each arm of :func:`vqlab.experiments.hcvq_comparison` (mean over its seeds, one
+    colour per arm): per-batch code-usage entropy (moving average over ``window`` steps), mu^0, beta^1 and
+    the H1 persistent entropy of the codebook. Returns the figure."""
+    if axes is None:
+        _, axes = plt.subplots(1, 4, figsize=(12, 2.8))
+    panels = [("usage entropy / batch [nats]", None), ("mu0", "mu0"), ("beta1", "beta1"),
+              ("persistent entropy H1", "pe1")]
+    for c, (name, trials) in enumerate(comparison.trials.items()):
+        regs = [t.extra_losses[0] for t in trials]
+        for ax, (label, key) in zip(axes, panels):
+            if key is None:
+                y = np.mean([np.log(t.history.steps["perplexity"]) for t in trials], 0)
+                y = _moving_average(y, window)
+                x = np.arange(len(y)) + (window - 1 if len(y) < len(trials[0].history.steps["loss"]) else 0)
+            else:
+                y = np.mean([r.history[key] for r in regs], 0)
+                x = np.asarray(regs[0].history["step"])
+                ok = np.isfinite(y)
+                x, y = x[ok], y[ok]
+            ax.plot(x, y, color=f"C{c}", label=name)
+            ax.set_title(label, fontsize=9)
+            ax.set_xlabel("step", fontsize=8)
+    axes[0].legend(fontsize=7)
+    fig = axes[0].figure
     fig.tight_layout()
     return fig

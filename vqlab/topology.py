@@ -4,7 +4,8 @@ Two papers use this module:
 
 * Hoagland, Liu & Montelli, *Homological Regularization for Autoencoders* (``L_top``, §III): maximise the
   0-dimensional death times of the Vietoris–Rips filtration of a batch of latents while keeping the latents
-  in the unit ball. :class:`HomologicalRegularizer`, :func:`mst_deaths`, :func:`sample_unit_ball`.
+  in the unit ball. :class:`HomologicalRegularizer`, :func:`mst_deaths` (the latents' prior and the sample-quality measures:
+  :func:`vqlab.metrics.sample_unit_ball`, :func:`vqlab.metrics.coverage`, :func:`vqlab.metrics.energy_distance`).
 * Volkov, *Homology-constrained VQ entropy regularizer* (§2): the signature ``{β¹, μ⁰}`` of a codebook's
   diagram. :func:`persistence_pairs`, :func:`smooth_betti`, :func:`mean_death0`, :func:`persistent_entropy`.
 
@@ -36,10 +37,9 @@ from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
 
-__all__ = ["pairwise_distances", "persistence_diagrams", "plot_diagram", "diagram_distance", "mst_edges",
+__all__ = ["pairwise_distances", "persistence_diagrams", "diagram_distance", "mst_edges",
            "mst_deaths", "persistence_pairs", "smooth_betti", "mean_death0", "persistent_entropy",
-           "disk_penalty", "HomologicalRegularizer", "sample_unit_ball", "betti_numbers_at",
-           "rips_edges_at", "coverage", "energy_distance"]
+           "disk_penalty", "HomologicalRegularizer", "betti_numbers_at", "rips_edges_at"]
 
 
 def _check_cloud(name: str, x: Any, min_points: int = 2) -> Tensor:
@@ -120,24 +120,6 @@ def persistence_diagrams(x, maxdim: int = 1) -> list[np.ndarray]:
     with warnings.catch_warnings():  # ripser warns about square / wide inputs; x is always a cloud here
         warnings.simplefilter("ignore", UserWarning)
         return ripser(pts, maxdim=maxdim)["dgms"]
-
-
-def plot_diagram(diagrams, ax=None, title: str | None = None, **kwargs):
-    """Draw persistence diagram(s) with ``persim.plot_diagrams`` on ``ax`` (a new figure if ``None``).
-
-    ``diagrams`` is one ``[m, 2]`` array or a list of them (one per homology dimension); keyword arguments
-    go to persim (e.g. ``labels=``, ``size=``). Returns the axes.
-    """
-    import matplotlib.pyplot as plt
-    from persim import plot_diagrams
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(3.6, 3.6))
-    dgms = [np.asarray(d) for d in diagrams] if isinstance(diagrams, (list, tuple)) else np.asarray(diagrams)
-    plot_diagrams(dgms, ax=ax, show=False, **kwargs)
-    if title:
-        ax.set_title(title)
-    return ax
 
 
 def _finite(dgm, name: str) -> np.ndarray:
@@ -394,44 +376,6 @@ class HomologicalRegularizer:
     def __repr__(self) -> str:
         return (f"HomologicalRegularizer(weight={self.weight}, reduction={self.reduction!r}, "
                 f"topological={self.topological})")
-
-
-def sample_unit_ball(n: int, dim: int, generator: torch.Generator | None = None) -> Tensor:
-    """``n`` points ``[n, dim]`` uniform in the closed unit ball of ℝ^dim (float32).
-
-    A uniform direction (normalised Gaussian) times a radius ``U^{1/dim}``, ``U ~ U(0, 1)``, so that
-    ``P(r ≤ t) = t^dim`` (volume of the ball of radius t over the unit ball's).
-    """
-    check_int("n", n, 1)
-    check_int("dim", dim, 1)
-    g = torch.randn(n, dim, generator=generator)
-    g = g / g.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    r = torch.rand(n, 1, generator=generator) ** (1.0 / dim)
-    return g * r
-
-
-def coverage(latents: Tensor, samples: Tensor, radius: float) -> float:
-    """Fraction of ``samples [m, d]`` (draws from the sampling distribution, e.g. the unit ball) that have
-    at least one of the ``latents [n, d]`` within ``radius``: how much of the region a generator samples
-    from is backed by training embeddings (1 = every sample lands near a known embedding)."""
-    z = check_tensor("latents", latents, ndim=2)
-    s = check_tensor("samples", samples, ndim=2, last_dim=z.shape[1])
-    radius = check_float("radius", radius, 0.0, strict=True)
-    near = torch.cdist(s.double(), z.double(), compute_mode="donot_use_mm_for_euclid_dist").min(1).values
-    return float((near <= radius).double().mean())
-
-
-def energy_distance(a: Tensor, b: Tensor) -> float:
-    """Energy distance ``2 E‖A − B‖ − E‖A − A'‖ − E‖B − B'‖`` between the empirical distributions of
-    ``a [n, d]`` and ``b [m, d]`` (Székely & Rizzo; V-statistics, so it is ≥ 0 and 0 for identical sets).
-    Small when the latents are distributed like the samples of the prior (e.g. uniform on the ball)."""
-    a = check_tensor("a", a, ndim=2).double()
-    b = check_tensor("b", b, ndim=2, last_dim=a.shape[1]).double()
-
-    def mean_dist(u: Tensor, v: Tensor) -> Tensor:
-        return torch.cdist(u, v, compute_mode="donot_use_mm_for_euclid_dist").mean()
-
-    return float(2 * mean_dist(a, b) - mean_dist(a, a) - mean_dist(b, b))
 
 
 # ----------------------------------------------------------------------------- Rips complex at one radius

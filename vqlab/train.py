@@ -9,7 +9,8 @@ import os
 import pickle
 import random
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tqdm.auto import tqdm
 from vqlab._checks import check_float, check_int, check_tensor
 from vqlab.metrics import perplexity
 
-__all__ = ["configure_threads", "seed_everything", "resolve_device", "History", "train", "evaluate",
+__all__ = ["configure_threads", "seed_everything", "resolve_device", "eval_mode", "History", "train", "evaluate",
            "save_checkpoint", "load_checkpoint"]
 
 #: Extra loss hook: ``fn(model, x_batch, output, step) -> {name: weighted scalar}``, added to the loss.
@@ -79,6 +80,18 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
             raise ValueError(f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s)")
         return torch.device(device)
     raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """``with eval_mode(model):`` runs the block in eval mode and restores the model's train/eval mode
+    afterwards (also when the block raises)."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def _someone_watching() -> bool:

@@ -25,13 +25,12 @@ from torch import Tensor, nn
 
 from vqlab import losses, topology
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
-from vqlab.clustering import dead_units, fuzzy_cmeans, init_prototypes, kmeans, neural_gas
+from vqlab.clustering import dead_units, fuzzy_cmeans, init_prototypes, kmeans, neural_gas, vq_distortion
 from vqlab.data import TOY_SETS, load_digits, make_toy
-from vqlab.experiments import IBComparison, LatentComparison
-from vqlab.hcvq import train_hcvq
+from vqlab.experiments import hcvq_comparison
 from vqlab.metrics import perplexity
 from vqlab.models import VQVAE
-from vqlab.plotting import image_grid, plot_voronoi
+from vqlab.plotting import image_grid, plot_diagram, plot_voronoi
 from vqlab.priors import GatedPixelCNN, masked_conv_stack, receptive_field
 from vqlab.posteriors import (distance_ranks, fuzzy_cmeans_posterior, gibbs_posterior, neural_gas_posterior,
                               soft_vq_posterior, squared_distances)
@@ -40,11 +39,10 @@ from vqlab.train import seed_everything, train
 
 __all__ = [
     # notebook 01
-    "vq_distortion", "ToyVQState", "toy_vq_model", "toy_vq_state", "draw_toy_vq", "toy_vq_explorer",
+    "ToyVQState", "toy_vq_model", "toy_vq_state", "draw_toy_vq", "toy_vq_explorer",
     "CodeBrowserState", "code_browser_state", "draw_code_browser", "code_browser",
     # notebook 02
     "IB_TOY_LOG10_TAUS", "IBToyState", "ib_toy_state", "draw_ib_toy", "ib_toy_explorer",
-    "draw_rate_distortion",
     # notebook 03
     "SOFT_VQ_CODEBOOK", "soft_vq_state", "draw_soft_vq", "soft_vq_widget",
     # notebook 04
@@ -52,7 +50,7 @@ __all__ = [
     "draw_ng_annealing", "ng_annealing_stepper",
     # notebook 05
     "RIPS_CLOUDS", "RipsState", "rips_cloud", "rips_state", "draw_rips", "rips_explorer", "DeathAscentState",
-    "death_ascent", "draw_death_ascent", "death_ascent_stepper", "draw_latents", "draw_generated",
+    "death_ascent", "draw_death_ascent", "death_ascent_stepper",
     # notebook 06
     "HCVQWidgetState", "hcvq_state", "draw_hcvq", "hcvq_explorer",
     # notebook 07
@@ -66,24 +64,6 @@ __all__ = [
 # The eq. 4.2 distortion, the 2-D toy VQ-VAE explorer and the digits code browser (Lloyd's k-means is
 # vqlab.clustering.kmeans; the digits experiments are in vqlab.experiments).
 # Equations refer to ../shared/papers/vq-vae-with-neural-gas-and-fuzzy-c-means.md ("the thesis").
-
-
-def vq_distortion(z: Tensor, codebook: Tensor) -> tuple[Tensor, float]:
-    """Hard assignments and the mean distortion of a codebook (thesis eq. 4.2, divided by N).
-
-    ``gamma(z_n) = argmin_k ||z_n - w_k||^2`` and ``E = (1/N) sum_n ||z_n - w_gamma(z_n)||^2``; this is
-    eq. 4.1 with the one-hot (k-means) posterior ``q(k | z_n) = 1[k = gamma(z_n)]``.
-
-    Args:
-        z: ``[N, D]`` points. codebook: ``[K, D]``.
-    Returns:
-        ``(assignments [N] long, distortion)``.
-    """
-    z = check_tensor("z", z, ndim=2)
-    codebook = check_tensor("codebook", codebook, ndim=2, last_dim=z.shape[1])
-    d = squared_distances(z.detach(), codebook.detach())
-    best, assign = d.min(1)
-    return assign, float(best.mean())
 
 
 def _linear_identity(dim: int) -> nn.Linear:
@@ -444,32 +424,6 @@ def ib_toy_explorer(log10_tau: float = -0.5, num_codes: int = 6, dataset: str = 
         log10_tau=widgets.FloatSlider(value=log10_tau, min=-3.0, max=1.5, step=0.1, description="log10 tau"),
         num_codes=widgets.IntSlider(value=num_codes, min=1, max=32, description="K", continuous_update=False),
         dataset=widgets.Dropdown(options=list(TOY_SETS), value=dataset, description="data"))
-
-
-def draw_rate_distortion(sweep: IBComparison, reference: IBComparison | None = None):
-    """The digits rate-distortion picture: for every variant (seed mean) the VIB rate bound
-    ``KL(p(Z|I) || uniform)`` (eq. 15, filled) and the rate ``I(I; Z)`` (eq. 13, open) against the test
-    reconstruction error (the distortion term of eq. 18); ``reference`` variants are drawn as squares."""
-    fig, ax = plt.subplots(figsize=(5.6, 3.6))
-    for result, marker in ((sweep, "o"), (reference, "s")):
-        if result is None:
-            continue
-        for j, name in enumerate(result.values):
-            d = result.summary(name, "recon")[0]
-            rb, mi = result.summary(name, "rate_bound")[0], result.summary(name, "mutual_information")[0]
-            ax.plot([d, d], [mi, rb], color="0.7", lw=1, zorder=1)
-            ax.scatter([d], [rb], marker=marker, color="tab:red", zorder=2)
-            ax.scatter([d], [mi], marker=marker, facecolors="none", edgecolors="tab:blue", zorder=2)
-            above = marker == "o" and j % 2 == 0  # alternate label sides so neighbours do not overlap
-            ax.annotate(name, (d, rb if above else mi), textcoords="offset points",
-                        xytext=(4, 4) if above else (4, -10), fontsize=7)
-    ax.scatter([], [], color="tab:red", label="rate bound KL(p(Z|I)||r), eq. 15")
-    ax.scatter([], [], facecolors="none", edgecolors="tab:blue", label="rate I(I;Z), eq. 13")
-    ax.set_xlabel("distortion: test reconstruction MSE")
-    ax.set_ylabel("nats per image")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
 
 
 # ---- Notebook 03: soft VQ-VAE, the Bayesian (posterior-mean) estimator on a 2-D codebook ------------
@@ -845,10 +799,10 @@ def rips_state(eps: float = 0.3, cloud: str = "circle", noise: float = 0.05, n: 
     if n > 120:
         raise ValueError(f"n must be <= 120 for the drawing (triangles grow like n^3), got {n}")
     x = rips_cloud(cloud, n, noise, seed)
-    d = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
-    adj = np.triu(d <= eps, 1)
-    edges = np.argwhere(adj)
-    a = adj | adj.T
+    edges = topology.rips_edges_at(x, eps)
+    a = np.zeros((len(x), len(x)), dtype=bool)
+    a[edges[:, 0], edges[:, 1]] = True
+    a |= a.T
     i, j, k = np.nonzero(np.triu(a, 1)[:, :, None] & np.triu(a, 1)[None, :, :] & a[:, None, :])
     triangles = np.stack([i, j, k], 1) if len(i) else np.zeros((0, 3), dtype=int)
     dgms = topology.persistence_diagrams(x, maxdim=1)
@@ -872,7 +826,7 @@ def draw_rips(state: RipsState):
     ax.set_ylim(-1.3, 1.3)
     b0, b1 = state.betti
     ax.set_title(f"R_eps at eps = {eps:.2f}:  beta0 = {b0}, beta1 = {b1}", fontsize=9)
-    topology.plot_diagram(state.diagrams, ax=bx, size=10)
+    plot_diagram(state.diagrams, ax=bx, size=10)
     top = 2.0
     bx.fill_between([0, eps], [eps, eps], [top * 1.2, top * 1.2], color="tab:green", alpha=0.12, lw=0)
     bx.axvline(eps, color="tab:green", lw=0.8, ls="--")
@@ -972,32 +926,6 @@ def death_ascent_stepper(state: DeathAscentState):
                                                     description="snapshot"))
 
 
-def draw_latents(comp: LatentComparison):
-    """Test latents of each variant (first seed), coloured by digit, with the unit circle dashed."""
-    names = list(comp.latents)
-    fig, axes = plt.subplots(1, len(names), figsize=(2.5 * len(names), 2.7), squeeze=False)
-    for ax, v in zip(axes[0], names):
-        z = comp.latents[v]
-        ax.scatter(z[:, 0], z[:, 1], c=comp.labels, cmap="tab10", s=4, vmin=0, vmax=9)
-        ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, ls="--", color="k", lw=0.8))
-        ax.set_aspect("equal")
-        ax.set_title(v, fontsize=9)
-        ax.tick_params(labelsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def draw_generated(comp: LatentComparison, n: int = 40, image_shape: tuple[int, int] = (8, 8)):
-    """The first ``n`` images decoded from prior samples, one panel per variant (first seed)."""
-    names = list(comp.samples)
-    fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names), 2.4), squeeze=False)
-    for ax, v in zip(axes[0], names):
-        image_grid(comp.samples[v][:n], image_shape, ncols=8, ax=ax, title=v)
-        ax.title.set_fontsize(9)
-    fig.tight_layout()
-    return fig
-
-
 # ---- Notebook 06: the HC-VQ entropy regularizer ---------------------------------------------------
 # Sliders for T_beta, T_mu, lambda and the period k drive a *live* short training run of the digits
 # VQ-VAE with the HC-VQ term (a subset of the digits, a few epochs: seconds), compared with the dry run of
@@ -1030,18 +958,19 @@ class HCVQWidgetState:
     params: dict = field(default_factory=dict)
 
 
-_HCVQ_DRY_CACHE: dict = {}
-_HCVQ_RUN_CACHE: dict = {}
-
-
 def _hcvq_widget_data(n_train: int):
     data = load_digits()
     return data.images(data.x_train[:n_train]), data.images(data.x_test)
 
 
-def _hcvq_widget_run(active: bool, n_train: int, epochs: int, seed: int, mode: str, **reg):
+@functools.lru_cache(maxsize=16)  # the builder redraws the default state; a slider move reuses the dry run
+def _hcvq_widget_run(active: bool, n_train: int, epochs: int, seed: int, mode: str, target_betti: float = 100.0,
+                     target_mu: float = 0.5, lam: float = 1.0, period: int = 200):
+    """One run of notebook 06's comparison (:func:`vqlab.experiments.hcvq_comparison`), its only trial."""
     x, x_test = _hcvq_widget_data(n_train)
-    return train_hcvq(x, x_test, active=active, seed=seed, epochs=epochs, mode=mode, **reg)
+    result = hcvq_comparison(x, x_test, arms={"run": active}, seeds=(seed,), epochs=epochs, mode=mode,
+                             target_betti=target_betti, target_mu=target_mu, lam=lam, period=period)
+    return result.trials["run"][0]
 
 
 def hcvq_state(target_betti: float = 100.0, target_mu: float = 0.5, lam: float = 1.0, period: int = 10,
@@ -1056,26 +985,19 @@ def hcvq_state(target_betti: float = 100.0, target_mu: float = 0.5, lam: float =
     mode = check_choice("mode", mode, ("paper", "code"))
     epochs, n_train = check_int("epochs", epochs), check_int("n_train", n_train, 2)
     seed = check_int("seed", seed, 0)
-    key = (n_train, epochs, seed)
-    if key not in _HCVQ_DRY_CACHE:
-        _HCVQ_DRY_CACHE[key] = _hcvq_widget_run(False, n_train, epochs, seed, "paper", period=period)
-    dry = _HCVQ_DRY_CACHE[key]
-    run_key = (target_betti, target_mu, lam, period, mode, n_train, epochs, seed)
-    if run_key not in _HCVQ_RUN_CACHE:  # the builder redraws the default state: do not train it twice
-        if len(_HCVQ_RUN_CACHE) >= 8:
-            _HCVQ_RUN_CACHE.pop(next(iter(_HCVQ_RUN_CACHE)))
-        _HCVQ_RUN_CACHE[run_key] = _hcvq_widget_run(True, n_train, epochs, seed, mode, target_betti=target_betti,
-                                                    target_mu=target_mu, lam=lam, period=period)
-    run = _HCVQ_RUN_CACHE[run_key]
+    dry = _hcvq_widget_run(False, n_train, epochs, seed, "paper")  # the dry run ignores the HC-VQ settings
+    run = _hcvq_widget_run(True, n_train, epochs, seed, mode, target_betti=target_betti, target_mu=target_mu,
+                           lam=lam, period=period)
 
     def usage(r):
         return np.log(np.asarray(r.history.steps["perplexity"]))
 
     return HCVQWidgetState(
         steps=np.arange(len(run.history.steps["loss"])), usage_hcvq=usage(run), usage_dry=usage(dry),
-        mu0_hcvq=np.asarray(run.regularizer.history["mu0"]), mu0_dry=np.asarray(dry.regularizer.history["mu0"]),
-        gate=np.asarray(run.regularizer.history["gate"]), diagram=run.diagrams, diagram_dry=dry.diagrams,
-        test=run.test, test_dry=dry.test,
+        mu0_hcvq=np.asarray(run.extra_losses[0].history["mu0"]),
+        mu0_dry=np.asarray(dry.extra_losses[0].history["mu0"]),
+        gate=np.asarray(run.extra_losses[0].history["gate"]), diagram=run.artifacts["diagrams"],
+        diagram_dry=dry.artifacts["diagrams"], test=run.metrics, test_dry=dry.metrics,
         params=dict(target_betti=target_betti, target_mu=target_mu, lam=lam, period=period, mode=mode))
 
 
@@ -1104,7 +1026,7 @@ def draw_hcvq(state: HCVQWidgetState):
     ax.set_ylabel("mu0 of the codebook")
     ax.legend(fontsize=7)
     p = state.params
-    topology.plot_diagram(state.diagram, ax=axes[2], size=8,
+    plot_diagram(state.diagram, ax=axes[2], size=8,
                  title=f"HC-VQ codebook: T_b={p['target_betti']:g}, T_mu={p['target_mu']:g}, lam={p['lam']:g}, "
                        f"k={p['period']}")
     axes[2].title.set_fontsize(8)

@@ -1,11 +1,11 @@
 """A bottleneck zoo: one shared MLP encoder/decoder, only the bottleneck differs (Wu & Flierl 2020, Table 1).
 
-``compare_bottlenecks(data, seeds)`` trains every bottleneck with :func:`vqlab.train.train`, extracts the
-test (and train) latents ``z_e`` and scores them with :func:`vqlab.metrics.downstream_scores` (k-means
-clustering accuracy and NMI on the test latents, a softmax classifier trained on the train latents),
-then returns mean ± std over seeds as a plain dict; :func:`format_table` prints it next to the paper's
-MNIST numbers. The same function runs from the notebook (embedded digits) and from the command line for
-readers who have MNIST::
+``compare_bottlenecks(data, seeds)`` trains every bottleneck through the shared driver
+:func:`vqlab.experiments.compare`, extracts the test (and train) latents ``z_e`` and scores them with
+:func:`vqlab.metrics.downstream_scores` (k-means clustering accuracy and NMI on the test latents, a softmax
+classifier trained on the train latents); the :class:`~vqlab.experiments.Comparison` it returns prints
+as a table (:func:`paper_table` gives the paper's MNIST numbers in the same form). The same function runs
+from the notebook (embedded digits) and from the command line for readers who have MNIST::
 
     python -m vqlab.zoo --dataset mnist --root ~/.cache/vqlab/mnist --seeds 0 1 2 --epochs 30
 
@@ -19,22 +19,22 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int
 from vqlab.data import ImageData, load_digits, load_fashion_mnist, load_mnist
+from vqlab.experiments import Comparison, Trial, compare
 from vqlab.metrics import downstream_scores, kmeans_scores, linear_probe
-from vqlab.models import VAE, VQVAE, Autoencoder, SoftVQVAE
+from vqlab.models import VAE, Autoencoder, build_vqvae
 from vqlab.nets import MLPDecoder, MLPEncoder
 from vqlab.quantizers import SoftVectorQuantizer, VectorQuantizer
-from vqlab.train import seed_everything, train
+from vqlab.train import eval_mode, evaluate, seed_everything
 
-__all__ = ["BOTTLENECKS", "LABELS", "METRICS", "PAPER_TABLE1", "ZooConfig", "build_bottleneck", "latents",
-           "compare_bottlenecks", "format_table", "main"]
+__all__ = ["BOTTLENECKS", "LABELS", "METRICS", "TABLE_STYLE", "PAPER_TABLE1", "ZooConfig", "build_bottleneck",
+           "latents", "compare_bottlenecks", "paper_table", "main"]
 
 #: Bottleneck names, in table order.
 BOTTLENECKS = ("ae", "vae", "beta_vae", "vq", "soft_vq")
@@ -43,6 +43,11 @@ LABELS = {"raw": "Raw data (pixels)", "ae": "Baseline autoencoder", "vae": "VAE"
           "vq": "VQ-VAE", "soft_vq": "Soft VQ-VAE"}
 #: The three downstream scores of Table 1.
 METRICS = ("clustering", "nmi", "classification")
+#: How :meth:`vqlab.experiments.Comparison.table` prints them (accuracies in %, NMI in [0, 1]).
+TABLE_STYLE = {"metrics": METRICS, "titles": {"clustering": "clustering %", "nmi": "NMI",
+                                              "classification": "classification %"},
+               "digits": {"clustering": 1, "nmi": 3, "classification": 1},
+               "scale": {"clustering": 100.0, "classification": 100.0}, "labels": LABELS}
 #: Table 1 of the paper (MNIST, d = 64): clustering accuracy %, NMI, classification accuracy %.
 #: beta-VAE uses beta = 20 and both VQ models K = 128 there. Information dropout (58.52, 0.4979, 91.11)
 #: is not part of this zoo.
@@ -118,131 +123,91 @@ def build_bottleneck(name: str, in_dim: int, config: ZooConfig | None = None, se
     cfg = config or ZooConfig()
     check_int("in_dim", in_dim)
     data_variance = check_float("data_variance", data_variance, 0.0, strict=True)
-    seed_everything(check_int("seed", seed, 0))
+    seed = check_int("seed", seed, 0)
     d, k, hidden = cfg.latent_dim, cfg.num_codes, cfg.hidden
-    head = {"ae": d, "vae": 2 * d, "beta_vae": 2 * d, "vq": d, "soft_vq": d + k}[name]
-    encoder = MLPEncoder(in_dim, head, hidden)
+    if name == "vq":
+        return build_vqvae(VectorQuantizer(k, d, beta=cfg.vq_beta, init=cfg.vq_init, seed=seed), in_dim=in_dim,
+                           hidden=hidden, seed=seed)
+    if name == "soft_vq":
+        quantizer = SoftVectorQuantizer(k, d, noise_std=cfg.noise_std, straight_through=cfg.straight_through,
+                                        normalization=cfg.normalization, init_log_var=cfg.init_log_var,
+                                        beta=cfg.vq_beta, init=cfg.vq_init, seed=seed)
+        return build_vqvae(quantizer, in_dim=in_dim, hidden=hidden, seed=seed)
+    seed_everything(seed)
+    encoder = MLPEncoder(in_dim, d if name == "ae" else 2 * d, hidden)
     decoder = MLPDecoder(d, in_dim, hidden[::-1])
     if name == "ae":
         return Autoencoder(encoder, decoder)
-    if name in ("vae", "beta_vae"):
-        beta = cfg.vae_beta if name == "vae" else cfg.beta_vae_beta
-        return VAE(encoder, decoder, d, beta=beta * data_variance)
-    if name == "vq":
-        return VQVAE(encoder, VectorQuantizer(k, d, beta=cfg.vq_beta, init=cfg.vq_init, seed=seed), decoder)
-    quantizer = SoftVectorQuantizer(k, d, beta=cfg.vq_beta, noise_std=cfg.noise_std, init=cfg.vq_init,
-                                    straight_through=cfg.straight_through, normalization=cfg.normalization,
-                                    init_log_var=cfg.init_log_var, seed=seed)
-    return SoftVQVAE(encoder, quantizer, decoder)
+    beta = cfg.vae_beta if name == "vae" else cfg.beta_vae_beta
+    return VAE(encoder, decoder, d, beta=beta * data_variance)
 
 
 @torch.no_grad()
 def latents(model: nn.Module, x: Tensor, batch_size: int = 1024) -> Tensor:
     """The representation the paper evaluates: ``model.encode(x)`` in eval mode (``z_e`` before any
     quantizer or noise; the posterior mean for the VAE), flattened to ``[N, d]``."""
-    was_training = model.training
-    model.eval()
-    z = torch.cat([model.encode(xb).reshape(len(xb), -1) for xb in x.split(batch_size)])
-    model.train(was_training)
-    return z
-
-
-def _summary(values: list[float]) -> dict[str, object]:
-    a = np.asarray(values, dtype=float)
-    return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0, "values": list(a)}
+    with eval_mode(model):
+        return torch.cat([model.encode(xb).reshape(len(xb), -1) for xb in x.split(batch_size)])
 
 
 def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
                         bottlenecks: Sequence[str] = BOTTLENECKS, config: ZooConfig | None = None,
-                        include_raw: bool = True, keep_latents: bool = True,
-                        progress: bool = False) -> dict[str, object]:
-    """Train every bottleneck on ``data.x_train`` for every seed and score its latents (Table 1).
+                        include_raw: bool = True, progress: bool = False, device: str = "auto") -> Comparison:
+    """Train every bottleneck on ``data.x_train`` for every seed (:func:`vqlab.experiments.compare`) and
+    score its latents (Table 1).
 
     Args:
         data: an :class:`~vqlab.data.ImageData` (flat inputs ``[N, P]``, labels ``[N]``).
         seeds: one training run (and one k-means seed) per seed, at least one.
         bottlenecks: a subset of :data:`BOTTLENECKS`.
         config: :class:`ZooConfig` (default values if ``None``).
-        include_raw: add the ``"raw"`` row (k-means and the softmax classifier on pixels).
-        keep_latents: keep the test latents ``[N_test, d]`` of the first seed (for t-SNE pictures).
+        include_raw: add the ``"raw"`` row first (k-means and the softmax classifier on pixels; not trained).
         progress: print one line per finished run.
+        device: passed to :func:`vqlab.train.train` (see :func:`vqlab.train.resolve_device`).
     Returns:
-        ``{"rows": {name: {metric: {"mean", "std", "values"}}}, "recon": {name: [test MSE per seed]},
-        "metrics": METRICS, "seeds": [...], "config": dict, "latents": {name: Tensor},
-        "y_test": Tensor, "seconds": float}``. Scores are in [0, 1] (the table prints % like the paper).
+        a :class:`~vqlab.experiments.Comparison`: per row the :data:`METRICS` (in [0, 1]) and, for the
+        trained bottlenecks, the test reconstruction MSE ``recon``; ``trials`` holds the trained models
+        (:func:`latents` of ``trials[name][0].model`` gives the first seed's test latents).
+        ``table(**TABLE_STYLE)`` prints accuracies in % like the paper.
     """
     if not isinstance(data, ImageData):
         raise TypeError(f"data must be a vqlab.data.ImageData, got {type(data).__name__}")
-    seeds = [check_int("seeds", s, 0) for s in seeds]
+    seeds = tuple(check_int("seeds", s, 0) for s in seeds)
     if not seeds:
         raise ValueError("seeds must contain at least one seed")
     bottlenecks = [check_choice("bottlenecks", b, BOTTLENECKS) for b in bottlenecks]
     cfg = config or ZooConfig()
-    start = time.perf_counter()
     x_train, x_test = data.x_train.reshape(len(data.x_train), -1), data.x_test.reshape(len(data.x_test), -1)
     data_variance = float(x_train.var())
-    scores: dict[str, dict[str, list[float]]] = {}
-    recon: dict[str, list[float]] = {}
-    kept: dict[str, Tensor] = {}
-    if include_raw:
-        probe = linear_probe(x_train, data.y_train, x_test, data.y_test)
-        scores["raw"] = {m: [] for m in METRICS}
-        for seed in seeds:
-            s = kmeans_scores(x_test, data.y_test, n_init=cfg.n_init, seed=seed)
-            for m in METRICS:
-                scores["raw"][m].append(s.get(m, probe))
-    for name in bottlenecks:
-        scores[name], recon[name] = {m: [] for m in METRICS}, []
-        for seed in seeds:
-            model = build_bottleneck(name, x_train.shape[1], cfg, seed, data_variance)
-            train(model, x_train, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, seed=seed,
-                  progress=False)
-            z_tr, z_te = latents(model, x_train), latents(model, x_test)
-            with torch.no_grad():
-                recon[name].append(float(model(x_test).losses["recon"]))
-            s = downstream_scores(z_tr, data.y_train, z_te, data.y_test, n_init=cfg.n_init, seed=seed)
-            for m in METRICS:
-                scores[name][m].append(s[m])
-            if keep_latents and seed == seeds[0]:
-                kept[name] = z_te
-            if progress:
-                print(f"{name:>9} seed {seed}: " + ", ".join(f"{m} {s[m]:.3f}" for m in METRICS), flush=True)
-    return {"rows": {n: {m: _summary(v) for m, v in s.items()} for n, s in scores.items()},
-            "recon": recon, "metrics": METRICS, "seeds": seeds, "config": asdict(cfg), "latents": kept,
-            "y_test": data.y_test, "seconds": time.perf_counter() - start}
+
+    def factory(name: str):
+        return lambda seed: build_bottleneck(name, x_train.shape[1], cfg, seed, data_variance)
+
+    def measure(trial: Trial, x: Tensor) -> dict[str, float]:
+        s = downstream_scores(latents(trial.model, x_train), data.y_train, latents(trial.model, x), data.y_test,
+                              n_init=cfg.n_init, seed=trial.seed)
+        if progress:
+            print(f"{trial.name:>9} seed {trial.seed}: " + ", ".join(f"{m} {s[m]:.3f}" for m in METRICS), flush=True)
+        return {**{m: s[m] for m in METRICS}, "recon": evaluate(trial.model, x, device=trial.device)["recon"]}
+
+    result = compare({name: factory(name) for name in bottlenecks}, x_train, x_test, seeds=seeds,
+                     epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, measure=measure, device=device)
+    if not include_raw:
+        return result
+    probe = linear_probe(x_train, data.y_train, x_test, data.y_test)
+    raw: dict[str, list[float]] = {m: [] for m in METRICS}
+    for seed in seeds:
+        s = kmeans_scores(x_test, data.y_test, n_init=cfg.n_init, seed=seed)
+        for m in METRICS:
+            raw[m].append(s.get(m, probe))
+    return Comparison({"raw": raw, **result.values}, seeds, result.trials)
 
 
-def format_table(result: dict[str, object], reference: dict[str, tuple[float, float, float]] | None = None,
-                 digits: int = 1) -> str:
-    """A text table of :func:`compare_bottlenecks`'s result: mean ± std over seeds (accuracies in %,
-    NMI in [0, 1]) and, if ``reference`` is given (e.g. :data:`PAPER_TABLE1`), the paper's numbers beside
-    them."""
-    rows = result.get("rows") if isinstance(result, dict) else None
-    if not isinstance(rows, dict):
-        raise ValueError("result must be the dict returned by compare_bottlenecks (it has no 'rows')")
-
-    def cell(m: str, stats: dict) -> str:
-        scale, nd = (1.0, digits + 2) if m == "nmi" else (100.0, digits)
-        return f"{scale * stats['mean']:.{nd}f} ± {scale * stats['std']:.{nd}f}"
-
-    head = ["model", "clustering %", "NMI", "classification %"]
-    if reference is not None:
-        head += ["paper clust. %", "paper NMI", "paper class. %"]
-    lines = []
-    for name, stats in rows.items():
-        line = [LABELS.get(name, name)] + [cell(m, stats[m]) for m in METRICS]
-        if reference is not None:
-            ref = reference.get(name)
-            line += ["-"] * 3 if ref is None else [f"{ref[0]:.2f}", f"{ref[1]:.4f}", f"{ref[2]:.2f}"]
-        lines.append(line)
-    widths = [max(len(r[i]) for r in [head, *lines]) for i in range(len(head))]
-
-    def fmt(r: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-
-    n = len(result.get("seeds", []))
-    return "\n".join([fmt(head), "-" * (sum(widths) + 2 * (len(widths) - 1)), *map(fmt, lines),
-                      f"(mean ± std over {n} seed{'s' * (n != 1)})"])
+def paper_table(reference: dict[str, tuple[float, float, float]] = PAPER_TABLE1) -> Comparison:
+    """The paper's Table 1 (fractions in [0, 1], one "seed") as a :class:`~vqlab.experiments.Comparison`,
+    to print beside :func:`compare_bottlenecks` with the same ``table(**TABLE_STYLE)``."""
+    return Comparison({name: {"clustering": [c / 100], "nmi": [n], "classification": [a / 100]}
+                       for name, (c, n, a) in reference.items()}, (0,))
 
 
 def main(argv: Sequence[str] | None = None) -> str:
@@ -266,9 +231,11 @@ def main(argv: Sequence[str] | None = None) -> str:
     cfg = ZooConfig(latent_dim=a.latent_dim, hidden=tuple(a.hidden), num_codes=a.num_codes, epochs=a.epochs,
                     batch_size=a.batch_size, n_init=a.n_init, lr=a.lr, noise_std=a.noise_std,
                     vq_beta=a.vq_beta, beta_vae_beta=a.beta_vae_beta)
-    result = compare_bottlenecks(data, a.seeds, a.bottlenecks, cfg, keep_latents=False, progress=True)
-    table = format_table(result, PAPER_TABLE1)
-    print(f"{data!r}\n{table}\n({result['seconds']:.0f} s)")
+    start = time.perf_counter()
+    result = compare_bottlenecks(data, a.seeds, a.bottlenecks, cfg, progress=True)
+    table = result.table(**TABLE_STYLE)
+    print(f"{data!r}\n{table}\n({time.perf_counter() - start:.0f} s)\n\nThe paper (MNIST, Table 1):\n"
+          f"{paper_table().table(**TABLE_STYLE, note='(reported means)')}")
     return table
 
 
