@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/hcvq.py [--repeats 20] [--codes 128] [--dim 64]
 
 One step = the homology signature {beta^1, mu^0} of the codebook (giotto-ph H0/H1 pairs with gradients,
-smooth Betti count, MST mean death), the penalty lam * g * [(beta^1 - T_beta)^2 + w (mu^0 - T_mu)^2] and its
+smooth Betti count, MST mean death), the penalty weight * g * [(beta^1 - T_beta)^2 + w (mu^0 - T_mu)^2] and its
 backward pass to the codebook (:mod:`vqlab.hcvq`). The cost of persistent homology depends on the cloud,
 so three codebooks are timed: Gaussian N(0, 1) codes, the VQ-VAE's default initialisation U(-1/K, 1/K)
 and a codebook taken after a short digits training run (many near-duplicate dead codes). For reference, the
@@ -38,7 +38,7 @@ def _time(step, codebook: torch.Tensor, repeats: int) -> tuple[float, float]:
 
 def hcvq_step(reg: HCVQRegularizer):
     def step(w: torch.Tensor) -> None:
-        loss = reg.lam * 0.5 * reg.penalty(homology_signature(w, reg.sigma))  # g = 0.5: any nonzero factor
+        loss = reg.weight * 0.5 * reg.penalty(homology_signature(w, reg.sigma))  # g = 0.5: any nonzero factor
         loss.backward()
     return step
 

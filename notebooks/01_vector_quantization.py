@@ -36,13 +36,15 @@ import matplotlib.pyplot as plt
 import torch
 
 import vqlab
-from vqlab import experiments, widgets
+from vqlab import experiments
 from vqlab.clustering import init_prototypes, kmeans, vq_distortion
 from vqlab.data import load_digits, make_toy
 from vqlab.models import build_vqvae
 from vqlab.plotting import plot_training_curves, plot_usage, plot_voronoi, show_reconstructions
 from vqlab.quantizers import VectorQuantizer
 from vqlab.train import evaluate, train
+from vqlab.widgets.vq import (code_browser_state, code_browser_widget, draw_code_browser, draw_toy_vq,
+                              toy_vq_state, toy_vq_widget)
 
 vqlab.seed_everything(0)
 torch.set_printoptions(precision=4)
@@ -173,8 +175,8 @@ for term, reached in paths.items():
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-toy = widgets.toy_vq_state(num_codes=8, beta=0.25, steps=100, dataset="blobs")
-widgets.draw_toy_vq(toy)
+toy = toy_vq_state(num_codes=8, beta=0.25, steps=100, dataset="blobs")
+draw_toy_vq(toy)
 plt.show()
 assert toy.curve[-1] < toy.curve[0] and toy.codes_used <= 8
 
@@ -184,13 +186,13 @@ assert toy.curve[-1] < toy.curve[0] and toy.codes_used <= 8
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-scales = {b: widgets.toy_vq_state(num_codes=8, beta=b, steps=100).latent_scale for b in (0.0, 2.0)}
+scales = {b: toy_vq_state(num_codes=8, beta=b, steps=100).latent_scale for b in (0.0, 2.0)}
 print({f"beta={b}": round(s, 2) for b, s in scales.items()})
 assert scales[2.0] < scales[0.0]
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-widgets.toy_vq_explorer()
+toy_vq_widget()
 
 # %% [markdown]
 # ## 4. Training on digits
@@ -222,13 +224,13 @@ plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-usage = widgets.code_browser_state(model, data.x_test, 0).usage
-widgets.draw_code_browser(widgets.code_browser_state(model, data.x_test, int(usage.argmax())), data.image_shape)
+usage = code_browser_state(model, data.x_test, 0).usage
+draw_code_browser(code_browser_state(model, data.x_test, int(usage.argmax())), data.image_shape)
 plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-widgets.code_browser(model, data.x_test, data.image_shape)
+code_browser_widget(model, data.x_test, data.image_shape)
 
 # %% [markdown]
 # ## 5. Codebook collapse, and four ways to fight it

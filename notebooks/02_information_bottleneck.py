@@ -47,7 +47,7 @@ from vqlab.plotting import plot_rate_distortion, show_reconstructions
 from vqlab.posteriors import gibbs_posterior
 from vqlab.quantizers import EMQuantizer, VectorQuantizer
 from vqlab.experiments import ib_comparison
-from vqlab.widgets import draw_ib_toy, ib_toy_explorer, ib_toy_state
+from vqlab.widgets.ib import draw_ib_toy, ib_toy_state, ib_toy_widget
 
 _ = vqlab.seed_everything(0)
 
@@ -372,7 +372,7 @@ plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-ib_toy_explorer()
+ib_toy_widget()
 
 # %% [markdown]
 # ## Summary

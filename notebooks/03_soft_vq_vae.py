@@ -37,12 +37,12 @@ import matplotlib.pyplot as plt
 import torch
 
 import vqlab
-from vqlab import widgets
 from vqlab.data import load_digits
 from vqlab.plotting import plot_latent_tsne
 from vqlab.posteriors import soft_vq_posterior
 from vqlab.quantizers import SoftVectorQuantizer, VectorQuantizer
 from vqlab.zoo import LABELS, METRICS, TABLE_STYLE, ZooConfig, compare_bottlenecks, latents, paper_table
+from vqlab.widgets.soft_vq import draw_soft_vq, soft_vq_state, soft_vq_widget
 
 vqlab.seed_everything(0)
 torch.set_printoptions(precision=4)
@@ -177,12 +177,12 @@ print("posterior mean has the smallest MSE:", min(mse, key=mse.get) == "posterio
 # 10 to see everything collapse to the codebook's centre; $\sigma_\epsilon$ spreads the noisy observations.
 
 # %%
-fig = widgets.draw_soft_vq(widgets.soft_vq_state())
+fig = draw_soft_vq(soft_vq_state())
 plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-widgets.soft_vq_widget()
+soft_vq_widget()
 
 # %% [markdown]
 # ## 5. The quantizer in `vqlab`

@@ -46,8 +46,8 @@ from vqlab.posteriors import (distance_ranks, fuzzy_cmeans_posterior, fuzzy_cmea
                               neural_gas_posterior, squared_distances)
 from vqlab.quantizers import PosteriorQuantizer, VectorQuantizer
 from vqlab.train import evaluate, train
-from vqlab.widgets import (draw_ng_annealing, draw_ng_fcm, ng_annealing_state, ng_annealing_stepper,
-                           ng_fcm_explorer, ng_fcm_state)
+from vqlab.widgets.ng_fcm import (draw_ng_annealing, draw_ng_fcm, ng_annealing_state, ng_annealing_widget,
+                                  ng_fcm_state, ng_fcm_widget)
 
 vqlab.seed_everything(0)
 torch.set_printoptions(precision=3, sci_mode=False)
@@ -199,7 +199,7 @@ assert final["neural gas"] < final["k-means"]
 # NBVAL_IGNORE_OUTPUT
 draw_ng_fcm(ng_fcm_state(lam=1.0, m=2.0))
 plt.show()
-ng_fcm_explorer()
+ng_fcm_widget()
 
 # %% [markdown]
 # The annealing stepper replays the bad start of section 2 under neural gas: drag the step $t$ (or press
@@ -209,7 +209,7 @@ ng_fcm_explorer()
 # NBVAL_IGNORE_OUTPUT
 draw_ng_annealing(ng_annealing_state(10))
 plt.show()
-ng_annealing_stepper()
+ng_annealing_widget()
 
 # %% [markdown]
 # ## 4 · Inside the VQ-VAE (thesis ch. 5)

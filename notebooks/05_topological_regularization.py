@@ -36,10 +36,12 @@ import numpy as np
 import torch
 
 import vqlab
-from vqlab import experiments, topology, widgets
+from vqlab import experiments, topology
 from vqlab.data import load_digits, make_toy
 from vqlab.metrics import digit_judge, sample_unit_ball
 from vqlab.plotting import plot_diagram, plot_generated, plot_latents
+from vqlab.widgets.homology import (RIPS_CLOUDS, death_ascent_state, death_ascent_widget, draw_death_ascent,
+                                    draw_rips, rips_cloud, rips_state, rips_widget)
 
 _ = vqlab.seed_everything(0)
 
@@ -64,7 +66,7 @@ _ = vqlab.seed_everything(0)
 # are in the shaded corner.
 
 # %%
-fig = widgets.draw_rips(widgets.rips_state(eps=0.6, cloud="circle"))
+fig = draw_rips(rips_state(eps=0.6, cloud="circle"))
 
 # %% [markdown]
 # The Betti numbers as $\varepsilon$ grows, read off the diagrams: the circle's loop appears once the
@@ -72,8 +74,8 @@ fig = widgets.draw_rips(widgets.rips_state(eps=0.6, cloud="circle"))
 # loops for a while; blobs have components that merge and (almost) no loop.
 
 # %%
-for cloud in widgets.RIPS_CLOUDS:
-    dgms = topology.persistence_diagrams(widgets.rips_cloud(cloud, n=40), maxdim=1)
+for cloud in RIPS_CLOUDS:
+    dgms = topology.persistence_diagrams(rips_cloud(cloud, n=40), maxdim=1)
     print(f"{cloud:7s}", [(eps, topology.betti_numbers_at(dgms, eps)) for eps in (0.1, 0.3, 0.6, 0.9, 1.5)])
 
 # %% [markdown]
@@ -83,7 +85,7 @@ for cloud in widgets.RIPS_CLOUDS:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-widgets.rips_explorer()
+rips_widget()
 
 # %% [markdown]
 # Diagrams of larger clouds (ripser, drawn with persim). The distance of a point from the diagonal is its
@@ -158,13 +160,13 @@ _ = ax.set_title("MST of a blob cloud: its edge lengths are the H0 deaths", font
 # the blob spreads and fills the disk.
 
 # %%
-ascent = widgets.death_ascent(n=60, steps=(0, 5, 25, 100))
-fig = widgets.draw_death_ascent(ascent)
+ascent = death_ascent_state(n=60, steps=(0, 5, 25, 100))
+fig = draw_death_ascent(ascent)
 print("sum of deaths increases at every snapshot:", bool(np.all(np.diff(ascent.death_sum) > 0)))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-widgets.death_ascent_stepper(ascent)
+death_ascent_widget(ascent)
 
 # %% [markdown]
 # **How the death sum scales with the batch size.** For $B$ points spread over a fixed region of

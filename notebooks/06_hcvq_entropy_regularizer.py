@@ -45,7 +45,7 @@ from vqlab.hcvq import PAPER_DEFAULTS, EntropyAccumulator, homology_signature, u
 from vqlab.metrics import perplexity
 from vqlab.plotting import plot_diagram, plot_hcvq_runs
 from vqlab.posteriors import squared_distances
-from vqlab.widgets import draw_hcvq, hcvq_explorer, hcvq_state
+from vqlab.widgets.hcvq import draw_hcvq, hcvq_state, hcvq_widget
 
 vqlab.seed_everything(0)
 T_START = time.time()
@@ -212,7 +212,7 @@ assert test["perplexity"] < 32  # plain training collapses the codebook at this 
 # ## 4 · Dry run vs HC-VQ, 3 seeds
 #
 # Two arms, same seeds (0, 1, 2), same data order, same initial weights: the dry run, and HC-VQ with the
-# paper's targets $T_\beta=100,\ T_\mu=0.5$ and $\lambda=1$ (`mode="paper"`, $k=20$). Test metrics on the 450
+# paper's targets $T_\beta=100,\ T_\mu=0.5$ and $\lambda=1$ (`weight=1.0`, `mode="paper"`, $k=20$). Test metrics on the 450
 # held-out digits: reconstruction MSE, usage entropy $E_z$ (nats) and perplexity, codes used, and the final
 # codebook's $\mu^0$, $\beta^1$ and H1 persistent entropy.
 
@@ -312,7 +312,7 @@ assert np.isfinite(state.usage_hcvq).all() and state.test["mu0"] > state.test_dr
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-hcvq_explorer()
+hcvq_widget()
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -35,13 +35,16 @@ import matplotlib.pyplot as plt
 import torch
 
 import vqlab
-from vqlab import priors, widgets
+from vqlab import priors
 from vqlab.data import load_digits
 from vqlab.metrics import digit_judge, sample_quality
 from vqlab.models import build_vqvae
 from vqlab.plotting import image_grid
 from vqlab.quantizers import VectorQuantizer
 from vqlab.train import evaluate, train
+from vqlab.widgets.priors import (completion_state, completion_widget, draw_completion, draw_prior_samples,
+                                  draw_receptive_field, prior_samples_state, prior_samples_widget,
+                                  receptive_field_state, receptive_field_widget)
 
 _ = vqlab.seed_everything(0)
 
@@ -114,9 +117,9 @@ print("mask B - mask A is the centre only:", torch.equal(priors.conv_mask(5, "B"
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(9, 3.3))
-rf = {m: widgets.receptive_field_state(3, m, 3) for m in ("A then B", "gated", "B only (leaks!)")}
+rf = {m: receptive_field_state(3, m, 3) for m in ("A then B", "gated", "B only (leaks!)")}
 for ax, state in zip(axes, rf.values()):
-    widgets.draw_receptive_field(state, ax=ax)
+    draw_receptive_field(state, ax=ax)
 plt.tight_layout()
 plt.show()
 for m, s in rf.items():
@@ -128,7 +131,7 @@ for m, s in rf.items():
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-widgets.receptive_field_explorer()
+receptive_field_widget()
 
 # %% [markdown]
 # ## 3 · Stage 2: a prior over the code maps of a conv VQ-VAE
@@ -247,9 +250,9 @@ assert quality["gated PixelCNN, T=1"]["nn_distance"] < quality["uniform random c
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-widgets.draw_prior_samples(widgets.prior_samples_state(gated, vqvae.decode_indices, temperature=1.0))
+draw_prior_samples(prior_samples_state(gated, vqvae.decode_indices, temperature=1.0))
 plt.show()
-widgets.temperature_explorer(gated, vqvae.decode_indices)
+prior_samples_widget(gated, vqvae.decode_indices)
 
 # %% [markdown]
 # **Completion.** Keep the top rows of a test digit's code map and sample the rest. In raster order this is
@@ -258,11 +261,11 @@ widgets.temperature_explorer(gated, vqvae.decode_indices)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-state = widgets.completion_state(gated, vqvae.decode_indices, codes_test, index=0, rows_fixed=2)
-assert torch.equal(state["completed"][:, :2], codes_test[:1, :2].expand(8, -1, -1))
-widgets.draw_completion(state)
+state = completion_state(gated, vqvae.decode_indices, codes_test, index=0, rows_fixed=2)
+assert torch.equal(state.completed[:, :2], codes_test[:1, :2].expand(8, -1, -1))
+draw_completion(state)
 plt.show()
-widgets.completion_explorer(gated, vqvae.decode_indices, codes_test[:50])
+completion_widget(gated, vqvae.decode_indices, codes_test[:50])
 
 # %% [markdown]
 # ## Summary

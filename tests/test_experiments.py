@@ -21,15 +21,6 @@ from vqlab.quantizers import EMQuantizer, VectorQuantizer  # noqa: E402
 from vqlab.train import train  # noqa: E402
 
 
-
-@pytest.fixture(scope="module")
-def digits_model():
-    data = load_digits()
-    model = build_vqvae(VectorQuantizer(16, 4), hidden=(32,), seed=0)
-    train(model, data.x_train[:256], epochs=2, batch_size=64, seed=0, progress=False)
-    return model, data.x_test[:120]
-
-
 # ---------------------------------------------------------------- the result type and the driver
 def test_comparison_mean_std_table_and_dict():
     c = Comparison({"a": {"x": [1.0, 2.0, 4.0]}, "b": {"x": [3.0, 3.0, 3.0], "y": [0.5, 1.5, 1.0]}}, (0, 1, 2))

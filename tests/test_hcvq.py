@@ -232,7 +232,7 @@ def test_lambda_zero_is_a_dry_run(digits_batch):
     h_dry = train(tiny_model(), x, epochs=2, batch_size=8, seed=0, progress=False,
                   extra_losses=[HCVQRegularizer(period=2, active=False)])
     h_zero = train(tiny_model(), x, epochs=2, batch_size=8, seed=0, progress=False,
-                   extra_losses=[HCVQRegularizer(period=2, lam=0.0)])
+                   extra_losses=[HCVQRegularizer(period=2, weight=0.0)])
     assert h_dry.steps["recon"] == h_zero.steps["recon"]
 
 
@@ -261,8 +261,8 @@ def test_regularizer_bad_args(digits_batch):
         HCVQRegularizer(period=0)
     with pytest.raises(ValueError, match="mode"):
         HCVQRegularizer(mode="Paper")
-    with pytest.raises(ValueError, match="lam"):
-        HCVQRegularizer(lam=-1.0)
+    with pytest.raises(ValueError, match="weight"):
+        HCVQRegularizer(weight=-1.0)
     with pytest.raises(ValueError, match="sigma"):
         HCVQRegularizer(sigma=0.0)
     with pytest.raises(ValueError, match="target_mu"):

@@ -172,7 +172,7 @@ def test_soft_vqvae_encode_returns_z_e_only():
 
 def test_vae_kl_and_modes():
     torch.manual_seed(0)
-    vae = VAE(MLPEncoder(64, 2 * 3), MLPDecoder(3, 64), latent_dim=3, beta=2.0)
+    vae = VAE(MLPEncoder(64, 2 * 3), MLPDecoder(3, 64), latent_dim=3, kl_weight=2.0)
     x = torch.rand(8, 64)
     mu, log_var = vae.encode_stats(x)
     kl = 0.5 * (mu ** 2 + log_var.exp() - log_var - 1).sum(1).mean()
@@ -183,8 +183,8 @@ def test_vae_kl_and_modes():
     vae.train()
     assert not torch.equal(vae(x).x_hat, vae(x).x_hat)  # training samples z
     assert torch.equal(vae.encode(x), mu)
-    with pytest.raises(ValueError, match="beta"):
-        VAE(MLPEncoder(64, 6), MLPDecoder(3, 64), 3, beta=-1.0)
+    with pytest.raises(ValueError, match="kl_weight"):
+        VAE(MLPEncoder(64, 6), MLPDecoder(3, 64), 3, kl_weight=-1.0)
     with pytest.raises(ValueError, match="encoder must output"):
         VAE(MLPEncoder(64, 5), MLPDecoder(3, 64), 3)(x)
 

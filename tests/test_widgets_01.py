@@ -11,7 +11,7 @@ from vqlab.data import make_toy  # noqa: E402
 from vqlab.models import build_vqvae  # noqa: E402
 from vqlab.posteriors import squared_distances  # noqa: E402
 from vqlab.quantizers import VectorQuantizer  # noqa: E402
-from vqlab.widgets import code_browser_state, draw_code_browser, draw_toy_vq, toy_vq_state  # noqa: E402
+from vqlab.widgets.vq import code_browser_state, draw_code_browser, draw_toy_vq, toy_vq_state  # noqa: E402
 
 
 # ---------------------------------------------------------------- distortion and Lloyd's k-means
@@ -73,15 +73,6 @@ def test_toy_bad_arguments(kwargs, name):
 
 
 # ---------------------------------------------------------------- code browser
-@pytest.fixture(scope="module")
-def digits_model():
-    from vqlab.data import load_digits
-    from vqlab.train import train
-
-    data = load_digits()
-    model = build_vqvae(VectorQuantizer(16, 4), hidden=(32,), seed=0)
-    train(model, data.x_train[:256], epochs=2, batch_size=64, seed=0, progress=False)
-    return model, data.x_test[:120]
 
 
 def test_code_browser_returns_exactly_the_inputs_of_the_code(digits_model):

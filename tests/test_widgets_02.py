@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from vqlab.widgets import IB_TOY_LOG10_TAUS, draw_ib_toy, ib_toy_explorer, ib_toy_state  # noqa: E402
+from vqlab.widgets.ib import IB_TOY_LOG10_TAUS, draw_ib_toy, ib_toy_state, ib_toy_widget  # noqa: E402
 
 
 @pytest.mark.parametrize("log10_tau", [-3.0, -1.0, 0.0, 1.5])
@@ -63,6 +63,6 @@ def test_state_validation(kwargs, message):
 def test_builder_returns_interactive_widget():
     import ipywidgets
 
-    ui = ib_toy_explorer()
+    ui = ib_toy_widget()
     assert isinstance(ui, ipywidgets.interactive)
     assert {c.description for c in ui.children[:-1]} == {"log10 tau", "K", "data"}

@@ -8,8 +8,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from vqlab.clustering import kmeans  # noqa: E402
-from vqlab.widgets import (draw_ng_annealing, draw_ng_fcm, ng_annealing_state, ng_annealing_stepper,  # noqa: E402
-                           ng_fcm_explorer, ng_fcm_state)
+from vqlab.widgets.ng_fcm import (draw_ng_annealing, draw_ng_fcm, ng_annealing_state, ng_annealing_widget,  # noqa: E402
+                           ng_fcm_widget, ng_fcm_state)
 
 
 def test_ng_fcm_state_posteriors_and_ranks():
@@ -79,6 +79,6 @@ def test_bad_arguments(call, match):
 def test_builders_construct():
     import ipywidgets
 
-    assert isinstance(ng_fcm_explorer(), ipywidgets.Widget)
-    assert isinstance(ng_annealing_stepper(), ipywidgets.Widget)
+    assert isinstance(ng_fcm_widget(), ipywidgets.Widget)
+    assert isinstance(ng_annealing_widget(), ipywidgets.Widget)
     plt.close("all")

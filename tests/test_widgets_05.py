@@ -7,11 +7,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from vqlab import topology, widgets  # noqa: E402
+from vqlab import topology
+from vqlab.widgets import homology  # noqa: E402
 
 
 def test_rips_state_complex_matches_definition():
-    s = widgets.rips_state(eps=0.5, cloud="rings", noise=0.05, n=30)
+    s = homology.rips_state(eps=0.5, cloud="rings", noise=0.05, n=30)
     d = np.sqrt(((s.points[:, None] - s.points[None]) ** 2).sum(-1))
     assert s.points.shape == (30, 2)
     assert np.all(d[s.edges[:, 0], s.edges[:, 1]] <= 0.5)
@@ -25,56 +26,56 @@ def test_rips_state_complex_matches_definition():
 
 def test_rips_betti_numbers_limits_and_circle_loop():
     n = 40
-    tiny = widgets.rips_state(eps=0.0, cloud="circle", noise=0.0, n=n)
+    tiny = homology.rips_state(eps=0.0, cloud="circle", noise=0.0, n=n)
     assert tiny.betti == [n, 0] and len(tiny.edges) == 0
-    huge = widgets.rips_state(eps=2.5, cloud="circle", noise=0.0, n=n)
+    huge = homology.rips_state(eps=2.5, cloud="circle", noise=0.0, n=n)
     assert huge.betti == [1, 0] and len(huge.edges) == n * (n - 1) // 2
-    mid = widgets.rips_state(eps=0.6, cloud="circle", noise=0.0, n=n)
+    mid = homology.rips_state(eps=0.6, cloud="circle", noise=0.0, n=n)
     assert mid.betti == [1, 1]
     # beta0 never increases with eps
-    b0 = [widgets.rips_state(eps=e, cloud="blobs", n=n).betti[0] for e in (0.05, 0.1, 0.3, 0.6, 1.2)]
+    b0 = [homology.rips_state(eps=e, cloud="blobs", n=n).betti[0] for e in (0.05, 0.1, 0.3, 0.6, 1.2)]
     assert all(a >= b for a, b in zip(b0, b0[1:]))
 
 
-@pytest.mark.parametrize("cloud", widgets.RIPS_CLOUDS)
+@pytest.mark.parametrize("cloud", homology.RIPS_CLOUDS)
 @pytest.mark.parametrize("noise", [0.0, 0.3])
 def test_rips_extremes_draw_without_error(cloud, noise):
     import matplotlib.pyplot as plt
 
     for eps in (0.0, 2.0):
-        s = widgets.rips_state(eps=eps, cloud=cloud, noise=noise)
+        s = homology.rips_state(eps=eps, cloud=cloud, noise=noise)
         assert np.isfinite(s.points).all()
-        plt.close(widgets.draw_rips(s))
+        plt.close(homology.draw_rips(s))
 
 
 def test_rips_bad_arguments():
     with pytest.raises(ValueError, match="cloud"):
-        widgets.rips_state(cloud="torus")
+        homology.rips_state(cloud="torus")
     with pytest.raises(ValueError, match="eps"):
-        widgets.rips_state(eps=-1.0)
+        homology.rips_state(eps=-1.0)
     with pytest.raises(ValueError, match="n"):
-        widgets.rips_state(n=500)
+        homology.rips_state(n=500)
 
 
 def test_death_ascent_spreads_and_hinge_only_does_not():
-    s = widgets.death_ascent(n=30, steps=(0, 10, 40))
+    s = homology.death_ascent_state(n=30, steps=(0, 10, 40))
     assert s.steps == [0, 10, 40] and len(s.points) == 3
     assert s.death_sum[-1] > 2 * s.death_sum[0]
     for pts, e in zip(s.points, s.edges):
         assert e.shape == (29, 2)
         np.testing.assert_allclose(np.sort(np.linalg.norm(pts[e[:, 0]] - pts[e[:, 1]], axis=1)),
                                    topology.mst_deaths(torch.tensor(pts)).numpy(), atol=1e-9)
-    still = widgets.death_ascent(n=30, steps=(0, 10), topological=False)
+    still = homology.death_ascent_state(n=30, steps=(0, 10), topological=False)
     np.testing.assert_allclose(still.points[0], still.points[1])  # inside the ball: zero gradient
     import matplotlib.pyplot as plt
 
-    plt.close(widgets.draw_death_ascent(s))
-    plt.close(widgets.draw_death_ascent(s, index=1))
+    plt.close(homology.draw_death_ascent(s))
+    plt.close(homology.draw_death_ascent(s, index=1))
 
 
 def test_builders_return_widgets():
     import ipywidgets
 
-    assert isinstance(widgets.rips_explorer(), ipywidgets.interactive)
-    assert isinstance(widgets.death_ascent_stepper(widgets.death_ascent(n=10, steps=(0, 2))),
+    assert isinstance(homology.rips_widget(), ipywidgets.interactive)
+    assert isinstance(homology.death_ascent_widget(homology.death_ascent_state(n=10, steps=(0, 2))),
                       ipywidgets.interactive)

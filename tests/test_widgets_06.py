@@ -5,14 +5,14 @@ import pytest
 
 matplotlib.use("Agg")
 
-from vqlab.widgets import HCVQWidgetState, draw_hcvq, hcvq_explorer, hcvq_state  # noqa: E402
+from vqlab.widgets.hcvq import HCVQState, draw_hcvq, hcvq_state, hcvq_widget  # noqa: E402
 
 SMALL = dict(epochs=1, n_train=96)
 
 
 def test_state_shapes_and_finite():
     s = hcvq_state(100.0, 0.5, 1.0, 2, **SMALL)
-    assert isinstance(s, HCVQWidgetState)
+    assert isinstance(s, HCVQState)
     n = len(s.steps)
     assert n == 2  # 96 digits, batch 64
     for arr in (s.usage_hcvq, s.usage_dry, s.mu0_hcvq, s.mu0_dry, s.gate):
@@ -45,7 +45,7 @@ def test_draw_and_builder():
     fig = draw_hcvq(hcvq_state(**SMALL))
     assert len(fig.axes) == 3
     matplotlib.pyplot.close("all")
-    box = hcvq_explorer(**SMALL)
+    box = hcvq_widget(**SMALL)
     assert isinstance(box, ipywidgets.interactive)
     names = {c.description for c in box.children if hasattr(c, "description")}
     assert {"T_beta", "T_mu", "lambda", "k"} <= names
@@ -59,5 +59,5 @@ def test_bad_arguments():
         hcvq_state(100.0, 0.5, 1.0, 0, **SMALL)
     with pytest.raises(ValueError, match="mode"):
         hcvq_state(mode="lightning", **SMALL)
-    with pytest.raises(ValueError, match="lam"):
-        hcvq_state(lam=float("inf"), **SMALL)
+    with pytest.raises(ValueError, match="weight"):
+        hcvq_state(weight=float("inf"), **SMALL)

@@ -93,8 +93,8 @@ def test_every_bottleneck_shares_the_hidden_layers(name):
 
 def test_vae_weight_follows_the_authors_variance_normalised_convention():
     cfg = ZooConfig(vae_beta=2.0, beta_vae_beta=20.0)
-    assert build_bottleneck("vae", 64, cfg, data_variance=0.5).beta == pytest.approx(1.0)
-    assert build_bottleneck("beta_vae", 64, cfg, data_variance=0.5).beta == pytest.approx(10.0)
+    assert build_bottleneck("vae", 64, cfg, data_variance=0.5).kl_weight == pytest.approx(1.0)
+    assert build_bottleneck("beta_vae", 64, cfg, data_variance=0.5).kl_weight == pytest.approx(10.0)
     with pytest.raises(ValueError, match="data_variance"):
         build_bottleneck("vae", 64, cfg, data_variance=0.0)
 

@@ -399,7 +399,7 @@ def latent_model(variant: str, seed: int = 0, *, latent_dim: int = 2, hidden: tu
     hidden = tuple(hidden)
     if variant == "VAE":
         encoder = MLPEncoder(in_dim, 2 * latent_dim, hidden)
-        return Trial(VAE(encoder, MLPDecoder(latent_dim, in_dim, hidden[::-1]), latent_dim, beta=vae_beta))
+        return Trial(VAE(encoder, MLPDecoder(latent_dim, in_dim, hidden[::-1]), latent_dim, kl_weight=vae_beta))
     model = Autoencoder(MLPEncoder(in_dim, latent_dim, hidden), MLPDecoder(latent_dim, in_dim, hidden[::-1]))
     hooks = {"AE": [], "AE + L_top": [topology.HomologicalRegularizer(weight)],
              "AE + disk only": [topology.HomologicalRegularizer(weight, topological=False)]}[variant]
@@ -482,7 +482,7 @@ HCVQ_ARMS = {"dry run": False, "HC-VQ": True}
 
 
 def hcvq_trial(seed: int, *, active: bool = True, num_codes: int = 128, code_dim: int = 64, beta: float = 0.25,
-               init: str = "uniform", target_betti: float = 100.0, target_mu: float = 0.5, lam: float = 1.0,
+               init: str = "uniform", target_betti: float = 100.0, target_mu: float = 0.5, weight: float = 1.0,
                period: int = 200, mode: str = "paper", track_every: int = 1,
                snapshot_steps: Sequence[int] = ()) -> Trial:
     """The conv VQ-VAE of :func:`vqlab.models.build_vqvae` (8x8 digits -> 4x4 grid of ``code_dim``
@@ -492,7 +492,7 @@ def hcvq_trial(seed: int, *, active: bool = True, num_codes: int = 128, code_dim
     the codebook's persistence diagrams in ``trial.artifacts["snapshots"]`` (``{step: diagrams}``)."""
     quantizer = VectorQuantizer(num_codes, code_dim, beta=beta, init=init, seed=seed)
     model = build_vqvae(quantizer, arch="conv", seed=seed)
-    reg = HCVQRegularizer(target_betti=target_betti, target_mu=target_mu, lam=lam, period=period, mode=mode,
+    reg = HCVQRegularizer(target_betti=target_betti, target_mu=target_mu, weight=weight, period=period, mode=mode,
                           active=active, track_every=track_every)
     steps = {check_int("snapshot_steps", s, 0) for s in snapshot_steps}
     trial = Trial(model, extra_losses=[reg], artifacts={"snapshots": {}})
@@ -528,7 +528,7 @@ def hcvq_metrics(trial: Trial, x_test: Tensor) -> dict[str, float]:
 def hcvq_comparison(x: Tensor, x_test: Tensor, *, arms: Mapping[str, bool] | None = None,
                     seeds: Sequence[int] = (0, 1, 2), epochs: int = 10, batch_size: int = 64, lr: float = 8e-4,
                     num_codes: int = 128, code_dim: int = 64, beta: float = 0.25, init: str = "uniform",
-                    target_betti: float = 100.0, target_mu: float = 0.5, lam: float = 1.0, period: int = 200,
+                    target_betti: float = 100.0, target_mu: float = 0.5, weight: float = 1.0, period: int = 200,
                     mode: str = "paper", track_every: int = 1, snapshot_steps: Sequence[int] = (),
                     device: str = "auto") -> Comparison:
     """Notebook 06's comparison: every arm (name -> HC-VQ active?, default :data:`HCVQ_ARMS`) of
@@ -540,7 +540,7 @@ def hcvq_comparison(x: Tensor, x_test: Tensor, *, arms: Mapping[str, bool] | Non
 
     def factory(active: bool):
         return lambda seed: hcvq_trial(seed, active=active, num_codes=num_codes, code_dim=code_dim, beta=beta,
-                                       init=init, target_betti=target_betti, target_mu=target_mu, lam=lam,
+                                       init=init, target_betti=target_betti, target_mu=target_mu, weight=weight,
                                        period=period, mode=mode, track_every=track_every,
                                        snapshot_steps=snapshot_steps)
 

@@ -219,13 +219,13 @@ class HCVQRegularizer:
 
     Each call (one training step) measures ``E_z`` and ``E_input``, updates the :class:`EntropyAccumulator`
     and, if ``active``, returns ``{name: L_r}`` with
-    ``L_r = lam * g * [(beta^1 - T_beta)^2 + mu_weight * (mu^0 - T_mu)^2]`` (module docstring, §2). With
+    ``L_r = weight * g * [(beta^1 - T_beta)^2 + mu_weight * (mu^0 - T_mu)^2]`` (module docstring, §2). With
     ``active=False`` (the paper's *dry run*) nothing is added to the loss but everything is still logged.
 
     Args:
         quantizer: the quantizer whose ``codebook [K, D]`` is regularised; default ``model.quantizer``.
         target_betti, target_mu: ``T_beta``, ``T_mu`` (§4: 100 and 0.5), >= 0.
-        lam: the scale lambda (>= 0). period: k, steps per entropy period (§3: 200).
+        weight: the scale lambda of the term (>= 0). period: k, steps per entropy period (§3: 200).
         mode: ``"paper"`` or ``"code"`` (see module docstring). sigma: width of the narrow Gaussians.
         mu_weight: weight of the mu^0 term relative to the beta^1 term (public code: 10^4).
         active: add the term to the loss (False: dry run). track_every: compute the signature for the log
@@ -239,13 +239,13 @@ class HCVQRegularizer:
     LOG_KEYS = ("E_z", "E_input", "ratio", "gate", "beta1", "mu0", "pe0", "pe1")
 
     def __init__(self, quantizer: nn.Module | None = None, *, target_betti: float = 100.0,
-                 target_mu: float = 0.5, lam: float = 1.0, period: int = 200, mode: str = "paper",
+                 target_mu: float = 0.5, weight: float = 1.0, period: int = 200, mode: str = "paper",
                  sigma: float = 1e-3, mu_weight: float = 1e4, active: bool = True, track_every: int = 1,
                  name: str = "hcvq") -> None:
         self.quantizer = quantizer
         self.target_betti = check_float("target_betti", target_betti, 0.0)
         self.target_mu = check_float("target_mu", target_mu, 0.0)
-        self.lam = check_float("lam", lam, 0.0)
+        self.weight = check_float("weight", weight, 0.0)
         self.mode = check_choice("mode", mode, MODES)
         self.sigma = check_float("sigma", sigma, 0.0, strict=True)
         self.mu_weight = check_float("mu_weight", mu_weight, 0.0)
@@ -265,7 +265,7 @@ class HCVQRegularizer:
 
     def __repr__(self) -> str:
         return (f"HCVQRegularizer(mode={self.mode!r}, T_beta={self.target_betti}, T_mu={self.target_mu}, "
-                f"lam={self.lam}, period={self.period}, active={self.active})")
+                f"weight={self.weight}, period={self.period}, active={self.active})")
 
     # -- pieces --------------------------------------------------------------------------------
     def entropies(self, xb: Tensor, out) -> tuple[float, float]:
@@ -299,12 +299,12 @@ class HCVQRegularizer:
                              "this codebook does not require grad (an EMA buffer?)")
         e_z, e_in = self.entropies(xb, out)
         gate = self.accumulator.update(e_z, e_in)
-        need_grad = self.active and gate * self.lam > 0
+        need_grad = self.active and gate * self.weight > 0
         track = self.accumulator.calls % self.track_every == 1 % self.track_every
         term, sig = None, None
         if need_grad:
             sig = homology_signature(codebook, self.sigma)
-            term = self.lam * gate * self.penalty(sig)
+            term = self.weight * gate * self.penalty(sig)
         elif track:
             with torch.no_grad():
                 sig = homology_signature(codebook.detach(), self.sigma)

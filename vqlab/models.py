@@ -152,22 +152,23 @@ class VAE(nn.Module):
 
     Losses (per element, so they add to the MSE ``recon`` of every vqlab model)::
 
-        kl = beta * KL(q(z|x) || N(0, I)) / P,   KL = 1/2 sum_j (mu_j^2 + s_j^2 - log s_j^2 - 1)
+        kl = kl_weight * KL(q(z|x) || N(0, I)) / P,   KL = 1/2 sum_j (mu_j^2 + s_j^2 - log s_j^2 - 1)
 
     averaged over the batch, with ``P`` the number of input elements per example. With ``recon`` = MSE
-    this is the negative ELBO / P of a Gaussian decoder of variance 1/2 for ``beta = 1``; ``beta > 1`` is
-    the beta-VAE. ``encode(x)`` returns ``mu`` (used for downstream tasks).
+    this is the negative ELBO / P of a Gaussian decoder of variance 1/2 for ``kl_weight = 1``; a weight
+    above 1 is the beta-VAE's beta (named ``kl_weight`` here: ``beta`` is the VQ commitment weight).
+    ``encode(x)`` returns ``mu`` (used for downstream tasks).
 
     Args:
         encoder: maps ``x`` to ``[N, 2d]``. decoder: maps ``[N, d]`` to the shape of ``x``.
-        latent_dim: d. beta: KL weight >= 0.
+        latent_dim: d. kl_weight: the KL weight (the beta-VAE's beta) >= 0.
     """
 
-    def __init__(self, encoder: nn.Module, decoder: nn.Module, latent_dim: int, beta: float = 1.0):
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, latent_dim: int, kl_weight: float = 1.0):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
         self.latent_dim = check_int("latent_dim", latent_dim)
-        self.beta = check_float("beta", beta, 0.0)
+        self.kl_weight = check_float("kl_weight", kl_weight, 0.0)
 
     def encode_stats(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``(mu, log s^2)``, each ``[N, d]``; the log-variance is clamped to [-30, 20]."""
@@ -185,7 +186,7 @@ class VAE(nn.Module):
         kl = 0.5 * (mu.pow(2) + log_var.exp() - log_var - 1.0).reshape(len(mu), -1).sum(1).mean()
         n_elem = x[0].numel()
         return ModelOutput(x_hat=x_hat, z_e=mu, losses={"recon": reconstruction_loss(x_hat, x),
-                                                          "kl": self.beta * kl / n_elem})
+                                                          "kl": self.kl_weight * kl / n_elem})
 
 
 # ---- The standard digits VQ-VAEs (notebooks 01, 02, 03, 04, 06, 07) ----

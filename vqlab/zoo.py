@@ -139,7 +139,7 @@ def build_bottleneck(name: str, in_dim: int, config: ZooConfig | None = None, se
     if name == "ae":
         return Autoencoder(encoder, decoder)
     beta = cfg.vae_beta if name == "vae" else cfg.beta_vae_beta
-    return VAE(encoder, decoder, d, beta=beta * data_variance)
+    return VAE(encoder, decoder, d, kl_weight=beta * data_variance)
 
 
 @torch.no_grad()

@@ -1,0 +1,151 @@
+"""Notebook 02 widgets: the temperature (= VIB beta) explorer on a 2-D toy codebook.
+
+Equations refer to ../shared/papers/vib-on-vector-quantized-autoencoders.md ("the VIB paper").
+A temperature (= VIB beta) explorer on a 2-D toy codebook, and the rate-distortion picture of the
+digits sweep (vqlab.experiments.ib_comparison).
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import Tensor
+
+from vqlab import losses
+from vqlab._checks import check_choice, check_float, check_int
+from vqlab.clustering import init_prototypes, kmeans
+from vqlab.data import TOY_SETS, make_toy
+from vqlab.posteriors import gibbs_posterior, squared_distances
+from vqlab.widgets._ui import interactive
+
+__all__ = ["IB_TOY_LOG10_TAUS", "IBToyState", "ib_toy_state", "draw_ib_toy", "ib_toy_widget"]
+
+
+#: The temperatures (tau = the VIB beta, see :func:`vqlab.posteriors.gibbs_posterior`) of the toy curve.
+IB_TOY_LOG10_TAUS = np.linspace(-3.0, 1.5, 46)
+
+
+@functools.lru_cache(maxsize=32)
+def _ib_toy_problem(dataset: str, n: int, num_codes: int, seed: int) -> tuple[Tensor, Tensor]:
+    """Toy points ``[n, 2]`` and a k-means codebook ``[K, 2]`` (float64), cached so sliders are fast."""
+    x, _ = make_toy(dataset, n=n, seed=seed)
+    x = x.double()
+    return x, kmeans(x, init_prototypes(x, num_codes, "kmeans++", seed=seed), 25).prototypes
+
+
+def _ib_terms(d: Tensor, tau: float) -> dict[str, float]:
+    """VIB terms of the Gibbs posterior ``p(z|i) ∝ exp(-d/tau)`` for squared distances ``d`` ``[N, K]``."""
+    probs = gibbs_posterior(d, tau).exp()
+    prior = torch.full((d.shape[1],), 1.0 / d.shape[1], dtype=d.dtype)
+    return {"distortion": float((probs * d).sum(1).mean()),
+            "conditional_entropy": float(losses.conditional_entropy(probs)),    # H(p(Z|I))
+            "cross_entropy": float(losses.cross_entropy(probs)),                # eq. 25 = log K
+            "rate_bound": float(losses.kl_to_prior(probs)),                     # eq. 15
+            "mutual_information": float(losses.mutual_information_iz(probs)),   # eq. 13
+            "gap": float(losses.kl_divergence(losses.marginal(probs), prior))}  # eq. 16
+
+
+@dataclass
+class IBToyState:
+    """What the temperature explorer shows (float64 numbers, nats).
+
+    Attributes:
+        points: ``[N, 2]`` toy data (here the data *are* the latents z_e). codebook: ``[K, 2]`` (k-means).
+        tau: the temperature (= VIB beta). grid_x, grid_y: ``[R]`` axes of the heat map.
+        heat: ``[R, R]`` entropy ``H(p(Z | x))`` of the EM posterior (eq. 28 at temperature tau) on the grid.
+        terms: at tau, on the points: ``distortion`` ``E_p ||x - e_z||^2``, ``conditional_entropy``
+            ``H(p(Z|I))``, ``cross_entropy`` (eq. 25, ``log K``), ``rate_bound`` ``KL(p(Z|I) || uniform)``
+            (eq. 15), ``mutual_information`` ``I(I; Z)`` (eq. 13), ``gap`` = rate_bound - I(I; Z) =
+            ``KL(p(Z) || uniform)`` (eq. 16).
+        curve: the same terms for every tau of :data:`IB_TOY_LOG10_TAUS` (lists), plus ``tau``.
+        hard: the terms of hard VQ (tau -> 0, eq. 27).
+    """
+
+    points: Tensor
+    codebook: Tensor
+    tau: float
+    grid_x: np.ndarray
+    grid_y: np.ndarray
+    heat: np.ndarray
+    terms: dict[str, float]
+    curve: dict[str, list[float]]
+    hard: dict[str, float]
+
+
+def ib_toy_state(log10_tau: float = -0.5, num_codes: int = 6, dataset: str = "blobs", n: int = 300,
+                 resolution: int = 60, seed: int = 0) -> IBToyState:
+    """State of the temperature explorer: a fixed k-means codebook on a 2-D toy set, the EM posterior
+    ``p(z | i) ∝ exp(-||x_i - e_z||^2 / tau)`` (VIB paper eq. 28), its conditional entropy, the VIB rate
+    bound (eq. 15), the true rate ``I(I; Z)`` (eq. 13) and the bound's gap (eq. 16).
+
+    Args:
+        log10_tau: ``log10`` of the temperature (finite). num_codes: K in [1, n]. dataset: a
+        :data:`vqlab.data.TOY_SETS` name. n: points >= 2. resolution: heat-map grid size >= 2.
+    """
+    log10_tau = check_float("log10_tau", log10_tau, -300.0, maximum=300.0)
+    check_choice("dataset", dataset, TOY_SETS)
+    n = check_int("n", n, 2)
+    k = check_int("num_codes", num_codes)
+    if k > n:
+        raise ValueError(f"num_codes must be <= n ({n}), got {num_codes}")
+    resolution = check_int("resolution", resolution, 2)
+    x, w = (t.clone() for t in _ib_toy_problem(dataset, n, k, check_int("seed", seed, 0)))
+    tau = 10.0 ** log10_tau
+    d = squared_distances(x, w)
+    lo, hi = x.min(0).values - 0.5, x.max(0).values + 0.5
+    gx = np.linspace(float(lo[0]), float(hi[0]), resolution)
+    gy = np.linspace(float(lo[1]), float(hi[1]), resolution)
+    mesh = torch.tensor(np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2))
+    heat = losses.entropy(gibbs_posterior(squared_distances(mesh, w), tau).exp()).reshape(resolution, resolution)
+    curve: dict[str, list[float]] = {"tau": list(10.0 ** IB_TOY_LOG10_TAUS)}
+    for t in curve["tau"]:
+        for key, value in _ib_terms(d, t).items():
+            curve.setdefault(key, []).append(value)
+    return IBToyState(x, w, tau, gx, gy, heat.numpy(), _ib_terms(d, tau), curve, _ib_terms(d, 1e-300))
+
+
+def draw_ib_toy(state: IBToyState):
+    """Left: the heat map of ``H(p(Z | x))`` with the data and codewords. Right: the VIB rate bound
+    ``KL(p(Z|I) || r)`` and the true rate ``I(I; Z)`` against the distortion over all temperatures, the
+    current temperature marked (the vertical distance between the two curves is the gap, eq. 16)."""
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.6), gridspec_kw={"width_ratios": [1, 1.1]})
+    k = len(state.codebook)
+    im = ax.imshow(state.heat, origin="lower", cmap="magma", vmin=0.0, vmax=max(math.log(k), 1e-9),
+                   extent=(state.grid_x[0], state.grid_x[-1], state.grid_y[0], state.grid_y[-1]), aspect="auto")
+    pts, w = state.points.numpy(), state.codebook.numpy()
+    ax.scatter(pts[:, 0], pts[:, 1], s=4, c="w", alpha=0.6)
+    ax.scatter(w[:, 0], w[:, 1], marker="x", c="tab:cyan", s=50)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="H(p(Z|x)) [nats]")
+    t = state.terms
+    ax.set_title(f"tau = {state.tau:.3g}:  H(p(Z|I)) = {t['conditional_entropy']:.3f} nats", fontsize=9)
+    c = state.curve
+    ax2.plot(c["distortion"], c["rate_bound"], color="tab:red", label="VIB bound KL(p(Z|I)||r), eq. 15")
+    ax2.plot(c["distortion"], c["mutual_information"], "--", color="tab:blue", label="rate I(I;Z), eq. 13")
+    ax2.plot([t["distortion"]] * 2, [t["mutual_information"], t["rate_bound"]], color="k", lw=2,
+             label=f"gap = KL(p(Z)||r) = {t['gap']:.3f}")
+    ax2.scatter([state.hard["distortion"]], [state.hard["rate_bound"]], marker="s", c="k", s=25,
+                label="hard VQ (tau -> 0)", zorder=3)
+    ax2.axhline(math.log(k), color="0.6", lw=0.8)
+    ax2.set_xlabel("distortion E ||x - e_z||^2")
+    ax2.set_ylabel("nats")
+    ax2.set_title(f"rate bound {t['rate_bound']:.3f}, I(I;Z) {t['mutual_information']:.3f}", fontsize=9)
+    ax2.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def ib_toy_widget(log10_tau: float = -0.5, num_codes: int = 6, dataset: str = "blobs"):
+    """Sliders for ``log10 tau`` (the temperature = VIB beta) and K, and the toy set -> :func:`draw_ib_toy`."""
+    def show(log10_tau, num_codes, dataset):
+        draw_ib_toy(ib_toy_state(log10_tau, num_codes, dataset))
+
+    return interactive(
+        show,
+        log10_tau=widgets.FloatSlider(value=log10_tau, min=-3.0, max=1.5, step=0.1, description="log10 tau"),
+        num_codes=widgets.IntSlider(value=num_codes, min=1, max=32, description="K", continuous_update=False),
+        dataset=widgets.Dropdown(options=list(TOY_SETS), value=dataset, description="data"))

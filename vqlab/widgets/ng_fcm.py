@@ -1,0 +1,233 @@
+"""Notebook 04 widgets: neural-gas range lambda and fuzzifier m, and lambda annealing.
+
+Sliders for the neural-gas range lambda and the fuzzifier m (ranks, memberships, where prototypes
+settle) and a lambda-annealing stepper. The posteriors are vqlab.quantizers' (thesis eqs. 4.3-4.7),
+the batch algorithms vqlab.clustering's.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import Tensor
+
+from vqlab._checks import check_float, check_int
+from vqlab.clustering import dead_units, fuzzy_cmeans, init_prototypes, kmeans, neural_gas
+from vqlab.data import TOY_SETS, make_toy
+from vqlab.plotting import plot_voronoi
+from vqlab.posteriors import distance_ranks, fuzzy_cmeans_posterior, neural_gas_posterior, squared_distances
+from vqlab.widgets._ui import interactive
+
+__all__ = ["NGFCMState", "ng_fcm_state", "draw_ng_fcm", "ng_fcm_widget", "NGAnnealingState",
+    "ng_annealing_state", "draw_ng_annealing", "ng_annealing_widget"]
+
+
+@dataclass
+class NGFCMState:
+    """What the lambda / m explorer shows.
+
+    Attributes:
+        points: ``[N, 2]`` toy data. codebook: ``[K, 2]`` the fixed codebook the probe is scored against
+            (also the start of both algorithms). probe: ``[2]`` the probe point x.
+        ranks: ``[K]`` neural-gas ranks r(x, z) of the probe (0 = nearest).
+        ng_probs, fcm_probs: ``[K]`` neural-gas posterior (eq. 4.3) and fuzzy memberships (eq. 4.4) of the
+            probe.
+        ng_prototypes, fcm_prototypes: ``[K, 2]`` where batch neural gas at fixed lambda and fuzzy c-means
+            with fuzzifier m settle from ``codebook``.
+        ng_distortion, fcm_distortion: their eq. 4.2 distortion (mean over points).
+        ng_dead, fcm_dead: dead units of the settled codebooks. lam, m: the slider values.
+    """
+
+    points: Tensor
+    codebook: Tensor
+    probe: Tensor
+    ranks: Tensor
+    ng_probs: Tensor
+    fcm_probs: Tensor
+    ng_prototypes: Tensor
+    fcm_prototypes: Tensor
+    ng_distortion: float
+    fcm_distortion: float
+    ng_dead: int
+    fcm_dead: int
+    lam: float
+    m: float
+
+
+def ng_fcm_state(lam: float = 1.0, m: float = 2.0, num_codes: int = 8, dataset: str = "blobs",
+               iterations: int = 40, seed: int = 0, probe: tuple[float, float] = (0.0, 0.0)) -> NGFCMState:
+    """Ranks and memberships of a probe point, and where neural gas (fixed ``lam``) and fuzzy c-means
+    (fuzzifier ``m``) settle on a toy set, both started from the same ``num_codes`` data points.
+
+    Args:
+        lam: neural-gas range > 0. m: fuzzifier > 1. num_codes: K >= 1 (at most the 300 points).
+        dataset: a :data:`vqlab.data.TOY_SETS` name. iterations: batch iterations >= 0. seed: data and
+        initialisation seed. probe: the point x whose posterior is shown.
+    """
+    lam = check_float("lam", lam, 0.0, strict=True)
+    m = check_float("m", m, 1.0, strict=True)
+    check_int("num_codes", num_codes)
+    x, _ = make_toy(dataset, 300, seed=seed)
+    w = init_prototypes(x, num_codes, "data", seed=seed)
+    p = torch.tensor([probe], dtype=x.dtype)
+    d = squared_distances(p, w)
+    ng = neural_gas(x, w, max(1, iterations), lam_initial=lam, lam_final=lam) if iterations else None
+    fcm = fuzzy_cmeans(x, w, iterations, m=m)
+    ng_w = w if ng is None else ng.prototypes
+    return NGFCMState(points=x, codebook=w, probe=p[0], ranks=distance_ranks(d)[0],
+                       ng_probs=neural_gas_posterior(d, lam)[0], fcm_probs=fuzzy_cmeans_posterior(d, m)[0],
+                       ng_prototypes=ng_w, fcm_prototypes=fcm.prototypes,
+                       ng_distortion=float(squared_distances(x, ng_w).min(1).values.mean()),
+                       ng_dead=dead_units(x, ng_w), fcm_distortion=fcm.distortion[-1],
+                       fcm_dead=dead_units(x, fcm.prototypes), lam=lam, m=m)
+
+
+def draw_ng_fcm(state: NGFCMState):
+    """Three panels: the codebook with the probe's ranks; the probe's neural-gas posterior and fuzzy
+    memberships ordered by rank; where both algorithms settle from the same start."""
+    x, w, p = state.points.numpy(), state.codebook.numpy(), state.probe.numpy()
+    fig, axes = plt.subplots(1, 3, figsize=(11.0, 3.4))
+    ax = axes[0]
+    ax.scatter(x[:, 0], x[:, 1], s=4, c="0.75")
+    ax.scatter(w[:, 0], w[:, 1], marker="x", c="k", s=40)
+    for k, (a, b) in enumerate(w):
+        ax.annotate(f"r={int(state.ranks[k])}", (a, b), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    ax.scatter([p[0]], [p[1]], marker="*", s=160, c="tab:red", label="probe x")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("codebook and ranks r(x, z) of the probe", fontsize=9)
+    order = state.ranks.argsort().numpy()
+    pos = np.arange(len(order))
+    axes[1].bar(pos - 0.2, state.ng_probs.numpy()[order], width=0.4, label=f"neural gas, lambda={state.lam:.3g}")
+    axes[1].bar(pos + 0.2, state.fcm_probs.numpy()[order], width=0.4, label=f"fuzzy c-means, m={state.m:.3g}")
+    axes[1].set_xlabel("rank r(x, z)")
+    axes[1].set_ylabel("q(z | x)")
+    axes[1].set_ylim(0, 1)
+    axes[1].legend(fontsize=8)
+    axes[1].set_title("posterior of the probe (eqs. 4.3, 4.4)", fontsize=9)
+    ax = axes[2]
+    ax.scatter(x[:, 0], x[:, 1], s=4, c="0.75")
+    ng, fc = state.ng_prototypes.numpy(), state.fcm_prototypes.numpy()
+    ax.scatter(ng[:, 0], ng[:, 1], marker="o", s=45, facecolors="none", edgecolors="tab:blue",
+               label=f"neural gas: E={state.ng_distortion:.3f}, dead {state.ng_dead}")
+    ax.scatter(fc[:, 0], fc[:, 1], marker="s", s=30, facecolors="none", edgecolors="tab:orange",
+               label=f"fuzzy c-means: E={state.fcm_distortion:.3f}, dead {state.fcm_dead}")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("where the prototypes settle", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def ng_fcm_widget(lam: float = 1.0, m: float = 2.0, num_codes: int = 8, dataset: str = "blobs"):
+    """Sliders for lambda (log scale), m, K, the toy set and the probe -> :func:`draw_ng_fcm`."""
+    def show(lam, m, num_codes, dataset, probe_x, probe_y):
+        draw_ng_fcm(ng_fcm_state(lam, m, num_codes, dataset, probe=(probe_x, probe_y)))
+
+    slider = dict(continuous_update=False)
+    return interactive(
+        show,
+        lam=widgets.FloatLogSlider(value=lam, base=10, min=-2, max=1.5, step=0.05, description="lambda", **slider),
+        m=widgets.FloatSlider(value=m, min=1.02, max=6.0, step=0.02, description="m", **slider),
+        num_codes=widgets.IntSlider(value=num_codes, min=1, max=30, description="K", **slider),
+        dataset=widgets.Dropdown(options=list(TOY_SETS), value=dataset, description="data"),
+        probe_x=widgets.FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.1, description="probe x", **slider),
+        probe_y=widgets.FloatSlider(value=0.0, min=-4.0, max=4.0, step=0.1, description="probe y", **slider))
+
+
+@dataclass
+class NGAnnealingState:
+    """One step t of batch neural gas with lambda annealed from ``lam_initial`` to ``lam_final``.
+
+    Attributes:
+        points: ``[N, 2]``. labels: ``[N]`` toy labels. step: t. lam: lambda used by iteration t (the last one for t = T).
+        prototypes: ``[K, 2]`` after t iterations. trail: ``[t+1, K, 2]`` the path so far.
+        distortion: ``T+1`` eq. 4.2 distortions of the whole run. lambdas: ``T`` lambda values.
+        dead: dead units after t iterations. kmeans_dead: dead units of k-means from the same start.
+    """
+
+    points: Tensor
+    labels: Tensor
+    step: int
+    lam: float
+    prototypes: Tensor
+    trail: Tensor
+    distortion: list[float]
+    lambdas: list[float]
+    dead: int
+    kmeans_dead: int
+
+
+@functools.lru_cache(maxsize=16)
+def _annealing_run(lam_initial: float | None, lam_final: float, iterations: int, num_codes: int,
+                   dataset: str, seed: int, spread: float):
+    x, y = make_toy(dataset, 500, seed=seed)
+    init = init_prototypes(x, num_codes, "box", seed=seed, spread=spread)
+    km_dead = dead_units(x, kmeans(x, init, iterations).prototypes)
+    return x, y, neural_gas(x, init, iterations, lam_initial, lam_final), km_dead
+
+
+def ng_annealing_state(step: int, lam_initial: float | None = None, lam_final: float = 0.01,
+                       iterations: int = 40, num_codes: int = 10, dataset: str = "blobs", seed: int = 0,
+                       spread: float = 2.0) -> NGAnnealingState:
+    """Batch neural gas from a bad start (uniform in the data's bounding box scaled by ``spread``),
+    lambda annealed as ``lam_i (lam_f / lam_i)^(t / t_max)``; the state after ``step`` iterations.
+
+    Args:
+        step: 0 <= t <= iterations. lam_initial: > 0 (default K / 2). lam_final: > 0.
+        iterations: T >= 1. num_codes: K >= 1. dataset, seed: the toy set. spread: > 0.
+    """
+    check_int("iterations", iterations)
+    check_int("step", step, 0)
+    if step > iterations:
+        raise ValueError(f"step must be <= iterations={iterations}, got {step}")
+    check_int("num_codes", num_codes)
+    x, y, res, km_dead = _annealing_run(None if lam_initial is None else float(lam_initial), float(lam_final),
+                                     iterations, num_codes, dataset, seed, float(spread))
+    w = res.history[step]
+    return NGAnnealingState(points=x, labels=y, step=step, lam=res.lambdas[min(step, iterations - 1)], prototypes=w,
+                          trail=res.history[: step + 1], distortion=list(res.distortion),
+                          lambdas=list(res.lambdas), dead=dead_units(x, w), kmeans_dead=km_dead)
+
+
+def draw_ng_annealing(state: NGAnnealingState):
+    """Two panels: prototype paths and Voronoi cells after t iterations; distortion and lambda per step."""
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9.0, 3.6))
+    ref = torch.cat([state.points, state.prototypes])
+    margin = max(0.5, float((state.trail.amax((0, 1)) - ref.amax(0)).max()),
+                 float((ref.amin(0) - state.trail.amin((0, 1))).max()))
+    plot_voronoi(state.prototypes, state.points, state.labels, ax=ax, resolution=120, margin=margin + 0.2,
+                 title=f"t={state.step}, lambda={state.lam:.3g}: {state.dead} dead "
+                       f"(k-means from this start: {state.kmeans_dead})")
+    ax.title.set_fontsize(9)
+    trail = state.trail.numpy()
+    for k in range(trail.shape[1]):
+        ax.plot(trail[:, k, 0], trail[:, k, 1], "-", c="tab:red", lw=0.8)
+    ax2.plot(state.distortion, c="tab:blue", label="distortion E (eq. 4.2)")
+    ax2.axvline(state.step, c="k", lw=0.8)
+    ax2.set_xlabel("iteration t")
+    ax2.set_yscale("log")
+    ax2.set_ylabel("E", color="tab:blue")
+    ax3 = ax2.twinx()
+    ax3.plot(state.lambdas, c="tab:orange")
+    ax3.set_yscale("log")
+    ax3.set_ylabel("lambda(t)", color="tab:orange")
+    ax2.set_title("annealing: lambda_i (lambda_f / lambda_i)^(t / t_max)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def ng_annealing_widget(iterations: int = 40, num_codes: int = 10, dataset: str = "blobs"):
+    """A step slider (with a play button) over the annealing run -> :func:`draw_ng_annealing`."""
+    def show(step, lam_final):
+        draw_ng_annealing(ng_annealing_state(step, None, lam_final, iterations, num_codes, dataset))
+
+    step = widgets.IntSlider(value=0, min=0, max=iterations, description="step t")
+    play = widgets.Play(value=0, min=0, max=iterations, step=1, interval=400, description="play")
+    widgets.jslink((play, "value"), (step, "value"))
+    ui = interactive(show, step=step,
+                       lam_final=widgets.FloatLogSlider(value=0.01, base=10, min=-3, max=1, step=0.1,
+                                                  description="lambda_f", continuous_update=False))
+    return widgets.VBox([play, ui])

@@ -1,0 +1,186 @@
+"""Notebook 07 widgets: receptive fields of masked convolutions, sampling temperature, completion.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import Tensor
+
+from vqlab._checks import check_choice, check_int
+from vqlab.plotting import image_grid
+from vqlab.priors import GatedPixelCNN, masked_conv_stack, receptive_field
+from vqlab.train import seed_everything
+from vqlab.widgets._ui import interactive
+
+__all__ = ["RF_MASKS", "ReceptiveFieldState", "receptive_field_state", "draw_receptive_field", "receptive_field_widget",
+    "PriorSamplesState", "prior_samples_state", "draw_prior_samples", "prior_samples_widget", "CompletionState", "completion_state",
+    "draw_completion", "completion_widget"]
+
+
+RF_MASKS = ("A then B", "A only", "B only (leaks!)", "gated")
+
+
+@dataclass
+class ReceptiveFieldState:
+    """The receptive field of the centre output of a masked stack on a ``grid x grid`` input:
+    ``field [grid, grid]`` (|gradient|), boolean maps ``past`` (earlier in raster order), ``blind`` (past
+    but unreached) and ``leak`` (current or future but reached), the ``centre`` pixel, the counts
+    ``n_past``, ``n_reached``, ``n_blind``, ``n_leak`` and a ``title``."""
+
+    field: Tensor
+    past: Tensor
+    blind: Tensor
+    leak: Tensor
+    centre: tuple[int, int]
+    n_past: int
+    n_reached: int
+    n_blind: int
+    n_leak: int
+    title: str
+
+
+def receptive_field_state(kernel_size: int = 3, mask_type: str = "A then B", n_layers: int = 3,
+                          grid: int = 9, seed: int = 0) -> ReceptiveFieldState:
+    """Receptive field, by gradients, of the centre output of a stack of masked convolutions.
+
+    ``mask_type``: ``"A then B"`` (PixelCNN, eqs. 3.4/3.5), ``"A only"``, ``"B only (leaks!)"`` (the first
+    layer sees the pixel it predicts) or ``"gated"`` (vertical + horizontal stacks).
+    """
+    check_int("kernel_size", kernel_size)
+    check_choice("mask_type", mask_type, RF_MASKS)
+    check_int("n_layers", n_layers)
+    check_int("grid", grid, 3)
+    seed_everything(check_int("seed", seed, 0))
+    if mask_type == "gated":
+        net = GatedPixelCNN(2, (grid, grid), channels=8, kernel_size=kernel_size, n_layers=n_layers).logits
+    else:
+        first, rest = {"A then B": "AB", "A only": "AA", "B only (leaks!)": "BB"}[mask_type]
+        net = masked_conv_stack(2, 8, kernel_size, first + rest * (n_layers - 1))
+    c = grid // 2
+    field = receptive_field(net, 2, (grid, grid), (c, c), n_samples=8, seed=seed)
+    past = (torch.arange(grid * grid) < c * grid + c).reshape(grid, grid)
+    reached = field > 0
+    blind, leak = past & ~reached, ~past & reached
+    return ReceptiveFieldState(field=field, past=past, blind=blind, leak=leak, centre=(c, c),
+                               n_past=int(past.sum()), n_reached=int((past & reached).sum()),
+                               n_blind=int(blind.sum()), n_leak=int(leak.sum()),
+                               title=f"{mask_type}, k={kernel_size}, {n_layers} layer(s)")
+
+
+def draw_receptive_field(state: ReceptiveFieldState, ax=None):
+    """Grey: future; blue: past pixels that reach the centre output; red: blind spot; orange: leak."""
+    colours = np.ones((*state.past.shape, 3))
+    colours[state.past.numpy()] = (0.85, 0.85, 0.85)
+    colours[(state.field > 0).numpy()] = (0.2, 0.45, 0.8)
+    colours[state.blind.numpy()] = (0.85, 0.2, 0.2)
+    colours[state.leak.numpy()] = (1.0, 0.6, 0.0)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.4, 3.4))
+    ax.imshow(colours, interpolation="nearest")
+    ax.scatter(*state.centre[::-1], marker="*", s=150, c="k")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{state.title}\nreached {state.n_reached}/{state.n_past}, unreached {state.n_blind}, "
+                 f"leak {state.n_leak}", fontsize=8)
+    return ax
+
+
+def receptive_field_widget(kernel_size: int = 3, mask_type: str = "A then B", n_layers: int = 3):
+    """Sliders: kernel size, mask type and number of layers -> receptive-field picture."""
+    def show(kernel_size, mask_type, n_layers):
+        draw_receptive_field(receptive_field_state(kernel_size, mask_type, n_layers))
+
+    return interactive(
+        show, kernel_size=widgets.IntSlider(value=kernel_size, min=3, max=7, step=2, description="kernel"),
+        mask_type=widgets.Dropdown(options=list(RF_MASKS), value=mask_type, description="mask"),
+        n_layers=widgets.IntSlider(value=n_layers, min=1, max=6, description="layers"))
+
+
+@dataclass
+class PriorSamplesState:
+    """``n`` sampled code maps ``codes [n, H, W]``, their decoded ``images``, the ``temperature`` and
+    ``distinct``, the number of different code maps among them."""
+
+    codes: Tensor
+    images: Tensor
+    temperature: float
+    distinct: int
+
+
+def prior_samples_state(prior, decode, temperature: float = 1.0, n: int = 20, seed: int = 0) -> PriorSamplesState:
+    """Sample ``n`` code maps from ``prior`` at ``temperature`` and decode them with ``decode``
+    (``[n, H, W]`` long -> images)."""
+    check_int("n", n)
+    codes = prior.sample(n, torch.Generator().manual_seed(check_int("seed", seed, 0)), temperature)
+    with torch.no_grad():
+        images = decode(codes)
+    return PriorSamplesState(codes=codes, images=images, temperature=float(temperature),
+                             distinct=int(torch.unique(codes.flatten(1), dim=0).shape[0]))
+
+
+def draw_prior_samples(state: PriorSamplesState, ncols: int = 10):
+    ax = image_grid(state.images, ncols=ncols)
+    ax.set_title(f"T = {state.temperature:.2f}: {state.distinct} distinct code maps", fontsize=9)
+    return ax
+
+
+def prior_samples_widget(prior, decode, n: int = 20):
+    """A sampling-temperature slider (log scale, 0.01 .. 100) over decoded prior samples."""
+    def show(temperature, seed):
+        draw_prior_samples(prior_samples_state(prior, decode, temperature, n, seed))
+
+    return interactive(
+        show, temperature=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.1, description="T"),
+        seed=widgets.IntSlider(value=0, min=0, max=20, description="seed"))
+
+
+@dataclass
+class CompletionState:
+    """The ``original [1, H, W]`` code map, ``n`` ``completed [n, H, W]`` ones that keep its top
+    ``rows_fixed`` rows, and the decoded ``images`` (original first)."""
+
+    original: Tensor
+    completed: Tensor
+    images: Tensor
+    rows_fixed: int
+
+
+def completion_state(prior, decode, code_maps: Tensor, index: int = 0, rows_fixed: int = 2, n: int = 8,
+                     temperature: float = 1.0, seed: int = 0) -> CompletionState:
+    """Keep the top ``rows_fixed`` rows of code map ``code_maps[index]`` and sample the rest ``n`` times
+    (exact ``p(rest | top rows)`` in raster order)."""
+    check_int("index", index, 0)
+    if index >= len(code_maps):
+        raise ValueError(f"index must be < {len(code_maps)}, got {index}")
+    check_int("rows_fixed", rows_fixed, 0)
+    if rows_fixed > prior.shape[0]:
+        raise ValueError(f"rows_fixed must be <= {prior.shape[0]}, got {rows_fixed}")
+    original = code_maps[index:index + 1]
+    known = torch.zeros(prior.shape, dtype=torch.bool)
+    known[:rows_fixed] = True
+    completed = prior.complete(original.expand(check_int("n", n), -1, -1), known,
+                               torch.Generator().manual_seed(check_int("seed", seed, 0)), temperature)
+    with torch.no_grad():
+        images = decode(torch.cat([original, completed]))
+    return CompletionState(original=original, completed=completed, images=images, rows_fixed=rows_fixed)
+
+
+def draw_completion(state: CompletionState):
+    ax = image_grid(state.images, ncols=len(state.images))
+    ax.set_title(f"left: original; right: top {state.rows_fixed} code row(s) kept, rest sampled", fontsize=9)
+    return ax
+
+
+def completion_widget(prior, decode, code_maps: Tensor, n: int = 8):
+    """Sliders: which test digit, how many code rows to keep, temperature -> completions."""
+    def show(index, rows_fixed, temperature):
+        draw_completion(completion_state(prior, decode, code_maps, index, rows_fixed, n, temperature))
+
+    return interactive(
+        show, index=widgets.IntSlider(value=0, min=0, max=len(code_maps) - 1, description="digit"),
+        rows_fixed=widgets.IntSlider(value=2, min=0, max=prior.shape[0], description="rows kept"),
+        temperature=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.1, description="T"))
