@@ -195,9 +195,9 @@ def _fcm_logits(dist: Tensor, m: float) -> tuple[Tensor, Tensor]:
     return logits, zero
 
 
-def _on_prototype(zero: Tensor) -> Tensor:
-    """Posterior for points lying exactly on prototype(s): uniform over the zero-distance codes."""
-    z = zero.to(torch.get_default_dtype())
+def _on_prototype(zero: Tensor, dtype: torch.dtype) -> Tensor:
+    """Posterior for points lying exactly on prototype(s): uniform over the zero-distance codes, in ``dtype``."""
+    z = zero.to(dtype)
     return z / z.sum(1, keepdim=True).clamp_min(1.0)
 
 
@@ -224,7 +224,7 @@ def fuzzy_cmeans_posterior(dist: Tensor, m: float, normalized: bool = False) -> 
     _check_dist(dist)
     logits, zero = _fcm_logits(dist, m)
     probs = torch.softmax(logits * (m if normalized else 1.0), dim=1)
-    return torch.where(zero.any(1, keepdim=True), _on_prototype(zero).to(dist.dtype), probs)
+    return torch.where(zero.any(1, keepdim=True), _on_prototype(zero, dist.dtype), probs)
 
 
 def fuzzy_cmeans_weights(dist: Tensor, m: float) -> Tensor:
