@@ -62,6 +62,7 @@ def load_digits(test_fraction: float = 0.25, seed: int = 0) -> ImageData:
     from sklearn.model_selection import train_test_split
 
     check_float("test_fraction", test_fraction, 0.0, strict=True, maximum=0.9)
+    check_int("seed", seed, 0)
     bunch = _sk_digits()
     x = (bunch.data / 16.0).astype(np.float32)
     y = bunch.target.astype(np.int64)
@@ -89,6 +90,7 @@ def make_toy(name: str = "blobs", n: int = 500, noise: float = 0.05, seed: int =
     check_choice("name", name, TOY_SETS)
     check_int("n", n, 2)
     check_float("noise", noise, 0.0)
+    check_int("seed", seed, 0)
     if name == "blobs":
         x, y = make_blobs(n, centers=5, cluster_std=0.3 + noise, center_box=(-3, 3), random_state=seed)
     elif name == "rings":
@@ -114,6 +116,8 @@ def read_idx(path: str | Path) -> np.ndarray:
     sizes and the data. Raises ``ValueError`` naming the file if the magic is wrong, the file is
     truncated or too long, or its gzip stream is corrupt.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
@@ -232,6 +236,8 @@ def _verify_local(name: str, path: Path) -> None:
 
 def _load_idx_dataset(name: str, root: str | Path | None, download: bool, verify: bool,
                       mirror: str | None) -> ImageData:
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder path (str or os.PathLike) or None, got {type(root).__name__}")
     root = Path(root) if root is not None else default_data_root() / name
     for flag, value in (("download", download), ("verify", verify)):
         if not isinstance(value, bool):
