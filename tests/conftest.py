@@ -1,6 +1,12 @@
 import pytest
+from hypothesis import settings
 
 import vqlab
+
+# Property tests (tests/test_properties.py): few, reproducible examples, so the file stays fast and a
+# failure shows up the same way on every machine; no example database written into the checkout.
+settings.register_profile("vqlab", max_examples=25, deadline=None, derandomize=True, database=None)
+settings.load_profile("vqlab")
 
 
 @pytest.fixture(autouse=True)

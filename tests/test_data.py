@@ -78,34 +78,40 @@ def test_read_idx_roundtrip(tmp_path, gz):
 @pytest.mark.parametrize("gz", [False, True])
 def test_load_mnist_from_folder(tmp_path, loader, gz, no_network):
     arrays = _write_mnist(tmp_path, gz=gz)
-    d = loader(tmp_path)
+    with pytest.raises(ValueError, match="SHA-256|only the published"):  # synthetic files are not the published ones
+        loader(tmp_path)
+    with pytest.warns(UserWarning, match="verify=False"):
+        d = loader(tmp_path, verify=False)
     assert d.x_train.shape == (5, 16) and d.x_test.shape == (3, 16) and d.image_shape == (4, 4)
     assert torch.allclose(d.x_train, torch.tensor(arrays["train-images-idx3-ubyte"].reshape(5, 16) / 255.0,
                                                   dtype=torch.float32))
     assert d.y_test.tolist() == arrays["t10k-labels-idx1-ubyte"].tolist()
 
 
+@pytest.mark.filterwarnings("ignore:verify=False")
 def test_truncated_idx_is_reported(tmp_path):
     _write_mnist(tmp_path)
     f = tmp_path / "train-images-idx3-ubyte"
     f.write_bytes(f.read_bytes()[:-7])
     with pytest.raises(ValueError, match="truncated"):
-        load_mnist(tmp_path)
+        load_mnist(tmp_path, verify=False)
 
 
+@pytest.mark.filterwarnings("ignore:verify=False")
 def test_wrong_magic_is_reported(tmp_path):
     _write_mnist(tmp_path)
     f = tmp_path / "train-labels-idx1-ubyte"
     f.write_bytes(b"\x12\x34" + f.read_bytes()[2:])
     with pytest.raises(ValueError, match="bad magic"):
-        load_mnist(tmp_path)
+        load_mnist(tmp_path, verify=False)
 
 
+@pytest.mark.filterwarnings("ignore:verify=False")
 def test_mismatched_labels_are_reported(tmp_path):
     _write_mnist(tmp_path)
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(_idx_bytes(np.zeros(4, dtype=np.uint8)))
     with pytest.raises(ValueError, match="do not match"):
-        load_mnist(tmp_path)
+        load_mnist(tmp_path, verify=False)
 
 
 def test_missing_files_say_where_to_put_them(tmp_path, no_network):

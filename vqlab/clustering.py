@@ -62,7 +62,10 @@ def kmeans_plusplus(x: Tensor, k: int, generator: torch.Generator | None = None)
     Returns:
         ``[k, D]`` centres.
     """
-    x = x.detach()
+    x = _check_points(x).detach()
+    check_int("k", k)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
     n = x.shape[0]
     first = torch.randint(n, (1,), generator=generator)
     centres = [x[first[0]]]
@@ -110,6 +113,12 @@ def init_prototypes(x: Tensor, num_codes: int, method: str = "data", seed: int =
 def batch_update(x: Tensor, weights: Tensor, prototypes: Tensor) -> Tensor:
     """``w_k = sum_n a_nk x_n / sum_n a_nk`` (the minimiser of eq. 4.1 for fixed weights ``a [N, K]``);
     prototypes whose total weight is zero are returned unchanged."""
+    _check_points(x)
+    check_tensor("prototypes", prototypes, ndim=2, last_dim=x.shape[1])
+    check_tensor("weights", weights, ndim=2)
+    if weights.shape != (x.shape[0], prototypes.shape[0]) or (weights < 0).any():
+        raise ValueError(f"weights must be non-negative with shape [{x.shape[0]}, {prototypes.shape[0]}] (rows of x, "
+                         f"rows of prototypes), got shape {tuple(weights.shape)}")
     mass = weights.sum(0)
     new = (weights.t() @ x) / mass.clamp_min(torch.finfo(x.dtype).tiny).unsqueeze(1)
     return torch.where((mass > 0).unsqueeze(1), new, prototypes)
@@ -135,6 +144,7 @@ def vq_distortion(z: Tensor, codebook: Tensor) -> tuple[Tensor, float]:
 
 def dead_units(x: Tensor, prototypes: Tensor) -> int:
     """How many prototypes are nearest to no point of ``x`` (dead units)."""
+    check_tensor("prototypes", prototypes, ndim=2, last_dim=_check_points(x).shape[1])
     idx = squared_distances(_check_points(x), prototypes).argmin(1)
     return int(prototypes.shape[0] - torch.unique(idx).numel())
 

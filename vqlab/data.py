@@ -2,14 +2,19 @@
 
 Everything a notebook needs by default ships with scikit-learn, so the lab runs with no network.
 MNIST and Fashion-MNIST are read from IDX files in a cache folder; a download is attempted only when
-asked for (``download=True``), and a missing file gives an error that says where to put it.
+asked for (``download=True``), and a missing file gives an error that says where to put it. Every file,
+downloaded or found on disk, is checked against its published SHA-256 before it is read.
 """
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
-import shutil
+import tempfile
+import urllib.parse
 import urllib.request
+import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +25,7 @@ from torch import Tensor
 from vqlab._checks import check_choice, check_float, check_int
 
 __all__ = ["ImageData", "load_digits", "make_toy", "TOY_SETS", "read_idx", "load_mnist",
-           "load_fashion_mnist", "default_data_root"]
+           "load_fashion_mnist", "default_data_root", "CHECKSUMS", "MIRRORS"]
 
 
 @dataclass
@@ -57,6 +62,7 @@ def load_digits(test_fraction: float = 0.25, seed: int = 0) -> ImageData:
     from sklearn.model_selection import train_test_split
 
     check_float("test_fraction", test_fraction, 0.0, strict=True, maximum=0.9)
+    check_int("seed", seed, 0)
     bunch = _sk_digits()
     x = (bunch.data / 16.0).astype(np.float32)
     y = bunch.target.astype(np.int64)
@@ -84,6 +90,7 @@ def make_toy(name: str = "blobs", n: int = 500, noise: float = 0.05, seed: int =
     check_choice("name", name, TOY_SETS)
     check_int("n", n, 2)
     check_float("noise", noise, 0.0)
+    check_int("seed", seed, 0)
     if name == "blobs":
         x, y = make_blobs(n, centers=5, cluster_std=0.3 + noise, center_box=(-3, 3), random_state=seed)
     elif name == "rings":
@@ -106,13 +113,18 @@ def read_idx(path: str | Path) -> np.ndarray:
     """Read one IDX file (raw or ``.gz``), checking its magic number and its size.
 
     The format: two zero bytes, a type code, the number of dimensions n, then n big-endian uint32
-    sizes and the data. Raises ``ValueError`` naming the file if the magic is wrong or the file is
-    truncated or too long.
+    sizes and the data. Raises ``ValueError`` naming the file if the magic is wrong, the file is
+    truncated or too long, or its gzip stream is corrupt.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:
+        raise ValueError(f"{path}: corrupt gzip file ({err}); delete it and download again") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise ValueError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
     ndim = raw[3]
@@ -130,10 +142,33 @@ def read_idx(path: str | Path) -> np.ndarray:
 
 _MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-_MIRRORS = {
-    "mnist": "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "fashion-mnist": "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+
+#: SHA-256 of each published ``.gz`` file. MNIST: tensorflow/datasets,
+#: ``tensorflow_datasets/url_checksums/mnist.txt``; Fashion-MNIST: tensorflow/datasets,
+#: ``tensorflow_datasets/url_checksums/fashion_mnist.txt`` (both list URL, size and SHA-256). These are
+#: the same files whose MD5s torchvision's ``datasets/mnist.py`` and the Fashion-MNIST README publish.
+CHECKSUMS: dict[str, dict[str, str]] = {
+    "mnist": {
+        "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    },
 }
+#: Base URLs (HTTPS), tried in order. The checksums make any mirror safe: a file that does not match is
+#: rejected. Fashion-MNIST's own S3 website endpoint is plain http, so its GitHub copy is used.
+MIRRORS: dict[str, tuple[str, ...]] = {
+    "mnist": ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+              "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+    "fashion-mnist": ("https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",),
+}
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def default_data_root() -> Path:
@@ -142,31 +177,97 @@ def default_data_root() -> Path:
 
 
 def _find(root: Path, stem: str) -> Path | None:
-    for name in (stem, stem + ".gz"):
+    for name in (stem + ".gz", stem):
         if (root / name).is_file():
             return root / name
     return None
 
 
-def _download(url: str, dest: Path) -> None:
-    tmp = dest.with_suffix(dest.suffix + ".part")
-    with urllib.request.urlopen(url, timeout=30) as r, open(tmp, "wb") as f:
-        shutil.copyfileobj(r, f)
-    tmp.replace(dest)
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
-def _load_idx_dataset(name: str, root: str | Path | None, download: bool) -> ImageData:
+def _check_digest(path: Path, expected: str, actual: str) -> None:
+    if actual != expected:
+        raise ValueError(f"{path}: SHA-256 mismatch (expected {expected}, got {actual}); the file is "
+                         "corrupt, truncated or not the published one")
+
+
+def _check_url(url: str) -> str:
+    """Only HTTPS, or plain http to this machine (a local test server or mirror)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS):
+        return url
+    raise ValueError(f"url must use https (plain http only for {', '.join(_LOCAL_HOSTS)}), got {url!r}")
+
+
+def _download(url: str, dest: Path, sha256: str) -> None:
+    """Fetch ``url`` into a temporary file next to ``dest``, check its SHA-256, then move it into place.
+
+    On a mismatch (or any error) the temporary file is removed and an existing ``dest`` is left as it was.
+    """
+    _check_url(url)
+    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    try:
+        digest = hashlib.sha256()
+        with urllib.request.urlopen(url, timeout=30) as r, os.fdopen(fd, "wb") as f:
+            for chunk in iter(lambda: r.read(1 << 20), b""):
+                digest.update(chunk)
+                f.write(chunk)
+        _check_digest(dest, sha256, digest.hexdigest())
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _verify_local(name: str, path: Path) -> None:
+    """Check a file already on disk against :data:`CHECKSUMS`; an uncompressed copy cannot be checked."""
+    expected = CHECKSUMS[name].get(path.name)
+    if expected is None:
+        raise ValueError(f"{path}: only the published .gz files can be checked against their SHA-256; "
+                         "keep the .gz file, or pass verify=False for a repacked copy")
+    _check_digest(path, expected, _sha256(path))
+
+
+def _load_idx_dataset(name: str, root: str | Path | None, download: bool, verify: bool,
+                      mirror: str | None) -> ImageData:
+    if root is not None and not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder path (str or os.PathLike) or None, got {type(root).__name__}")
     root = Path(root) if root is not None else default_data_root() / name
+    for flag, value in (("download", download), ("verify", verify)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{flag} must be a bool, got {value!r}")
+    if mirror is not None and not isinstance(mirror, str):
+        raise TypeError(f"mirror must be a base URL string, got {type(mirror).__name__}")
+    mirrors = MIRRORS[name] if mirror is None else (_check_url(mirror),)
+    present = [p for p in (_find(root, s) for s in _MNIST_FILES) if p is not None]
+    if verify:
+        for path in present:
+            _verify_local(name, path)
+    else:
+        warnings.warn(f"verify=False: the {name} files in {root} are not checked against their published "
+                      "SHA-256 digests", UserWarning, stacklevel=3)
     missing = [s for s in _MNIST_FILES if _find(root, s) is None]
     if missing and download:
         root.mkdir(parents=True, exist_ok=True)
-        try:
-            for stem in missing:
-                _download(_MIRRORS[name] + stem + ".gz", root / (stem + ".gz"))
-        except OSError as err:
-            raise FileNotFoundError(
-                f"could not download {name} ({err}). This machine may be offline: copy the four files "
-                f"{', '.join(s + '.gz' for s in _MNIST_FILES)} into {root} and call again.") from None
+        for stem in missing:
+            file = stem + ".gz"
+            errors = []
+            for base in mirrors:
+                try:
+                    _download(base.rstrip("/") + "/" + file, root / file, CHECKSUMS[name][file])
+                    break
+                except OSError as err:
+                    errors.append(f"{base}: {err}")
+            else:
+                raise FileNotFoundError(
+                    f"could not download {name} ({'; '.join(errors)}). This machine may be offline: copy the "
+                    f"four files {', '.join(s + '.gz' for s in _MNIST_FILES)} into {root} and call again.")
         missing = []
     if missing:
         raise FileNotFoundError(
@@ -187,13 +288,21 @@ def _load_idx_dataset(name: str, root: str | Path | None, download: bool) -> Ima
                      torch.from_numpy(yte.astype(np.int64)), (h, w), name)
 
 
-def load_mnist(root: str | Path | None = None, download: bool = False) -> ImageData:
-    """MNIST (28x28, 60k train / 10k test) from IDX files in ``root`` (default
-    ``default_data_root()/mnist``). ``download=True`` fetches missing files when online."""
-    return _load_idx_dataset("mnist", root, download)
+def load_mnist(root: str | Path | None = None, download: bool = False, *, verify: bool = True,
+               mirror: str | None = None) -> ImageData:
+    """MNIST (28x28, 60k train / 10k test) from IDX files in ``root`` (default ``default_data_root()/mnist``).
+
+    Every ``.gz`` file is checked against its published SHA-256 (:data:`CHECKSUMS`); a mismatch raises a
+    ``ValueError`` naming the file and both digests. ``download=True`` fetches missing files over HTTPS
+    from ``mirror`` (a base URL; default :data:`MIRRORS`), verifies each before moving it into place.
+    ``verify=False`` (with a warning) skips the check of files already in ``root``, e.g. an
+    uncompressed or repacked copy; downloads are always checked.
+    """
+    return _load_idx_dataset("mnist", root, download, verify, mirror)
 
 
-def load_fashion_mnist(root: str | Path | None = None, download: bool = False) -> ImageData:
+def load_fashion_mnist(root: str | Path | None = None, download: bool = False, *, verify: bool = True,
+                       mirror: str | None = None) -> ImageData:
     """Fashion-MNIST, same format and arguments as :func:`load_mnist`
     (default folder ``default_data_root()/fashion-mnist``)."""
-    return _load_idx_dataset("fashion-mnist", root, download)
+    return _load_idx_dataset("fashion-mnist", root, download, verify, mirror)

@@ -30,7 +30,7 @@ import math
 import torch
 from torch import Tensor
 
-from vqlab._checks import check_float, check_tensor
+from vqlab._checks import check_float, check_int, check_tensor
 
 __all__ = [
     "check_probs", "entropy", "kl_divergence", "mutual_information",
@@ -52,6 +52,9 @@ def check_probs(name: str, p: Tensor, dim: int | tuple[int, ...] = -1) -> Tensor
     Raises ``ValueError`` naming ``name`` and the worst offending sum.
     """
     check_tensor(name, p)
+    for d in (dim,) if isinstance(dim, int) else dim:
+        if isinstance(d, bool) or not isinstance(d, int) or not -p.ndim <= d < p.ndim:
+            raise ValueError(f"dim must name dimension(s) of {name} (shape {tuple(p.shape)}), got {dim!r}")
     if (p < 0).any():
         raise ValueError(f"{name} must be non-negative, found the entry {p.min().item():.3g}")
     sums = p.sum(dim)
@@ -60,6 +63,17 @@ def check_probs(name: str, p: Tensor, dim: int | tuple[int, ...] = -1) -> Tensor
         raise ValueError(f"{name} must sum to one over dim {dim}; found a sum of "
                          f"{sums.flatten()[(sums - 1).abs().flatten().argmax()].item():.6g}")
     return p
+
+
+def _check_scalar(name: str, value: Tensor | float) -> Tensor | float:
+    """A finite real number or a finite one-element tensor (a loss value), else a ValueError naming it."""
+    if isinstance(value, Tensor):
+        check_tensor(name, value, min_ndim=0)
+        if value.numel() != 1:
+            raise ValueError(f"{name} must be a scalar, got shape {tuple(value.shape)}")
+        return value
+    check_float(name, value)
+    return value
 
 
 def _log(p: Tensor) -> Tensor:
@@ -95,6 +109,7 @@ def _rows(probs: Tensor, weights: Tensor | None) -> tuple[Tensor, Tensor]:
     n = flat.shape[0]
     if weights is None:
         return flat, torch.full((n,), 1.0 / n, dtype=probs.dtype, device=probs.device)
+    check_tensor("weights", weights)
     check_probs("weights", weights.reshape(-1), dim=0)
     if weights.numel() != n:
         raise ValueError(f"weights must have one entry per row of probs ({n}), got {weights.numel()}")
@@ -118,7 +133,10 @@ def kl_divergence(p: Tensor, q: Tensor, dim: int = -1) -> Tensor:
     """
     check_probs("p", p, dim)
     check_probs("q", q, dim)
-    p, q = torch.broadcast_tensors(p, q)
+    try:
+        p, q = torch.broadcast_tensors(p, q)
+    except RuntimeError:
+        raise ValueError(f"p and q must have broadcastable shapes, got {tuple(p.shape)} and {tuple(q.shape)}") from None
     if ((q <= 0) & (p > 0)).any():
         raise ValueError("q is zero where p is positive: KL(p || q) is infinite")
     return (p * (_log(p) - _log(q))).sum(dim)
@@ -182,7 +200,8 @@ def mutual_information_iz(probs: Tensor, weights: Tensor | None = None) -> Tenso
 def ib_lagrangian(distortion: Tensor | float, rate: Tensor | float, beta: float) -> Tensor | float:
     """``L_IB = d_IB(I, Z) + beta I(I, Z)`` (eq. 3), the Lagrangian of the rate-distortion problem
     eq. 2. ``distortion`` and ``rate`` are scalars (nats); ``beta >= 0``."""
-    return distortion + check_float("beta", beta, 0.0) * rate
+    b = check_float("beta", beta, 0.0)
+    return _check_scalar("distortion", distortion) + b * _check_scalar("rate", rate)
 
 
 def vib_loss(distortion: Tensor, probs: Tensor, beta: float, prior: Tensor | None = None,
@@ -193,7 +212,7 @@ def vib_loss(distortion: Tensor, probs: Tensor, beta: float, prior: Tensor | Non
     reconstruction error (``ModelOutput.losses["recon"]``) up to scale and constants.
     By eq. 26 this equals :func:`vdib_loss` minus ``beta H(p(Z|I))``.
     """
-    return distortion + check_float("beta", beta, 0.0) * kl_to_prior(probs, prior, weights)
+    return _check_scalar("distortion", distortion) + check_float("beta", beta, 0.0) * kl_to_prior(probs, prior, weights)
 
 
 def vdib_loss(distortion: Tensor, probs: Tensor, beta: float, prior: Tensor | None = None,
@@ -201,7 +220,7 @@ def vdib_loss(distortion: Tensor, probs: Tensor, beta: float, prior: Tensor | No
     """``L_VDIB = distortion + beta H(p(Z|I), r(Z))`` (eq. 23). With the uniform prior the second term
     is the constant ``beta log K``, so minimising it is minimising the distortion alone (the VQ-VAE
     loss, eq. 24, whose commitment / codebook terms are how that distortion is minimised)."""
-    return distortion + check_float("beta", beta, 0.0) * cross_entropy(probs, prior, weights)
+    return _check_scalar("distortion", distortion) + check_float("beta", beta, 0.0) * cross_entropy(probs, prior, weights)
 
 
 # ------------------------------------------------------- discrete joints: the derivation, eqs. 4-12
@@ -273,4 +292,4 @@ def decoder_bound(p_ix: Tensor, p_z_given_i: Tensor, q_x_given_z: Tensor) -> Ten
 
 def log_k(num_codes: int) -> float:
     """``log K``, the cross-entropy H(p(Z|I), r(Z)) for the uniform prior (eq. 25)."""
-    return math.log(num_codes)
+    return math.log(check_int("num_codes", num_codes))

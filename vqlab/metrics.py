@@ -35,6 +35,7 @@ def perplexity(probs: Tensor) -> Tensor:
     Returns:
         scalar tensor in ``[1, K]``: K when every code is used equally, 1 when one code takes everything.
     """
+    check_tensor("probs", probs, floating=False)
     p = probs.detach().float()
     p = p.reshape(-1, p.shape[-1]).mean(0) if p.ndim > 1 else p
     if (p < 0).any() or p.sum() <= 0:
@@ -45,6 +46,9 @@ def perplexity(probs: Tensor) -> Tensor:
 
 def code_usage(indices: Tensor, num_codes: int) -> Tensor:
     """Counts ``[K]`` of how often each code id occurs in ``indices`` (any shape, ids in [0, K))."""
+    check_int("num_codes", num_codes)
+    if not isinstance(indices, Tensor) or indices.is_floating_point() or indices.is_complex():
+        raise TypeError(f"indices must be an integer tensor, got {getattr(indices, 'dtype', type(indices).__name__)}")
     idx = indices.reshape(-1).long()
     if idx.numel() and (idx.min() < 0 or idx.max() >= num_codes):
         raise ValueError(f"indices must lie in [0, {num_codes}), got range [{idx.min()}, {idx.max()}]")
@@ -60,6 +64,8 @@ def _labels(name: str, y) -> np.ndarray:
     a = y.detach().cpu().numpy() if isinstance(y, Tensor) else np.asarray(y)
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-D labels, got shape {a.shape}")
+    if len(a) == 0:
+        raise ValueError(f"{name} is empty")
     return a
 
 
@@ -81,6 +87,8 @@ def nmi(y_true, y_pred) -> float:
     """Normalized mutual information (scikit-learn, arithmetic normalisation)."""
     from sklearn.metrics import normalized_mutual_info_score
 
+    if len(_labels("y_true", y_true)) != len(_labels("y_pred", y_pred)):
+        raise ValueError(f"y_true and y_pred must have the same length, got {len(y_true)} and {len(y_pred)}")
     return float(normalized_mutual_info_score(_labels("y_true", y_true), _labels("y_pred", y_pred)))
 
 
@@ -89,6 +97,11 @@ def linear_probe(z_train, y_train, z_test, y_test, max_iter: int = 1000) -> floa
     train latents: how linearly readable the class is from a representation."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
+
+    check_int("max_iter", max_iter)
+    for zn, z, yn, y in (("z_train", z_train, "y_train", y_train), ("z_test", z_test, "y_test", y_test)):
+        if len(_features(zn, z)) != len(_labels(yn, y)):
+            raise ValueError(f"{zn} and {yn} must have the same length, got {len(z)} and {len(y)}")
 
     def feats(z):
         a = z.detach().cpu().numpy() if isinstance(z, Tensor) else np.asarray(z)
@@ -145,6 +158,7 @@ def downstream_scores(z_train, y_train, z_test, y_test, n_init: int = 100, seed:
     Returns:
         ``{"clustering": ..., "nmi": ..., "classification": ...}``, all in [0, 1].
     """
+    _features("z_test", z_test)
     scores = kmeans_scores(z_test, y_test, n_init=n_init, seed=seed)
     scores["classification"] = linear_probe(_features("z_train", z_train), y_train,
                                             _features("z_test", z_test), y_test)
@@ -188,6 +202,8 @@ def sample_quality(probs, images=None, reference=None) -> dict[str, float]:
         ref = torch.as_tensor(reference).detach().reshape(len(reference), -1).double()
         if x.shape[1] != ref.shape[1]:
             raise ValueError(f"images have {x.shape[1]} pixels but reference has {ref.shape[1]}")
+        if not (torch.isfinite(x).all() and torch.isfinite(ref).all()):
+            raise ValueError("images and reference must be finite (no NaN or inf)")
         scores["nn_distance"] = torch.cdist(x, ref).min(1).values.mean().item()
     return scores
 

@@ -43,6 +43,8 @@ def squared_distances(z: Tensor, codebook: Tensor) -> Tensor:
     Returns:
         ``[N, K]``, clamped at zero (the expanded form can round slightly below zero).
     """
+    check_tensor("z", z, ndim=2)
+    check_tensor("codebook", codebook, ndim=2, last_dim=z.shape[1])
     d = z.pow(2).sum(1, keepdim=True) - 2.0 * z @ codebook.t() + codebook.pow(2).sum(1)
     return d.clamp_min(0.0)
 
@@ -56,8 +58,14 @@ def posterior_losses(z: Tensor, codebook: Tensor, probs: Tensor, beta: float,
     as fixed weights (detached), so neither term moves the other side.
 
     Args:
-        z: ``[N, D]`` encoder outputs. codebook: ``[K, D]``. probs: ``[N, K]`` posterior.
+        z: ``[N, D]`` encoder outputs. codebook: ``[K, D]``. probs: ``[N, K]`` posterior (or any
+        non-negative weights, e.g. the ``w^m`` of eq. 5.6). beta, eta: >= 0.
     """
+    beta, eta = check_float("beta", beta, 0.0), check_float("eta", eta, 0.0)
+    check_tensor("probs", probs, ndim=2)
+    if probs.shape != (z.shape[0], codebook.shape[0]) or (probs < 0).any():
+        raise ValueError(f"probs must be non-negative weights of shape [{z.shape[0]}, {codebook.shape[0]}] "
+                         f"(one row per z, one column per code), got shape {tuple(probs.shape)}")
     q = probs.detach()
     dim = z.shape[-1]
     commit = (q * squared_distances(z, codebook.detach())).sum(1).mean() / dim
@@ -161,10 +169,14 @@ def soft_vq_posterior(z: Tensor, codebook: Tensor, log_var: Tensor | float,
         ``[N, K]`` rows summing to one.
     """
     check_choice("normalization", normalization, ("paper", "code"))
+    dist = squared_distances(z, codebook)
     if not isinstance(log_var, Tensor):
         log_var = torch.tensor(check_float("log_var", log_var), dtype=z.dtype)
+    check_tensor("log_var", log_var, min_ndim=0)
+    if log_var.shape not in ((), (dist.shape[1],), tuple(dist.shape)):
+        raise ValueError(f"log_var must be a float or have shape [{dist.shape[1]}] or {list(dist.shape)}, "
+                         f"got {tuple(log_var.shape)}")
     log_var = log_var.to(z.dtype).clamp(*SOFT_VQ_LOG_VAR_RANGE)
-    dist = squared_distances(z, codebook)
     log_norm = -0.5 * z.shape[-1] * log_var if normalization == "paper" else 0.5 * log_var
     return torch.softmax(-0.5 * dist * torch.exp(-log_var) + log_norm, dim=-1)
 
@@ -195,9 +207,9 @@ def _fcm_logits(dist: Tensor, m: float) -> tuple[Tensor, Tensor]:
     return logits, zero
 
 
-def _on_prototype(zero: Tensor) -> Tensor:
-    """Posterior for points lying exactly on prototype(s): uniform over the zero-distance codes."""
-    z = zero.to(torch.get_default_dtype())
+def _on_prototype(zero: Tensor, dtype: torch.dtype) -> Tensor:
+    """Posterior for points lying exactly on prototype(s): uniform over the zero-distance codes, in ``dtype``."""
+    z = zero.to(dtype)
     return z / z.sum(1, keepdim=True).clamp_min(1.0)
 
 
@@ -221,10 +233,12 @@ def fuzzy_cmeans_posterior(dist: Tensor, m: float, normalized: bool = False) -> 
         ``[N, K]`` rows summing to one.
     """
     m = check_float("m", m, 1.0, strict=True)
+    if not isinstance(normalized, bool):
+        raise TypeError(f"normalized must be a bool, got {normalized!r}")
     _check_dist(dist)
     logits, zero = _fcm_logits(dist, m)
     probs = torch.softmax(logits * (m if normalized else 1.0), dim=1)
-    return torch.where(zero.any(1, keepdim=True), _on_prototype(zero).to(dist.dtype), probs)
+    return torch.where(zero.any(1, keepdim=True), _on_prototype(zero, dist.dtype), probs)
 
 
 def fuzzy_cmeans_weights(dist: Tensor, m: float) -> Tensor:
