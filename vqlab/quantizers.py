@@ -21,8 +21,11 @@ subclass lists the base keywords it accepts by name and passes them on by name (
 """
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -34,8 +37,8 @@ from vqlab.metrics import perplexity
 from vqlab.posteriors import (POSTERIORS, gibbs_posterior, neural_gas_lambda, posterior_losses, posterior_weights,
                               soft_vq_posterior, squared_distances)
 
-__all__ = ["QuantizerOutput", "Quantizer", "VectorQuantizer", "EMQuantizer", "SoftVectorQuantizer",
-           "PosteriorQuantizer"]
+__all__ = ["QuantizerOutput", "Quantizer", "nearest_codes", "one_hot_posterior", "rotation_trick",
+           "VectorQuantizer", "EMQuantizer", "SoftVectorQuantizer", "PosteriorQuantizer", "FSQuantizer"]
 
 
 @dataclass
@@ -76,7 +79,15 @@ class Quantizer(nn.Module):
         restart_after: if set, a code unused for this many consecutive training steps is moved onto a
             random encoder output of the current batch (dead-code restart). ``None`` disables it.
         seed: seed of the quantizer's own generator (initialisation, restarts, sampling).
+
+    A subclass whose posterior is always one-hot at the nearest code sets the class attribute
+    ``hard_posterior = True``; the batch statistics then come from the hard ``counts`` and ``indices``
+    (``bincount`` / ``index_add_``, O(N D)) instead of ``[N, K]`` reductions over ``probs``: the same
+    numbers, since a one-hot posterior's column sums are the counts.
     """
+
+    #: ``probs`` is one-hot at ``indices`` for every input (hard VQ); see the class docstring.
+    hard_posterior: ClassVar[bool] = False
 
     def __init__(self, num_codes: int, code_dim: int, *, beta: float = 0.25,
                  codebook_update: str = "gradient", decay: float = 0.99, epsilon: float = 1e-5,
@@ -133,7 +144,7 @@ class Quantizer(nn.Module):
         counts = torch.bincount(indices, minlength=self.num_codes).to(z.dtype)
         if self.training:
             if self.codebook_update == "ema":
-                self._ema_update(z, probs)
+                self._ema_update(z, probs, indices, counts)
             if self.restart_after is not None:
                 self._restart_dead(z, counts)
         return QuantizerOutput(
@@ -141,7 +152,7 @@ class Quantizer(nn.Module):
             indices=indices.reshape(lead),
             probs=probs.reshape(*lead, self.num_codes),
             losses=losses,
-            perplexity=perplexity(probs.detach()),
+            perplexity=perplexity(counts if self.hard_posterior else probs.detach()),
             counts=counts,
         )
 
@@ -161,15 +172,23 @@ class Quantizer(nn.Module):
         self.initialized.fill_(True)
 
     @torch.no_grad()
-    def _ema_update(self, z: Tensor, probs: Tensor) -> None:
+    def _ema_update(self, z: Tensor, probs: Tensor, indices: Tensor, counts: Tensor) -> None:
         """EMA codebook update with (soft) counts ``n_k = sum_n q(k|x_n)`` (van den Oord et al., A.1):
 
             N_k <- gamma N_k + (1-gamma) n_k,   m_k <- gamma m_k + (1-gamma) sum_n q(k|x_n) z_n,
             w_k = m_k / N~_k  with Laplace smoothing  N~_k = (N_k + eps) / (sum N + K eps) * sum N.
+
+        Args: ``z`` ``[N, D]``, ``probs`` ``[N, K]``, ``indices`` ``[N]`` and ``counts`` ``[K]`` (the hard
+        assignment). With :attr:`hard_posterior` ``n_k`` is ``counts`` and ``sum_n q(k|x_n) z_n`` an
+        ``index_add_`` of ``z`` by ``indices``; otherwise both are reductions over ``probs``.
         """
-        q = probs.detach().to(z.dtype)
-        self.ema_size.mul_(self.decay).add_(q.sum(0), alpha=1 - self.decay)
-        self.ema_sum.mul_(self.decay).add_(q.t() @ z.detach(), alpha=1 - self.decay)
+        if self.hard_posterior:
+            n, sums = counts, torch.zeros_like(self.ema_sum).index_add_(0, indices, z.detach())
+        else:
+            q = probs.detach().to(z.dtype)
+            n, sums = q.sum(0), q.t() @ z.detach()
+        self.ema_size.mul_(self.decay).add_(n, alpha=1 - self.decay)
+        self.ema_sum.mul_(self.decay).add_(sums, alpha=1 - self.decay)
         total = self.ema_size.sum()
         smoothed = (self.ema_size + self.epsilon) / (total + self.num_codes * self.epsilon) * total
         # A new tensor, not an in-place copy: this step's losses saved the old codebook for backward.
@@ -194,14 +213,97 @@ class Quantizer(nn.Module):
         self.unused_steps[dead] = 0
 
 
+def nearest_codes(z: Tensor, codebook: Tensor) -> Tensor:
+    """Nearest codeword ``k*(n) = argmin_k ||z_n - w_k||^2`` for flat latents (no gradient).
+
+    ``||z_n||^2`` is the same for every k, so the argmin is taken over ``||w_k||^2 - 2 z_n . w_k``, one
+    fused ``addmm`` into a single ``[N, K]`` buffer (no ``[N, K]`` temporaries for the norms, the clamp of
+    :func:`vqlab.posteriors.squared_distances`, or a one-hot posterior).
+
+    Args:
+        z: ``[N, D]``. codebook: ``[K, D]``.
+    Returns:
+        ``[N]`` ``torch.long`` code ids (ties go to the lower index, as ``argmin`` does).
+    """
+    z, w = z.detach(), codebook.detach()
+    return torch.addmm(w.pow(2).sum(1), z, w.t(), alpha=-2.0).argmin(1)
+
+
+def one_hot_posterior(indices: Tensor, num_codes: int, dtype: torch.dtype) -> Tensor:
+    """The hard posterior ``q(k | x_n) = 1[k = indices_n]`` ``[N, K]`` from ``indices`` ``[N]``.
+
+    Written by ``scatter_`` into a zero tensor of ``dtype`` (``F.one_hot`` builds an int64 tensor and
+    converts it, three passes over ``[N, K]`` instead of one).
+    """
+    probs = torch.zeros(indices.shape[0], num_codes, dtype=dtype, device=indices.device)
+    return probs.scatter_(1, indices.unsqueeze(1), 1.0)
+
+
+class _RotationTrick(torch.autograd.Function):
+    """Forward: ``z_q`` exactly. Backward: ``dL/dz_e = s R^T dL/dz_q`` (see :func:`rotation_trick`)."""
+
+    @staticmethod
+    def forward(ctx, z_e: Tensor, z_q: Tensor) -> Tensor:
+        ctx.save_for_backward(z_e, z_q)
+        return z_q.clone()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
+        z_e, z_q = ctx.saved_tensors
+        tiny = torch.finfo(z_e.dtype).tiny
+        norm_e = z_e.norm(dim=1, keepdim=True)
+        norm_q = z_q.norm(dim=1, keepdim=True)
+        e = z_e / norm_e.clamp_min(tiny)
+        q = z_q / norm_q.clamp_min(tiny)
+        r = e + q
+        r = r / r.norm(dim=1, keepdim=True).clamp_min(tiny)
+        # R^T g = g - 2 r (r . g) + 2 e (q . g), then the rescaling s = |z_q| / |z_e|.
+        rotated = (grad - 2.0 * r * (r * grad).sum(1, keepdim=True) + 2.0 * e * (q * grad).sum(1, keepdim=True))
+        rotated = rotated * (norm_q / norm_e.clamp_min(tiny))
+        degenerate = (norm_e <= tiny) | (norm_q <= tiny)
+        return torch.where(degenerate, grad, rotated), None
+
+
+def rotation_trick(z_e: Tensor, z_q: Tensor) -> Tensor:
+    """The rotation trick (Fifty et al. 2024, arXiv:2410.06424, eq. 4 and §4.2): a decoder input equal to
+    ``z_q`` whose gradient reaches ``z_e`` through the rotation and rescaling that carry ``z_e`` onto ``z_q``.
+
+    With ``e = z_e / |z_e|``, ``q = z_q / |z_q|`` and ``r = (e + q) / |e + q|``, the map
+    ``R = I - 2 r r^T + 2 q e^T`` is the rotation in the plane of ``e`` and ``q`` with ``R e = q``, and
+
+        z~_q = sg(|z_q| / |z_e| * R) z_e        (= z_q in the forward pass),
+
+        dL/dz_e = (|z_q| / |z_e|) R^T dL/dz~_q   (the straight-through estimator would copy dL/dz~_q).
+
+    ``R`` and the scale are constants (stop-gradient), so no gradient reaches ``z_q`` (the codebook learns
+    from its own loss or EMA). The forward value is ``z_q`` itself, bit for bit (a custom autograd
+    function, not ``z_e + sg(z~_q - z_e)``). Degenerate rows: if ``|z_e| = 0`` or ``|z_q| = 0`` the
+    rotation is undefined and the gradient is copied unchanged (straight-through); if ``e = -q`` then
+    ``r = 0`` and ``R = I - 2 q q^T``, the reflection that still maps ``e`` onto ``q``. Never NaN.
+
+    Args:
+        z_e: ``[N, D]`` encoder outputs. z_q: ``[N, D]`` their codewords (gradient not used).
+    Returns:
+        ``[N, D]``, equal to ``z_q``.
+    """
+    return _RotationTrick.apply(z_e, z_q.detach())
+
+
 class VectorQuantizer(Quantizer):
     """Hard VQ, the vanilla VQ-VAE quantizer (van den Oord et al. 2017; thesis eq. 5.5).
 
     Posterior: one-hot at the nearest codeword ``k* = argmin_k ||z_e - w_k||^2`` (the k-means posterior,
-    thesis §4.1.2). Decoder input: ``z_q = z_e + sg(w_{k*} - z_e)`` (straight-through estimator: the
-    forward pass sees the codeword, the backward pass copies the gradient to ``z_e``). Losses
+    thesis §4.1.2, :func:`nearest_codes`). Decoder input: ``z_q = z_e + sg(w_{k*} - z_e)`` (straight-through
+    estimator: the forward pass sees the codeword, the backward pass copies the gradient to ``z_e``), or
+    with ``rotation_trick=True`` :func:`rotation_trick` (same forward value; the gradient is rotated and
+    rescaled from ``w_{k*}`` back onto ``z_e``, Fifty et al. 2024). Losses
     ``codebook = ||sg(z_e) - w_{k*}||^2`` and ``commitment = beta ||z_e - sg(w_{k*})||^2`` (per element);
     with ``codebook_update="ema"`` the codebook term is replaced by EMA updates.
+
+    Args:
+        num_codes, code_dim, beta, codebook_update, decay, epsilon, init, restart_after, seed: as for
+            :class:`Quantizer`.
+        rotation_trick: use :func:`rotation_trick` instead of the straight-through estimator.
 
     Example:
         >>> vq = VectorQuantizer(num_codes=32, code_dim=8, beta=0.25)
@@ -210,15 +312,28 @@ class VectorQuantizer(Quantizer):
         (torch.Size([4, 5, 8]), torch.Size([4, 5]), torch.Size([4, 5, 32]))
     """
 
+    hard_posterior = True
+
+    def __init__(self, num_codes: int, code_dim: int, *, rotation_trick: bool = False, beta: float = 0.25,
+                 codebook_update: str = "gradient", decay: float = 0.99, epsilon: float = 1e-5,
+                 init: str = "uniform", restart_after: int | None = None, seed: int = 0) -> None:
+        super().__init__(num_codes, code_dim, beta=beta, codebook_update=codebook_update, decay=decay,
+                         epsilon=epsilon, init=init, restart_after=restart_after, seed=seed)
+        if not isinstance(rotation_trick, bool):
+            raise TypeError(f"rotation_trick must be a bool, got {rotation_trick!r}")
+        self.rotation_trick = rotation_trick
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", rotation_trick={self.rotation_trick}"
+
     def quantize(self, z: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-        idx = squared_distances(z.detach(), self.codebook.detach()).argmin(1)
+        idx = nearest_codes(z, self.codebook)
         w = self.codebook[idx]
         losses = {"commitment": self.beta * F.mse_loss(z, w.detach())}
         if self.codebook_update == "gradient":
             losses = {"codebook": F.mse_loss(w, z.detach()), **losses}
-        z_q = z + (w - z).detach()
-        probs = F.one_hot(idx, self.num_codes).to(z.dtype)
-        return z_q, probs, losses
+        z_q = rotation_trick(z, w) if self.rotation_trick else z + (w - z).detach()
+        return z_q, one_hot_posterior(idx, self.num_codes, z.dtype), losses
 
 
 # ---- Notebook 02: information bottleneck, the EM soft quantizer (Roy et al. 2018; VIB paper eq. 28) ----
