@@ -213,20 +213,30 @@ class Quantizer(nn.Module):
         self.unused_steps[dead] = 0
 
 
-def nearest_codes(z: Tensor, codebook: Tensor) -> Tensor:
+def nearest_codes(z: Tensor, codebook: Tensor, *, block_elements: int = 2**18) -> Tensor:
     """Nearest codeword ``k*(n) = argmin_k ||z_n - w_k||^2`` for flat latents (no gradient).
 
-    ``||z_n||^2`` is the same for every k, so the argmin is taken over ``||w_k||^2 - 2 z_n . w_k``, one
-    fused ``addmm`` into a single ``[N, K]`` buffer (no ``[N, K]`` temporaries for the norms, the clamp of
-    :func:`vqlab.posteriors.squared_distances`, or a one-hot posterior).
+    ``||z_n||^2`` is the same for every k, so the argmin is taken over ``||w_k||^2 - 2 z_n . w_k``: one
+    fused ``addmm`` per block of rows, written into a single reused ``[rows, K]`` buffer of about
+    ``block_elements`` entries (1 MiB in float32), so the distances stay in cache and no ``[N, K]``
+    tensor is allocated (no norms broadcast, no clamp as in :func:`vqlab.posteriors.squared_distances`).
 
     Args:
-        z: ``[N, D]``. codebook: ``[K, D]``.
+        z: ``[N, D]``. codebook: ``[K, D]``. block_elements: size of the distance buffer, >= 1.
     Returns:
         ``[N]`` ``torch.long`` code ids (ties go to the lower index, as ``argmin`` does).
     """
     z, w = z.detach(), codebook.detach()
-    return torch.addmm(w.pow(2).sum(1), z, w.t(), alpha=-2.0).argmin(1)
+    w_sq = w.pow(2).sum(1)
+    rows = min(z.shape[0], max(1, block_elements // w.shape[0]))
+    dist = torch.empty(rows, w.shape[0], dtype=z.dtype, device=z.device)
+    indices = torch.empty(z.shape[0], dtype=torch.long, device=z.device)
+    for start in range(0, z.shape[0], rows):
+        block = z[start:start + rows]
+        d = dist[:block.shape[0]]
+        torch.addmm(w_sq, block, w.t(), alpha=-2.0, out=d)
+        torch.argmin(d, dim=1, out=indices[start:start + rows])
+    return indices
 
 
 def one_hot_posterior(indices: Tensor, num_codes: int, dtype: torch.dtype) -> Tensor:
