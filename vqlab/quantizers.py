@@ -250,12 +250,12 @@ def one_hot_posterior(indices: Tensor, num_codes: int, dtype: torch.dtype) -> Te
 
 
 class _RotationTrick(torch.autograd.Function):
-    """Forward: ``z_q`` exactly. Backward: ``dL/dz_e = s R^T dL/dz_q`` (see :func:`rotation_trick`)."""
+    """Forward: ``z_e + (z_q - z_e)``. Backward: ``dL/dz_e = s R^T dL/dz_q`` (see :func:`rotation_trick`)."""
 
     @staticmethod
     def forward(ctx, z_e: Tensor, z_q: Tensor) -> Tensor:
         ctx.save_for_backward(z_e, z_q)
-        return z_q.clone()
+        return z_e + (z_q - z_e)
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
@@ -286,15 +286,16 @@ def rotation_trick(z_e: Tensor, z_q: Tensor) -> Tensor:
         dL/dz_e = (|z_q| / |z_e|) R^T dL/dz~_q   (the straight-through estimator would copy dL/dz~_q).
 
     ``R`` and the scale are constants (stop-gradient), so no gradient reaches ``z_q`` (the codebook learns
-    from its own loss or EMA). The forward value is ``z_q`` itself, bit for bit (a custom autograd
-    function, not ``z_e + sg(z~_q - z_e)``). Degenerate rows: if ``|z_e| = 0`` or ``|z_q| = 0`` the
+    from its own loss or EMA). The forward value is computed as ``z_e + (z_q - z_e)``, bit for bit the
+    straight-through estimator's value (``z_q`` up to one rounding), so switching estimators changes only
+    the backward pass; a custom autograd function supplies the rotated gradient. Degenerate rows: if ``|z_e| = 0`` or ``|z_q| = 0`` the
     rotation is undefined and the gradient is copied unchanged (straight-through); if ``e = -q`` then
     ``r = 0`` and ``R = I - 2 q q^T``, the reflection that still maps ``e`` onto ``q``. Never NaN.
 
     Args:
         z_e: ``[N, D]`` encoder outputs. z_q: ``[N, D]`` their codewords (gradient not used).
     Returns:
-        ``[N, D]``, equal to ``z_q``.
+        ``[N, D]``, equal to ``z_e + sg(z_q - z_e)``.
     """
     return _RotationTrick.apply(z_e, z_q.detach())
 
