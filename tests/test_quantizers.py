@@ -243,3 +243,14 @@ def test_hard_ema_update_equals_the_soft_count_formula():
         assert torch.isclose(a.perplexity, b.perplexity, rtol=1e-6)
         assert torch.allclose(hard.ema_size, soft.ema_size) and torch.allclose(hard.ema_sum, soft.ema_sum, atol=1e-5)
         assert torch.allclose(hard.codebook, soft.codebook, atol=1e-6)
+
+
+def test_output_without_probs_is_one_hot_at_indices_on_first_read():
+    idx = torch.randint(6, (3, 4))
+    out = QuantizerOutput(z_q=torch.zeros(3, 4, 2, dtype=torch.float64), indices=idx, probs=None,
+                          counts=torch.bincount(idx.reshape(-1), minlength=6).double())
+    assert "probs" not in vars(out)                                     # nothing [N, K] until asked
+    assert torch.equal(out.probs, F.one_hot(idx, 6).double())
+    assert out.probs is out.probs                                       # built once
+    with pytest.raises(AttributeError, match="nope"):
+        out.nope

@@ -48,7 +48,9 @@ class QuantizerOutput:
     Attributes:
         z_q: ``[..., D]`` decoder input (straight-through where the method uses it).
         indices: ``[...]`` hard code ids (``argmax`` of the posterior), ``torch.long``.
-        probs: ``[..., K]`` posterior q(z | x); one-hot for hard VQ.
+        probs: ``[..., K]`` posterior q(z | x); one-hot for hard VQ. Constructed with ``probs=None``
+            it is the one-hot posterior at ``indices`` (K = ``len(counts)``, dtype of ``z_q``), built on
+            first read (:class:`FSQuantizer`, whose K can be large, so ``[N, K]`` costs only when used).
         losses: named, already-weighted scalar loss terms (e.g. ``codebook``, ``commitment``).
         perplexity: scalar, ``exp(H(q̄))`` of the batch-averaged posterior q̄ (= usage for hard VQ).
         counts: ``[K]`` how many vectors of the batch were assigned (hard) to each code.
@@ -56,10 +58,22 @@ class QuantizerOutput:
 
     z_q: Tensor
     indices: Tensor
-    probs: Tensor
+    probs: Tensor | None
     losses: dict[str, Tensor] = field(default_factory=dict)
     perplexity: Tensor = field(default_factory=lambda: torch.tensor(float("nan")))
     counts: Tensor = field(default_factory=lambda: torch.zeros(0))
+
+    def __post_init__(self) -> None:
+        if self.probs is None:  # read through __getattr__ below, on first access
+            del self.probs
+
+    def __getattr__(self, name: str) -> Tensor:
+        if name != "probs" or "indices" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        num_codes = self.counts.numel()
+        flat = one_hot_posterior(self.indices.reshape(-1), num_codes, self.z_q.dtype)
+        self.probs = flat.reshape(*self.indices.shape, num_codes)
+        return self.probs
 
 
 
@@ -664,8 +678,8 @@ class FSQuantizer(nn.Module):
     Same interface as every vqlab quantizer (a drop-in for :class:`VectorQuantizer` in
     :class:`vqlab.models.VQVAE` with an encoder of output size D): input ``z_e`` ``[..., D]``, output
     :class:`QuantizerOutput` with ``z_q`` ``[..., D]``, ``indices`` ``[...]``, ``probs`` ``[..., K]``
-    one-hot (memory ``N K``: keep ``prod(levels)`` moderate), ``counts`` ``[K]``, ``perplexity`` of the
-    counts and ``losses = {}``; ``num_codes = K``, ``code_dim = D`` and :attr:`codebook` ``[K, D]``
+    one-hot (built on first read: ``N K`` memory only when used), ``counts`` ``[K]``, ``perplexity`` of
+    the counts and ``losses = {}``; ``num_codes = K``, ``code_dim = D`` and :attr:`codebook` ``[K, D]``
     (the implicit grid, so ``codebook[indices] == z_q``).
 
     Args:
@@ -744,7 +758,7 @@ class FSQuantizer(nn.Module):
         return QuantizerOutput(
             z_q=z_q.reshape(*lead, self.code_dim),
             indices=indices.reshape(lead),
-            probs=one_hot_posterior(indices, self.num_codes, z_e.dtype).reshape(*lead, self.num_codes),
+            probs=None,                                                  # one-hot at indices, on first read
             losses={},
             perplexity=perplexity(counts),
             counts=counts,
