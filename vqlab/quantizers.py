@@ -94,13 +94,15 @@ class Quantizer(nn.Module):
             random encoder output of the current batch (dead-code restart). ``None`` disables it.
         seed: seed of the quantizer's own generator (initialisation, restarts, sampling).
 
-    A subclass whose posterior is always one-hot at the nearest code sets the class attribute
-    ``hard_posterior = True``; the batch statistics then come from the hard ``counts`` and ``indices``
+    A subclass whose posterior is always one-hot (hard VQ) sets the class attribute
+    ``hard_posterior = True`` and returns the code ids ``[N]`` from :meth:`quantize` in place of the
+    posterior: nothing ``[N, K]`` is built (``QuantizerOutput.probs`` is the one-hot at ``indices``, made
+    on first read), and the batch statistics come from the hard ``counts`` and ``indices``
     (``bincount`` / ``index_add_``, O(N D)) instead of ``[N, K]`` reductions over ``probs``: the same
     numbers, since a one-hot posterior's column sums are the counts.
     """
 
-    #: ``probs`` is one-hot at ``indices`` for every input (hard VQ); see the class docstring.
+    #: :meth:`quantize` returns code ids ``[N]`` and the posterior is one-hot at them (hard VQ).
     hard_posterior: ClassVar[bool] = False
 
     def __init__(self, num_codes: int, code_dim: int, *, beta: float = 0.25,
@@ -142,7 +144,8 @@ class Quantizer(nn.Module):
 
     # -- the one method subclasses implement ---------------------------------------------------
     def quantize(self, z: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-        """Quantize flat latents. Args: ``z`` ``[N, D]``. Returns ``(z_q [N, D], probs [N, K], losses)``."""
+        """Quantize flat latents. Args: ``z`` ``[N, D]``. Returns ``(z_q [N, D], probs [N, K], losses)``,
+        or ``(z_q, indices [N], losses)`` with :attr:`hard_posterior`."""
         raise NotImplementedError
 
     # -- shared machinery ----------------------------------------------------------------------
@@ -153,8 +156,8 @@ class Quantizer(nn.Module):
         z = z_e.reshape(-1, self.code_dim)
         if self.training and not bool(self.initialized):
             self._kmeans_init(z)
-        z_q, probs, losses = self.quantize(z)
-        indices = probs.argmax(1)
+        z_q, assignment, losses = self.quantize(z)
+        indices, probs = (assignment, None) if self.hard_posterior else (assignment.argmax(1), assignment)
         counts = torch.bincount(indices, minlength=self.num_codes).to(z.dtype)
         if self.training:
             if self.codebook_update == "ema":
@@ -164,7 +167,7 @@ class Quantizer(nn.Module):
         return QuantizerOutput(
             z_q=z_q.reshape(*lead, self.code_dim),
             indices=indices.reshape(lead),
-            probs=probs.reshape(*lead, self.num_codes),
+            probs=None if probs is None else probs.reshape(*lead, self.num_codes),
             losses=losses,
             perplexity=perplexity(counts if self.hard_posterior else probs.detach()),
             counts=counts,
@@ -186,14 +189,14 @@ class Quantizer(nn.Module):
         self.initialized.fill_(True)
 
     @torch.no_grad()
-    def _ema_update(self, z: Tensor, probs: Tensor, indices: Tensor, counts: Tensor) -> None:
+    def _ema_update(self, z: Tensor, probs: Tensor | None, indices: Tensor, counts: Tensor) -> None:
         """EMA codebook update with (soft) counts ``n_k = sum_n q(k|x_n)`` (van den Oord et al., A.1):
 
             N_k <- gamma N_k + (1-gamma) n_k,   m_k <- gamma m_k + (1-gamma) sum_n q(k|x_n) z_n,
             w_k = m_k / N~_k  with Laplace smoothing  N~_k = (N_k + eps) / (sum N + K eps) * sum N.
 
-        Args: ``z`` ``[N, D]``, ``probs`` ``[N, K]``, ``indices`` ``[N]`` and ``counts`` ``[K]`` (the hard
-        assignment). With :attr:`hard_posterior` ``n_k`` is ``counts`` and ``sum_n q(k|x_n) z_n`` an
+        Args: ``z`` ``[N, D]``, ``probs`` ``[N, K]`` (``None`` with :attr:`hard_posterior`), ``indices``
+        ``[N]`` and ``counts`` ``[K]`` (the hard assignment). With :attr:`hard_posterior` ``n_k`` is ``counts`` and ``sum_n q(k|x_n) z_n`` an
         ``index_add_`` of ``z`` by ``indices``; otherwise both are reductions over ``probs``.
         """
         if self.hard_posterior:
@@ -352,13 +355,14 @@ class VectorQuantizer(Quantizer):
         return super().extra_repr() + f", rotation_trick={self.rotation_trick}"
 
     def quantize(self, z: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+        """Returns ``(z_q [N, D], indices [N], losses)`` (a :attr:`hard_posterior` quantizer)."""
         idx = nearest_codes(z, self.codebook)
         w = self.codebook[idx]
         losses = {"commitment": self.beta * F.mse_loss(z, w.detach())}
         if self.codebook_update == "gradient":
             losses = {"codebook": F.mse_loss(w, z.detach()), **losses}
         z_q = rotation_trick(z, w) if self.rotation_trick else z + (w - z).detach()
-        return z_q, one_hot_posterior(idx, self.num_codes, z.dtype), losses
+        return z_q, idx, losses
 
 
 # ---- Notebook 02: information bottleneck, the EM soft quantizer (Roy et al. 2018; VIB paper eq. 28) ----
