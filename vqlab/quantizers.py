@@ -11,10 +11,14 @@ Hard VQ (the vanilla VQ-VAE, eq. 5.5) is the one-hot ("k-means") posterior. Squa
 over the batch *and* the D latent dimensions, so the terms are on the same per-element scale as a
 mean-squared reconstruction error. The posteriors themselves live in :mod:`vqlab.posteriors`.
 
-The classes, in teaching order: :class:`VectorQuantizer` (notebook 01), :class:`EMQuantizer` (02),
+The classes, in teaching order: :class:`VectorQuantizer` (notebook 01; optionally with the rotation
+trick of Fifty et al. 2024, :func:`rotation_trick`), :class:`EMQuantizer` (02),
 :class:`SoftVectorQuantizer` (03), :class:`PosteriorQuantizer` (04). Subclasses implement
 :meth:`Quantizer.quantize`; the base class owns the codebook, argument checks, k-means++ initialisation,
-EMA codebook updates and dead-code restarts.
+EMA codebook updates and dead-code restarts. :class:`FSQuantizer` (finite scalar quantization, Mentzer et
+al. 2023) has no learned codebook, so it is not a :class:`Quantizer` subclass, but it returns the same
+:class:`QuantizerOutput` and has ``num_codes``, ``code_dim`` and ``codebook`` (its implicit grid), so it
+drops into :class:`vqlab.models.VQVAE` the same way.
 
 Constructor convention: ``Quantizer(num_codes, code_dim, *, <method keywords>, <base keywords>)``; every
 subclass lists the base keywords it accepts by name and passes them on by name (no ``**kwargs``).
