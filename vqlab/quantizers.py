@@ -200,8 +200,9 @@ class Quantizer(nn.Module):
             w_k = m_k / N~_k  with Laplace smoothing  N~_k = (N_k + eps) / (sum N + K eps) * sum N.
 
         Args: ``z`` ``[N, D]``, ``probs`` ``[N, K]`` (``None`` with :attr:`hard_posterior`), ``indices``
-        ``[N]`` and ``counts`` ``[K]`` (the hard assignment). With :attr:`hard_posterior` ``n_k`` is ``counts`` and ``sum_n q(k|x_n) z_n`` an
-        ``index_add_`` of ``z`` by ``indices``; otherwise both are reductions over ``probs``.
+        ``[N]`` and ``counts`` ``[K]`` (the hard assignment). With :attr:`hard_posterior` ``n_k`` is
+        ``counts`` and ``sum_n q(k|x_n) z_n`` an ``index_add_`` of ``z`` by ``indices``; otherwise both are
+        reductions over ``probs``.
         """
         if self.hard_posterior:
             n, sums = counts, torch.zeros_like(self.ema_sum).index_add_(0, indices, z.detach())
@@ -309,9 +310,10 @@ def rotation_trick(z_e: Tensor, z_q: Tensor) -> Tensor:
     ``R`` and the scale are constants (stop-gradient), so no gradient reaches ``z_q`` (the codebook learns
     from its own loss or EMA). The forward value is computed as ``z_e + (z_q - z_e)``, bit for bit the
     straight-through estimator's value (``z_q`` up to one rounding), so switching estimators changes only
-    the backward pass; a custom autograd function supplies the rotated gradient. Degenerate rows: if ``|z_e| = 0`` or ``|z_q| = 0`` the
-    rotation is undefined and the gradient is copied unchanged (straight-through); if ``e = -q`` then
-    ``r = 0`` and ``R = I - 2 q q^T``, the reflection that still maps ``e`` onto ``q``. Never NaN.
+    the backward pass; a custom autograd function supplies the rotated gradient. Degenerate rows: if
+    ``|z_e| = 0`` or ``|z_q| = 0`` the rotation is undefined and the gradient is copied unchanged
+    (straight-through); if ``e = -q`` then ``r = 0`` and ``R = I - 2 q q^T``, the reflection that still
+    maps ``e`` onto ``q``. Never NaN.
 
     Args:
         z_e: ``[N, D]`` encoder outputs. z_q: ``[N, D]`` their codewords (gradient not used).
