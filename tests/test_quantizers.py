@@ -216,6 +216,13 @@ def test_nearest_codes_breaks_ties_towards_the_lower_index():
     assert nearest_codes(torch.tensor([[0.0, 0.0], [2.0, 0.0]]), w).tolist() == [0, 0]
 
 
+def test_nearest_codes_rejects_a_bad_block_size():
+    from vqlab.quantizers import nearest_codes
+
+    with pytest.raises(ValueError, match="block_elements"):
+        nearest_codes(torch.randn(4, 2), torch.randn(3, 2), block_elements=0)
+
+
 def test_one_hot_posterior_equals_f_one_hot():
     from vqlab.quantizers import one_hot_posterior
 

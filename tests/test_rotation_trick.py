@@ -61,6 +61,13 @@ def test_gradient_matches_the_explicit_matrix():
     assert torch.allclose(_grad_ze(z_e[None], z_q[None], g[None])[0], expected)
 
 
+def test_leading_dimensions_are_rows():
+    gen = torch.Generator().manual_seed(6)
+    z_e, z_q, g = (torch.randn(3, 4, 5, generator=gen, dtype=torch.float64) for _ in range(3))
+    flat = _grad_ze(z_e.reshape(-1, 5), z_q.reshape(-1, 5), g.reshape(-1, 5))
+    assert torch.equal(_grad_ze(z_e, z_q, g).reshape(-1, 5), flat)
+
+
 def test_same_direction_reduces_to_a_rescaled_copy():
     z_q = torch.randn(30, 5, dtype=torch.float64)
     z_e = 0.25 * z_q                                                      # already on the codeword's ray

@@ -250,7 +250,7 @@ def nearest_codes(z: Tensor, codebook: Tensor, *, block_elements: int = 2**18) -
     """
     z, w = z.detach(), codebook.detach()
     w_sq = w.pow(2).sum(1)
-    rows = min(z.shape[0], max(1, block_elements // w.shape[0]))
+    rows = min(z.shape[0], max(1, check_int("block_elements", block_elements) // w.shape[0]))
     dist = torch.empty(rows, w.shape[0], dtype=z.dtype, device=z.device)
     indices = torch.empty(z.shape[0], dtype=torch.long, device=z.device)
     for start in range(0, z.shape[0], rows):
@@ -283,14 +283,14 @@ class _RotationTrick(torch.autograd.Function):
     def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
         z_e, z_q = ctx.saved_tensors
         tiny = torch.finfo(z_e.dtype).tiny
-        norm_e = z_e.norm(dim=1, keepdim=True)
-        norm_q = z_q.norm(dim=1, keepdim=True)
+        norm_e = z_e.norm(dim=-1, keepdim=True)
+        norm_q = z_q.norm(dim=-1, keepdim=True)
         e = z_e / norm_e.clamp_min(tiny)
         q = z_q / norm_q.clamp_min(tiny)
         r = e + q
-        r = r / r.norm(dim=1, keepdim=True).clamp_min(tiny)
+        r = r / r.norm(dim=-1, keepdim=True).clamp_min(tiny)
         # R^T g = g - 2 r (r . g) + 2 e (q . g), then the rescaling s = |z_q| / |z_e|.
-        rotated = (grad - 2.0 * r * (r * grad).sum(1, keepdim=True) + 2.0 * e * (q * grad).sum(1, keepdim=True))
+        rotated = grad - 2.0 * r * (r * grad).sum(-1, keepdim=True) + 2.0 * e * (q * grad).sum(-1, keepdim=True)
         rotated = rotated * (norm_q / norm_e.clamp_min(tiny))
         degenerate = (norm_e <= tiny) | (norm_q <= tiny)
         return torch.where(degenerate, grad, rotated), None
@@ -316,9 +316,9 @@ def rotation_trick(z_e: Tensor, z_q: Tensor) -> Tensor:
     maps ``e`` onto ``q``. Never NaN.
 
     Args:
-        z_e: ``[N, D]`` encoder outputs. z_q: ``[N, D]`` their codewords (gradient not used).
+        z_e: ``[..., D]`` encoder outputs. z_q: ``[..., D]`` their codewords (gradient not used).
     Returns:
-        ``[N, D]``, equal to ``z_e + sg(z_q - z_e)``.
+        ``[..., D]``, equal to ``z_e + sg(z_q - z_e)``.
     """
     return _RotationTrick.apply(z_e, z_q.detach())
 
