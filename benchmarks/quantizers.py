@@ -117,7 +117,8 @@ def profile(b: int, d: int, k: int, levels: tuple[int, ...], repeats: int) -> No
 
     for mode in MODES:
         ours, _ = make_pair(mode, d, k, levels)
-        z = torch.randn(b, len(levels) if mode == "FSQ" else d).requires_grad_()
+        dim, codes = (len(levels), ours.num_codes) if mode == "FSQ" else (d, k)
+        z = torch.randn(b, dim).requires_grad_()
         for _ in range(3):
             vqlab_step(ours, z)
         with tprofile(activities=[ProfilerActivity.CPU]) as prof:
@@ -125,7 +126,7 @@ def profile(b: int, d: int, k: int, levels: tuple[int, ...], repeats: int) -> No
                 z.grad = None
                 ours.zero_grad(set_to_none=True)
                 vqlab_step(ours, z)
-        print(f"\n=== vqlab {mode}, B={b} D={d} K={k}: top ops by self CPU time ===")
+        print(f"\n=== vqlab {mode}, B={b} D={dim} K={codes}: top ops by self CPU time ===")
         print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=14))
 
 
