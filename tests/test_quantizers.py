@@ -195,3 +195,69 @@ def test_ema_mode_backward_after_update(restart_after):
         out = q(z)
         sum(out.losses.values()).backward()
         assert z.grad is not None and torch.isfinite(z.grad).all()
+
+
+@pytest.mark.parametrize("n, block_elements", [(1, 2**18), (37, 8 * 5), (1000, 3 * 64), (513, 64), (200, 1)])
+def test_nearest_codes_is_the_brute_force_argmin_in_every_block(n, block_elements):
+    from vqlab.quantizers import nearest_codes
+
+    gen = torch.Generator().manual_seed(n)
+    z, w = torch.randn(n, 6, generator=gen, dtype=torch.float64), torch.randn(64, 6, generator=gen, dtype=torch.float64)
+    idx = nearest_codes(z, w, block_elements=block_elements)
+    assert idx.dtype == torch.long and idx.shape == (n,)
+    assert torch.equal(idx, torch.cdist(z, w).argmin(1))
+    assert torch.equal(idx, squared_distances(z, w).argmin(1))
+
+
+def test_nearest_codes_breaks_ties_towards_the_lower_index():
+    from vqlab.quantizers import nearest_codes
+
+    w = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    assert nearest_codes(torch.tensor([[0.0, 0.0], [2.0, 0.0]]), w).tolist() == [0, 0]
+
+
+def test_nearest_codes_rejects_a_bad_block_size():
+    from vqlab.quantizers import nearest_codes
+
+    with pytest.raises(ValueError, match="block_elements"):
+        nearest_codes(torch.randn(4, 2), torch.randn(3, 2), block_elements=0)
+
+
+def test_one_hot_posterior_equals_f_one_hot():
+    from vqlab.quantizers import one_hot_posterior
+
+    idx = torch.randint(9, (50,))
+    for dtype in (torch.float32, torch.float64):
+        assert torch.equal(one_hot_posterior(idx, 9, dtype), F.one_hot(idx, 9).to(dtype))
+
+
+def test_hard_ema_update_equals_the_soft_count_formula():
+    """The index-based EMA of VectorQuantizer (counts, index_add_) equals the [N, K] formula of the base."""
+    from vqlab.quantizers import Quantizer
+
+    class OneHotAsSoft(Quantizer):  # same posterior, but hard_posterior=False: the generic path
+        def quantize(self, z):
+            probs = F.one_hot(squared_distances(z, self.codebook).argmin(1), self.num_codes).to(z.dtype)
+            return probs @ self.codebook, probs, self.codebook_losses(z, probs)
+
+    hard = VectorQuantizer(32, 4, codebook_update="ema", decay=0.8, init="kmeans++")
+    soft = OneHotAsSoft(32, 4, codebook_update="ema", decay=0.8, init="kmeans++")
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        z = torch.randn(700, 4, generator=gen)
+        a, b = hard(z), soft(z)
+        assert torch.equal(a.indices, b.indices) and torch.equal(a.counts, b.counts)
+        assert torch.isclose(a.perplexity, b.perplexity, rtol=1e-6)
+        assert torch.allclose(hard.ema_size, soft.ema_size) and torch.allclose(hard.ema_sum, soft.ema_sum, atol=1e-5)
+        assert torch.allclose(hard.codebook, soft.codebook, atol=1e-6)
+
+
+def test_output_without_probs_is_one_hot_at_indices_on_first_read():
+    idx = torch.randint(6, (3, 4))
+    out = QuantizerOutput(z_q=torch.zeros(3, 4, 2, dtype=torch.float64), indices=idx, probs=None,
+                          counts=torch.bincount(idx.reshape(-1), minlength=6).double())
+    assert "probs" not in vars(out)                                     # nothing [N, K] until asked
+    assert torch.equal(out.probs, F.one_hot(idx, 6).double())
+    assert out.probs is out.probs                                       # built once
+    with pytest.raises(AttributeError, match="nope"):
+        out.nope

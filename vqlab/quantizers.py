@@ -11,18 +11,25 @@ Hard VQ (the vanilla VQ-VAE, eq. 5.5) is the one-hot ("k-means") posterior. Squa
 over the batch *and* the D latent dimensions, so the terms are on the same per-element scale as a
 mean-squared reconstruction error. The posteriors themselves live in :mod:`vqlab.posteriors`.
 
-The classes, in teaching order: :class:`VectorQuantizer` (notebook 01), :class:`EMQuantizer` (02),
+The classes, in teaching order: :class:`VectorQuantizer` (notebook 01; optionally with the rotation
+trick of Fifty et al. 2024, :func:`rotation_trick`), :class:`EMQuantizer` (02),
 :class:`SoftVectorQuantizer` (03), :class:`PosteriorQuantizer` (04). Subclasses implement
 :meth:`Quantizer.quantize`; the base class owns the codebook, argument checks, k-means++ initialisation,
-EMA codebook updates and dead-code restarts.
+EMA codebook updates and dead-code restarts. :class:`FSQuantizer` (finite scalar quantization, Mentzer et
+al. 2023) has no learned codebook, so it is not a :class:`Quantizer` subclass, but it returns the same
+:class:`QuantizerOutput` and has ``num_codes``, ``code_dim`` and ``codebook`` (its implicit grid), so it
+drops into :class:`vqlab.models.VQVAE` the same way.
 
 Constructor convention: ``Quantizer(num_codes, code_dim, *, <method keywords>, <base keywords>)``; every
 subclass lists the base keywords it accepts by name and passes them on by name (no ``**kwargs``).
 """
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -34,8 +41,8 @@ from vqlab.metrics import perplexity
 from vqlab.posteriors import (POSTERIORS, gibbs_posterior, neural_gas_lambda, posterior_losses, posterior_weights,
                               soft_vq_posterior, squared_distances)
 
-__all__ = ["QuantizerOutput", "Quantizer", "VectorQuantizer", "EMQuantizer", "SoftVectorQuantizer",
-           "PosteriorQuantizer"]
+__all__ = ["QuantizerOutput", "Quantizer", "nearest_codes", "one_hot_posterior", "rotation_trick",
+           "VectorQuantizer", "EMQuantizer", "SoftVectorQuantizer", "PosteriorQuantizer", "FSQuantizer"]
 
 
 @dataclass
@@ -45,7 +52,9 @@ class QuantizerOutput:
     Attributes:
         z_q: ``[..., D]`` decoder input (straight-through where the method uses it).
         indices: ``[...]`` hard code ids (``argmax`` of the posterior), ``torch.long``.
-        probs: ``[..., K]`` posterior q(z | x); one-hot for hard VQ.
+        probs: ``[..., K]`` posterior q(z | x); one-hot for hard VQ. Constructed with ``probs=None``
+            it is the one-hot posterior at ``indices`` (K = ``len(counts)``, dtype of ``z_q``), built on
+            first read (:class:`FSQuantizer`, whose K can be large, so ``[N, K]`` costs only when used).
         losses: named, already-weighted scalar loss terms (e.g. ``codebook``, ``commitment``).
         perplexity: scalar, ``exp(H(q̄))`` of the batch-averaged posterior q̄ (= usage for hard VQ).
         counts: ``[K]`` how many vectors of the batch were assigned (hard) to each code.
@@ -53,10 +62,22 @@ class QuantizerOutput:
 
     z_q: Tensor
     indices: Tensor
-    probs: Tensor
+    probs: Tensor | None
     losses: dict[str, Tensor] = field(default_factory=dict)
     perplexity: Tensor = field(default_factory=lambda: torch.tensor(float("nan")))
     counts: Tensor = field(default_factory=lambda: torch.zeros(0))
+
+    def __post_init__(self) -> None:
+        if self.probs is None:  # read through __getattr__ below, on first access
+            del self.probs
+
+    def __getattr__(self, name: str) -> Tensor:
+        if name != "probs" or "indices" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        num_codes = self.counts.numel()
+        flat = one_hot_posterior(self.indices.reshape(-1), num_codes, self.z_q.dtype)
+        self.probs = flat.reshape(*self.indices.shape, num_codes)
+        return self.probs
 
 
 
@@ -76,7 +97,17 @@ class Quantizer(nn.Module):
         restart_after: if set, a code unused for this many consecutive training steps is moved onto a
             random encoder output of the current batch (dead-code restart). ``None`` disables it.
         seed: seed of the quantizer's own generator (initialisation, restarts, sampling).
+
+    A subclass whose posterior is always one-hot (hard VQ) sets the class attribute
+    ``hard_posterior = True`` and returns the code ids ``[N]`` from :meth:`quantize` in place of the
+    posterior: nothing ``[N, K]`` is built (``QuantizerOutput.probs`` is the one-hot at ``indices``, made
+    on first read), and the batch statistics come from the hard ``counts`` and ``indices``
+    (``bincount`` / ``index_add_``, O(N D)) instead of ``[N, K]`` reductions over ``probs``: the same
+    numbers, since a one-hot posterior's column sums are the counts.
     """
+
+    #: :meth:`quantize` returns code ids ``[N]`` and the posterior is one-hot at them (hard VQ).
+    hard_posterior: ClassVar[bool] = False
 
     def __init__(self, num_codes: int, code_dim: int, *, beta: float = 0.25,
                  codebook_update: str = "gradient", decay: float = 0.99, epsilon: float = 1e-5,
@@ -117,7 +148,8 @@ class Quantizer(nn.Module):
 
     # -- the one method subclasses implement ---------------------------------------------------
     def quantize(self, z: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-        """Quantize flat latents. Args: ``z`` ``[N, D]``. Returns ``(z_q [N, D], probs [N, K], losses)``."""
+        """Quantize flat latents. Args: ``z`` ``[N, D]``. Returns ``(z_q [N, D], probs [N, K], losses)``,
+        or ``(z_q, indices [N], losses)`` with :attr:`hard_posterior`."""
         raise NotImplementedError
 
     # -- shared machinery ----------------------------------------------------------------------
@@ -128,20 +160,20 @@ class Quantizer(nn.Module):
         z = z_e.reshape(-1, self.code_dim)
         if self.training and not bool(self.initialized):
             self._kmeans_init(z)
-        z_q, probs, losses = self.quantize(z)
-        indices = probs.argmax(1)
+        z_q, assignment, losses = self.quantize(z)
+        indices, probs = (assignment, None) if self.hard_posterior else (assignment.argmax(1), assignment)
         counts = torch.bincount(indices, minlength=self.num_codes).to(z.dtype)
         if self.training:
             if self.codebook_update == "ema":
-                self._ema_update(z, probs)
+                self._ema_update(z, probs, indices, counts)
             if self.restart_after is not None:
                 self._restart_dead(z, counts)
         return QuantizerOutput(
             z_q=z_q.reshape(*lead, self.code_dim),
             indices=indices.reshape(lead),
-            probs=probs.reshape(*lead, self.num_codes),
+            probs=None if probs is None else probs.reshape(*lead, self.num_codes),
             losses=losses,
-            perplexity=perplexity(probs.detach()),
+            perplexity=perplexity(counts if self.hard_posterior else probs.detach()),
             counts=counts,
         )
 
@@ -161,15 +193,24 @@ class Quantizer(nn.Module):
         self.initialized.fill_(True)
 
     @torch.no_grad()
-    def _ema_update(self, z: Tensor, probs: Tensor) -> None:
+    def _ema_update(self, z: Tensor, probs: Tensor | None, indices: Tensor, counts: Tensor) -> None:
         """EMA codebook update with (soft) counts ``n_k = sum_n q(k|x_n)`` (van den Oord et al., A.1):
 
             N_k <- gamma N_k + (1-gamma) n_k,   m_k <- gamma m_k + (1-gamma) sum_n q(k|x_n) z_n,
             w_k = m_k / N~_k  with Laplace smoothing  N~_k = (N_k + eps) / (sum N + K eps) * sum N.
+
+        Args: ``z`` ``[N, D]``, ``probs`` ``[N, K]`` (``None`` with :attr:`hard_posterior`), ``indices``
+        ``[N]`` and ``counts`` ``[K]`` (the hard assignment). With :attr:`hard_posterior` ``n_k`` is
+        ``counts`` and ``sum_n q(k|x_n) z_n`` an ``index_add_`` of ``z`` by ``indices``; otherwise both are
+        reductions over ``probs``.
         """
-        q = probs.detach().to(z.dtype)
-        self.ema_size.mul_(self.decay).add_(q.sum(0), alpha=1 - self.decay)
-        self.ema_sum.mul_(self.decay).add_(q.t() @ z.detach(), alpha=1 - self.decay)
+        if self.hard_posterior:
+            n, sums = counts, torch.zeros_like(self.ema_sum).index_add_(0, indices, z.detach())
+        else:
+            q = probs.detach().to(z.dtype)
+            n, sums = q.sum(0), q.t() @ z.detach()
+        self.ema_size.mul_(self.decay).add_(n, alpha=1 - self.decay)
+        self.ema_sum.mul_(self.decay).add_(sums, alpha=1 - self.decay)
         total = self.ema_size.sum()
         smoothed = (self.ema_size + self.epsilon) / (total + self.num_codes * self.epsilon) * total
         # A new tensor, not an in-place copy: this step's losses saved the old codebook for backward.
@@ -194,14 +235,109 @@ class Quantizer(nn.Module):
         self.unused_steps[dead] = 0
 
 
+def nearest_codes(z: Tensor, codebook: Tensor, *, block_elements: int = 2**18) -> Tensor:
+    """Nearest codeword ``k*(n) = argmin_k ||z_n - w_k||^2`` for flat latents (no gradient).
+
+    ``||z_n||^2`` is the same for every k, so the argmin is taken over ``||w_k||^2 - 2 z_n . w_k``: one
+    fused ``addmm`` per block of rows, written into a single reused ``[rows, K]`` buffer of about
+    ``block_elements`` entries (1 MiB in float32), so the distances stay in cache and no ``[N, K]``
+    tensor is allocated (no norms broadcast, no clamp as in :func:`vqlab.posteriors.squared_distances`).
+
+    Args:
+        z: ``[N, D]``. codebook: ``[K, D]``. block_elements: size of the distance buffer, >= 1.
+    Returns:
+        ``[N]`` ``torch.long`` code ids (ties go to the lower index, as ``argmin`` does).
+    """
+    z, w = z.detach(), codebook.detach()
+    w_sq = w.pow(2).sum(1)
+    rows = min(z.shape[0], max(1, check_int("block_elements", block_elements) // w.shape[0]))
+    dist = torch.empty(rows, w.shape[0], dtype=z.dtype, device=z.device)
+    indices = torch.empty(z.shape[0], dtype=torch.long, device=z.device)
+    for start in range(0, z.shape[0], rows):
+        block = z[start:start + rows]
+        d = dist[:block.shape[0]]
+        torch.addmm(w_sq, block, w.t(), alpha=-2.0, out=d)
+        torch.argmin(d, dim=1, out=indices[start:start + rows])
+    return indices
+
+
+def one_hot_posterior(indices: Tensor, num_codes: int, dtype: torch.dtype) -> Tensor:
+    """The hard posterior ``q(k | x_n) = 1[k = indices_n]`` ``[N, K]`` from ``indices`` ``[N]``.
+
+    Written by ``scatter_`` into a zero tensor of ``dtype`` (``F.one_hot`` builds an int64 tensor and
+    converts it, three passes over ``[N, K]`` instead of one).
+    """
+    probs = torch.zeros(indices.shape[0], num_codes, dtype=dtype, device=indices.device)
+    return probs.scatter_(1, indices.unsqueeze(1), 1.0)
+
+
+class _RotationTrick(torch.autograd.Function):
+    """Forward: ``z_e + (z_q - z_e)``. Backward: ``dL/dz_e = s R^T dL/dz_q`` (see :func:`rotation_trick`)."""
+
+    @staticmethod
+    def forward(ctx, z_e: Tensor, z_q: Tensor) -> Tensor:
+        ctx.save_for_backward(z_e, z_q)
+        return z_e + (z_q - z_e)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
+        z_e, z_q = ctx.saved_tensors
+        tiny = torch.finfo(z_e.dtype).tiny
+        norm_e = z_e.norm(dim=-1, keepdim=True)
+        norm_q = z_q.norm(dim=-1, keepdim=True)
+        e = z_e / norm_e.clamp_min(tiny)
+        q = z_q / norm_q.clamp_min(tiny)
+        r = e + q
+        r = r / r.norm(dim=-1, keepdim=True).clamp_min(tiny)
+        # R^T g = g - 2 r (r . g) + 2 e (q . g), then the rescaling s = |z_q| / |z_e|.
+        rotated = grad - 2.0 * r * (r * grad).sum(-1, keepdim=True) + 2.0 * e * (q * grad).sum(-1, keepdim=True)
+        rotated = rotated * (norm_q / norm_e.clamp_min(tiny))
+        degenerate = (norm_e <= tiny) | (norm_q <= tiny)
+        return torch.where(degenerate, grad, rotated), None
+
+
+def rotation_trick(z_e: Tensor, z_q: Tensor) -> Tensor:
+    """The rotation trick (Fifty et al. 2024, arXiv:2410.06424, eq. 4 and §4.2): a decoder input equal to
+    ``z_q`` whose gradient reaches ``z_e`` through the rotation and rescaling that carry ``z_e`` onto ``z_q``.
+
+    With ``e = z_e / |z_e|``, ``q = z_q / |z_q|`` and ``r = (e + q) / |e + q|``, the map
+    ``R = I - 2 r r^T + 2 q e^T`` is the rotation in the plane of ``e`` and ``q`` with ``R e = q``, and
+
+        z~_q = sg(|z_q| / |z_e| * R) z_e        (= z_q in the forward pass),
+
+        dL/dz_e = (|z_q| / |z_e|) R^T dL/dz~_q   (the straight-through estimator would copy dL/dz~_q).
+
+    ``R`` and the scale are constants (stop-gradient), so no gradient reaches ``z_q`` (the codebook learns
+    from its own loss or EMA). The forward value is computed as ``z_e + (z_q - z_e)``, bit for bit the
+    straight-through estimator's value (``z_q`` up to one rounding), so switching estimators changes only
+    the backward pass; a custom autograd function supplies the rotated gradient. Degenerate rows: if
+    ``|z_e| = 0`` or ``|z_q| = 0`` the rotation is undefined and the gradient is copied unchanged
+    (straight-through); if ``e = -q`` then ``r = 0`` and ``R = I - 2 q q^T``, the reflection that still
+    maps ``e`` onto ``q``. Never NaN.
+
+    Args:
+        z_e: ``[..., D]`` encoder outputs. z_q: ``[..., D]`` their codewords (gradient not used).
+    Returns:
+        ``[..., D]``, equal to ``z_e + sg(z_q - z_e)``.
+    """
+    return _RotationTrick.apply(z_e, z_q.detach())
+
+
 class VectorQuantizer(Quantizer):
     """Hard VQ, the vanilla VQ-VAE quantizer (van den Oord et al. 2017; thesis eq. 5.5).
 
     Posterior: one-hot at the nearest codeword ``k* = argmin_k ||z_e - w_k||^2`` (the k-means posterior,
-    thesis §4.1.2). Decoder input: ``z_q = z_e + sg(w_{k*} - z_e)`` (straight-through estimator: the
-    forward pass sees the codeword, the backward pass copies the gradient to ``z_e``). Losses
+    thesis §4.1.2, :func:`nearest_codes`). Decoder input: ``z_q = z_e + sg(w_{k*} - z_e)`` (straight-through
+    estimator: the forward pass sees the codeword, the backward pass copies the gradient to ``z_e``), or
+    with ``rotation_trick=True`` :func:`rotation_trick` (same forward value; the gradient is rotated and
+    rescaled from ``w_{k*}`` back onto ``z_e``, Fifty et al. 2024). Losses
     ``codebook = ||sg(z_e) - w_{k*}||^2`` and ``commitment = beta ||z_e - sg(w_{k*})||^2`` (per element);
     with ``codebook_update="ema"`` the codebook term is replaced by EMA updates.
+
+    Args:
+        num_codes, code_dim, beta, codebook_update, decay, epsilon, init, restart_after, seed: as for
+            :class:`Quantizer`.
+        rotation_trick: use :func:`rotation_trick` instead of the straight-through estimator.
 
     Example:
         >>> vq = VectorQuantizer(num_codes=32, code_dim=8, beta=0.25)
@@ -210,15 +346,29 @@ class VectorQuantizer(Quantizer):
         (torch.Size([4, 5, 8]), torch.Size([4, 5]), torch.Size([4, 5, 32]))
     """
 
+    hard_posterior = True
+
+    def __init__(self, num_codes: int, code_dim: int, *, rotation_trick: bool = False, beta: float = 0.25,
+                 codebook_update: str = "gradient", decay: float = 0.99, epsilon: float = 1e-5,
+                 init: str = "uniform", restart_after: int | None = None, seed: int = 0) -> None:
+        super().__init__(num_codes, code_dim, beta=beta, codebook_update=codebook_update, decay=decay,
+                         epsilon=epsilon, init=init, restart_after=restart_after, seed=seed)
+        if not isinstance(rotation_trick, bool):
+            raise TypeError(f"rotation_trick must be a bool, got {rotation_trick!r}")
+        self.rotation_trick = rotation_trick
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", rotation_trick={self.rotation_trick}"
+
     def quantize(self, z: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-        idx = squared_distances(z.detach(), self.codebook.detach()).argmin(1)
+        """Returns ``(z_q [N, D], indices [N], losses)`` (a :attr:`hard_posterior` quantizer)."""
+        idx = nearest_codes(z, self.codebook)
         w = self.codebook[idx]
         losses = {"commitment": self.beta * F.mse_loss(z, w.detach())}
         if self.codebook_update == "gradient":
             losses = {"codebook": F.mse_loss(w, z.detach()), **losses}
-        z_q = z + (w - z).detach()
-        probs = F.one_hot(idx, self.num_codes).to(z.dtype)
-        return z_q, probs, losses
+        z_q = rotation_trick(z, w) if self.rotation_trick else z + (w - z).detach()
+        return z_q, idx, losses
 
 
 # ---- Notebook 02: information bottleneck, the EM soft quantizer (Roy et al. 2018; VIB paper eq. 28) ----
@@ -501,3 +651,125 @@ class PosteriorQuantizer(Quantizer):
         w = self.codebook[dist.argmin(1)]
         z_q = z + (w - z).detach()
         return z_q, probs, losses
+
+
+# ---- Finite scalar quantization (Mentzer et al. 2023, arXiv:2309.15505): an implicit, fixed codebook ----
+
+def _check_levels(levels: Sequence[int]) -> tuple[int, ...]:
+    """``levels`` as a tuple of integers >= 2, else a ValueError naming ``levels``."""
+    if isinstance(levels, (str, bytes)) or not isinstance(levels, Sequence) or len(levels) == 0:
+        raise ValueError(f"levels must be a non-empty sequence of integers >= 2, got {levels!r}")
+    for level in levels:
+        if isinstance(level, bool) or not isinstance(level, int) or level < 2:
+            raise ValueError(f"levels must be a non-empty sequence of integers >= 2, got {levels!r} "
+                             f"(entry {level!r})")
+    return tuple(levels)
+
+
+class FSQuantizer(nn.Module):
+    """Finite scalar quantization (FSQ, Mentzer et al. 2023, arXiv:2309.15505, §3 and App. A.1).
+
+    Each of the ``D = len(levels)`` latent dimensions is bounded to ``L_d`` values and rounded; the
+    codebook is implicit, the grid of all ``K = prod_d L_d`` combinations, and nothing is learned here
+    (no codebook loss, no commitment loss, no EMA: ``losses = {}``). Per dimension, with
+    ``h = (L - 1)(1 + eps) / 2``, the half-offset ``o = 1/2`` for even ``L`` (else 0) and
+    ``c = atanh(o / h)`` (the paper's ``f(z) = floor(L/2) tanh(z)`` for odd L, shifted so that an even L
+    gets L integer values)::
+
+        f(z) = h tanh(z + c) - o,     z_hat = round_ste(f(z)) in {-floor(L/2), ..., ceil(L/2) - 1},
+
+        z_q = z_hat / floor(L/2)      (in [-1, 1]),  round_ste(x) = x + sg(round(x) - x)   (eq. 1 + STE).
+
+    The straight-through rounding makes ``dz_q / dz = f'(z) / floor(L/2)`` (identity on the bounded value
+    ``f(z)``). Code ids are the mixed-radix numbers of the per-dimension digits
+    ``a_d = z_hat_d + floor(L_d/2)`` in ``[0, L_d)``: ``k = sum_d a_d prod_{j<d} L_j`` (dimension 0 is
+    the least significant digit), :meth:`indices_to_digits` / :meth:`digits_to_indices` convert.
+
+    Same interface as every vqlab quantizer (a drop-in for :class:`VectorQuantizer` in
+    :class:`vqlab.models.VQVAE` with an encoder of output size D): input ``z_e`` ``[..., D]``, output
+    :class:`QuantizerOutput` with ``z_q`` ``[..., D]``, ``indices`` ``[...]``, ``probs`` ``[..., K]``
+    one-hot (built on first read: ``N K`` memory only when used), ``counts`` ``[K]``, ``perplexity`` of
+    the counts and ``losses = {}``; ``num_codes = K``, ``code_dim = D`` and :attr:`codebook` ``[K, D]``
+    (the implicit grid, so ``codebook[indices] == z_q``).
+
+    Args:
+        levels: ``L_1, ..., L_D``, integers >= 2 (the paper recommends e.g. ``(8, 5, 5, 5)`` for K = 1000).
+        eps: the ``1 + eps`` margin of ``h`` that keeps ``tanh`` away from the outermost rounding
+            boundary (App. A.1 uses 1e-3), in [0, 1).
+
+    Example:
+        >>> fsq = FSQuantizer(levels=(8, 5, 5, 5))
+        >>> out = fsq(torch.randn(4, 7, 4))
+        >>> fsq.num_codes, out.z_q.shape, out.indices.shape, out.losses
+        (1000, torch.Size([4, 7, 4]), torch.Size([4, 7]), {})
+    """
+
+    def __init__(self, levels: Sequence[int], *, eps: float = 1e-3) -> None:
+        super().__init__()
+        self.levels = _check_levels(levels)
+        self.eps = check_float("eps", eps, 0.0, maximum=1.0)
+        if self.eps == 1.0:
+            raise ValueError(f"eps must be in [0, 1), got {eps!r}")
+        self.num_codes = math.prod(self.levels)
+        self.code_dim = len(self.levels)
+        lv = torch.tensor(self.levels, dtype=torch.long)
+        half_width = lv // 2
+        half_l = (lv - 1).double() * (1.0 + self.eps) / 2.0
+        offset = (lv % 2 == 0).double() * 0.5
+        self.register_buffer("_half_width", half_width, persistent=False)
+        self.register_buffer("_basis", torch.cumprod(torch.cat([lv.new_ones(1), lv[:-1]]), 0), persistent=False)
+        self.register_buffer("_levels", lv, persistent=False)
+        self.register_buffer("_half_l", half_l.float(), persistent=False)
+        self.register_buffer("_offset", offset.float(), persistent=False)
+        self.register_buffer("_shift", torch.atanh(offset / half_l).float(), persistent=False)
+        self.register_buffer("_codebook", self.indices_to_codes(torch.arange(self.num_codes)), persistent=False)
+
+    @property
+    def codebook(self) -> Tensor:
+        """The implicit codebook ``[K, D]``: row k is the grid point ``z_q`` with code id k."""
+        return self._codebook
+
+    def extra_repr(self) -> str:
+        return f"levels={self.levels}, num_codes={self.num_codes}, eps={self.eps}"
+
+    def bound(self, z: Tensor) -> Tensor:
+        """``f(z) = h tanh(z + c) - o`` per dimension, ``[..., D]`` (see the class docstring)."""
+        return torch.tanh(z + self._shift) * self._half_l - self._offset
+
+    def indices_to_digits(self, indices: Tensor) -> Tensor:
+        """Mixed-radix digits ``a_d = (k // prod_{j<d} L_j) mod L_d`` ``[..., D]`` of code ids ``[...]``."""
+        return torch.div(indices.long().unsqueeze(-1), self._basis, rounding_mode="floor") % self._levels
+
+    def digits_to_indices(self, digits: Tensor) -> Tensor:
+        """Code ids ``k = sum_d a_d prod_{j<d} L_j`` ``[...]`` of digits ``[..., D]`` (``torch.long``)."""
+        return (digits.long() * self._basis).sum(-1)
+
+    def indices_to_codes(self, indices: Tensor) -> Tensor:
+        """Grid points ``z_q = (a - floor(L/2)) / floor(L/2)`` ``[..., D]`` of code ids ``[...]``."""
+        return (self.indices_to_digits(indices) - self._half_width).float() / self._half_width
+
+    def codes_to_indices(self, z_q: Tensor) -> Tensor:
+        """Code ids ``[...]`` of grid points ``z_q`` ``[..., D]`` (the inverse of :meth:`indices_to_codes`)."""
+        return self.digits_to_indices(torch.round(z_q * self._half_width) + self._half_width)
+
+    def forward(self, z_e: Tensor) -> QuantizerOutput:
+        """Quantize ``z_e`` ``[..., D]``; see :class:`QuantizerOutput` for the returned shapes."""
+        if isinstance(z_e, Tensor) and z_e.ndim >= 1 and z_e.shape[-1] != self.code_dim:
+            raise ValueError(f"z_e must have shape [..., {self.code_dim}] (one entry per level, "
+                             f"levels={self.levels}), got {tuple(z_e.shape)}")
+        check_tensor("z_e", z_e, last_dim=self.code_dim)
+        lead = z_e.shape[:-1]
+        bounded = self.bound(z_e.reshape(-1, self.code_dim))
+        rounded = torch.round(bounded)
+        z_hat = bounded + (rounded - bounded).detach()                   # round_ste
+        z_q = (z_hat / self._half_width).to(z_e.dtype)
+        indices = self.digits_to_indices(rounded.detach() + self._half_width)
+        counts = torch.bincount(indices, minlength=self.num_codes).to(z_e.dtype)
+        return QuantizerOutput(
+            z_q=z_q.reshape(*lead, self.code_dim),
+            indices=indices.reshape(lead),
+            probs=None,                                                  # one-hot at indices, on first read
+            losses={},
+            perplexity=perplexity(counts),
+            counts=counts,
+        )
