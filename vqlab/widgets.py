@@ -1141,7 +1141,7 @@ def receptive_field_state(kernel_size: int = 3, mask_type: str = "A then B", n_l
 
     ``mask_type``: ``"A then B"`` (PixelCNN, eqs. 3.4/3.5), ``"A only"``, ``"B only (leaks!)"`` (the first
     layer sees the pixel it predicts) or ``"gated"`` (vertical + horizontal stacks). Returns a dict with
-    ``field`` ``[grid, grid]`` (|gradient|), boolean maps ``past`` (earlier in raster order), ``blind``
+    ``field`` ``[grid, grid]`` (``|gradient|``), boolean maps ``past`` (earlier in raster order), ``blind``
     (past but unreached), ``leak`` (current or future but reached) and the counts ``n_past``,
     ``n_reached``, ``n_blind``, ``n_leak``.
     """
