@@ -31,4 +31,4 @@ def _saved_outputs(model_id: str, state: dict) -> list:
     if model.get("model_name") == "OutputModel":
         return [nbformat.from_dict(output) for output in model["state"].get("outputs", [])]
     children = model.get("state", {}).get("children", [])
-    return [output for child in children for output in _saved_outputs(child.removeprefix("IPY_MODEL_"), state)]
+    return [saved for child in children for saved in _saved_outputs(child.removeprefix("IPY_MODEL_"), state)]
