@@ -2,8 +2,8 @@
 #   make lab    create/reuse .venv, install vqlab, register the kernel, open JupyterLab on notebooks/
 #   make test   create/reuse .venv, run unit tests, execute every notebook under nbval, check pairs
 # Headless lab (for scripts and remote machines):  make lab LAB_ARGS="--no-browser --port 8899"
-# Instructors and readers:  make book   the notebooks (stored outputs), README and API reference as static HTML
-# in _build/book/html, built offline.
+# Instructors and readers:  make book   README, notebooks (stored outputs) and API reference as static HTML in
+# _build/book/html, built offline.
 # Lab room without internet: run `make wheelhouse` once where there is a network, copy wheelhouse/
 # into each clone; every install below then runs offline (no index, only the wheels in wheelhouse/).
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # for the notebook reader, static_widgets.py
+
 project = "vqlab"
 author = "the vqlab authors"
 copyright = "the vqlab authors, MIT licence"
