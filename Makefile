@@ -2,6 +2,8 @@
 #   make lab    create/reuse .venv, install vqlab, register the kernel, open JupyterLab on notebooks/
 #   make test   create/reuse .venv, run unit tests, execute every notebook under nbval, check pairs
 # Headless lab (for scripts and remote machines):  make lab LAB_ARGS="--no-browser --port 8899"
+# Instructors and readers:  make book   README, notebooks (stored outputs) and API reference as static HTML in
+# _build/book/html, built offline.
 # Lab room without internet: run `make wheelhouse` once where there is a network, copy wheelhouse/
 # into each clone; every install below then runs offline (no index, only the wheels in wheelhouse/).
 
@@ -16,6 +18,7 @@ CHECK_PYTHON = test -n "$(PYTHON)" && $(PYTHON) -c '$(PY_SUPPORTED)' || { echo "
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.vqlab-installed
+BOOK_STAMP := $(VENV)/.vqlab-book-installed
 # torch==2.13.0 is the CPU build the course machines keep locally; installing it first stops pip
 # from pulling a multi-GB CUDA build when it resolves the rest.
 TORCH ?= torch==2.13.0
@@ -31,7 +34,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_ARGS := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test unit notebooks install clean outputs wheelhouse test-floors
+.PHONY: lab test unit notebooks install book clean outputs wheelhouse test-floors
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { $(CHECK_PYTHON); }
@@ -55,6 +58,17 @@ notebooks: $(STAMP)
 
 test: unit notebooks
 
+# The book extra (pyproject.toml) on top of the lab install.
+$(BOOK_STAMP): $(STAMP)
+	$(PY) $(PIP_INSTALL) $(OFFLINE) --no-build-isolation -e ".[book]" $(STALE)
+	$(PY) -c "import sphinx, myst_nb"
+	touch $(BOOK_STAMP)
+
+# Static HTML book from the notebooks' stored outputs (nothing is executed, no network needed; book/conf.py).
+# Any warning, e.g. a broken internal link, fails the build.
+book: $(BOOK_STAMP)
+	$(PY) -m sphinx -b html -W --keep-going -q -c book . _build/book/html
+
 clean:
 	rm -rf $(VENV)
 
@@ -62,7 +76,7 @@ clean:
 wheelhouse:
 	@$(CHECK_PYTHON)
 	$(PYTHON) -m pip download --quiet --disable-pip-version-check --only-binary=:all: --dest $(WHEELHOUSE) \
-	    "$(TORCH)" $(BUILD_REQS) .
+	    "$(TORCH)" $(BUILD_REQS) ".[book]"
 
 # The declared minimum versions (constraints/floors.txt, from the registry) in a throw-away venv, unit tests.
 FLOORS_VENV ?= /tmp/vqlab-floors-venv

@@ -20,7 +20,8 @@
 #
 # 1. Vector quantization (VQ) as clustering: a codebook, its Voronoi cells, the distortion, and
 #    Lloyd's k-means algorithm that lowers it — written as an expectation over a posterior $q(z\mid x)$
-#    (the neural-gas thesis, §4.1, `../shared/papers/vq-vae-with-neural-gas-and-fuzzy-c-means.md`).
+#    (§4.1 of the neural-gas thesis: Y. Badran, *VQ-VAE with Neural Gas and Fuzzy c-Means*, master thesis,
+#    Hochschule Mittweida, 2021; no public copy is known).
 # 2. The VQ-VAE: encoder → quantizer → decoder, and its loss (thesis eqs. 5.1–5.5).
 # 3. The stop-gradient and the straight-through estimator, checked *numerically*: which loss term
 #    moves which parameters.

@@ -17,7 +17,7 @@
 # # 02 · The information bottleneck behind VQ-VAE
 #
 # Wu & Flierl, *Variational Information Bottleneck on Vector Quantized Autoencoders*
-# (`../shared/papers/vib-on-vector-quantized-autoencoders.md`, equation numbers below are theirs) show
+# ([arXiv:1808.01048](https://arxiv.org/abs/1808.01048), equation numbers below are theirs) show
 # that the VQ-VAE loss follows from the **variational deterministic information bottleneck** (VDIB), and
 # that a VQ-VAE trained with soft **EM** assignments (Roy et al. 2018) approximates the **variational
 # information bottleneck** (VIB).

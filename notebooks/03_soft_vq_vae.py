@@ -19,7 +19,7 @@
 # **What you will learn**
 #
 # 1. Why a quantizer in the bottleneck *regularizes* an autoencoder (the paper's Fig. 1 argument).
-# 2. The soft VQ-VAE of Wu & Flierl (2020, `../shared/papers/soft-vq-vae-quantization-based-regularization.md`):
+# 2. The soft VQ-VAE of Wu & Flierl (2020, [arXiv:1905.11062](https://arxiv.org/abs/1905.11062)):
 #    noise on the latent code, the codebook read as a Gaussian mixture (eqs. 4–5), Bayes' rule (eq. 7)
 #    and the posterior-mean estimator (eq. 6) — a *soft* quantizer.
 # 3. Theorem 1 checked numerically: the posterior mean is the best single guess in squared error

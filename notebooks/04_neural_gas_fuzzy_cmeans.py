@@ -16,8 +16,8 @@
 # %% [markdown]
 # # 04 · Neural gas and fuzzy c-means inside the VQ-VAE loss
 #
-# Source: Y. Badran, *VQ-VAE with Neural Gas and Fuzzy c-Means*, master thesis, Mittweida 2021
-# (`../shared/papers/vq-vae-with-neural-gas-and-fuzzy-c-means.md`, chapters 4–6, "the thesis").
+# Source: Y. Badran, *VQ-VAE with Neural Gas and Fuzzy c-Means*, master thesis, Hochschule Mittweida, 2021
+# (chapters 4–6, "the thesis"; no public copy is known).
 #
 # **What you will learn**
 #

@@ -17,8 +17,8 @@
 # # 05 · Topological regularization: persistent homology in the latent space
 #
 # An autoencoder's latents land wherever training puts them, so sampling new latents for generation is
-# guesswork. Hoagland, Liu & Montelli (*Homological Regularization for Autoencoders*,
-# `../shared/papers/homological-regularization-for-autoencoders.md`) push the latents to fill the unit
+# guesswork. Hoagland, Liu & Montelli (*Homological Regularization for Autoencoders*, no arXiv id or DOI;
+# code: [github.com/BCHoagland/TDA-Project](https://github.com/BCHoagland/TDA-Project)) push the latents to fill the unit
 # ball by **maximising the 0-dimensional persistent homology death times** of each batch.
 #
 # **What you will learn**

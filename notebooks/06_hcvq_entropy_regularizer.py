@@ -17,7 +17,7 @@
 # # 06 · HC-VQ: a homology-constrained entropy regularizer for vector quantization
 #
 # Source: Volkov, *Homology-constrained vector quantization entropy regularizer*
-# (`../shared/papers/hcvq-homology-constrained-vq-entropy-regularizer.md`, §2–4) and its public code
+# ([arXiv:2211.14363](https://arxiv.org/abs/2211.14363), §2–4) and its public code
 # (github.com/st4cks1defl0w/hcvq, a PyTorch-Lightning fork). The persistent-homology tools come from
 # notebook 05 (`vqlab.topology`); the regularizer lives in `vqlab.hcvq`.
 #

@@ -16,8 +16,8 @@
 # %% [markdown]
 # # 07 · Autoregressive priors: MADE, PixelCNN and gated PixelCNN over VQ-VAE codes
 #
-# Source: the neural-gas thesis, *VQ-VAE with Neural Gas and Fuzzy c-Means*
-# (`../shared/papers/vq-vae-with-neural-gas-and-fuzzy-c-means.md`), §3.1–3.3 (autoregressive models, MADE,
+# Source: the neural-gas thesis (Y. Badran, *VQ-VAE with Neural Gas and Fuzzy c-Means*, master thesis,
+# Hochschule Mittweida, 2021), §3.1–3.3 (autoregressive models, MADE,
 # PixelCNN masks A and B, eqs. 3.1–3.5) and §5.3 (stage 2: learning the prior over code maps). The code
 # lives in `vqlab.priors`.
 #
@@ -123,7 +123,7 @@ for ax, state in zip(axes, rf.values()):
 plt.tight_layout()
 plt.show()
 for m, s in rf.items():
-    print(f"{m:16s} past pixels reached {s['n_reached']:2d}/{s['n_past']}, unreached {s['n_blind']:2d}, leaks {s['n_leak']}")
+    print(f"{m:16s} past pixels reached {s.n_reached:2d}/{s.n_past}, unreached {s.n_blind:2d}, leaks {s.n_leak}")
 
 # %% [markdown]
 # (The gated stack's few red pixels sit at the corners, out of reach of 3 layers of 3-wide kernels; more

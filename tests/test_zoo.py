@@ -143,8 +143,10 @@ def test_compare_bottlenecks_bad_arguments():
 
 
 def test_cli_runs_on_digits_and_reports_missing_mnist(tmp_path, capsys, no_network):
-    table = main(["--dataset", "digits", "--seeds", "0", "--bottlenecks", "ae", "--epochs", "1",
-                  "--hidden", "8", "--latent-dim", "2", "--n-init", "1"])
+    args = ["--dataset", "digits", "--seeds", "0", "--bottlenecks", "ae", "--epochs", "1",
+            "--hidden", "8", "--latent-dim", "2", "--n-init", "1"]
+    table = main(args)
     assert "Baseline autoencoder" in table and "Raw data" in table
+    assert main(args + ["--device", "cpu"]) == table  # "auto" is the CPU here: the same numbers
     with pytest.raises(FileNotFoundError, match="mnist"):
         main(["--dataset", "mnist", "--root", str(tmp_path)])

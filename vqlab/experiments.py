@@ -215,7 +215,7 @@ def compare(variants: Mapping[str, Factory], x_train: Tensor, x_test: Tensor, *,
 # ---- Notebook 01: vector quantization and the VQ-VAE ----------------------------------------------
 # The gradient-path and straight-through checks, and the codebook-collapse table (plain / EMA /
 # k-means++ init / dead-code restart). Equations refer to
-# ../shared/papers/vq-vae-with-neural-gas-and-fuzzy-c-means.md ("the thesis").
+# Badran, VQ-VAE with Neural Gas and Fuzzy c-Means, master thesis, Hochschule Mittweida, 2021 ("the thesis").
 
 
 def gradient_paths(model, x: Tensor) -> dict[str, dict[str, bool]]:
@@ -318,7 +318,7 @@ def usage_counts(comparison: Comparison, x: Tensor) -> dict[str, np.ndarray]:
 
 # ---- Notebook 02: the information bottleneck behind VQ-VAE (VIB / VDIB) ---------------------------
 # Hard VQ vs the EM quantizer on digits, and the rate-distortion sweep over temperatures. Equations
-# refer to ../shared/papers/vib-on-vector-quantized-autoencoders.md ("the VIB paper").
+# refer to arXiv:1808.01048 ("the VIB paper").
 
 
 @torch.no_grad()
@@ -378,7 +378,7 @@ def posterior_vqvae(seed: int, *, posterior: str = "hard", lam: float = 1.0, lam
 
 # ---- Notebook 05: the homological regularizer (Hoagland et al.) ----------------------------------
 # The digits latent-space comparison (AE / AE + L_top / disk only / VAE) with its coverage and
-# sample-quality measurements. Paper: ../shared/papers/homological-regularization-for-autoencoders.md
+# sample-quality measurements. Paper: Hoagland, Liu & Montelli; code at github.com/BCHoagland/TDA-Project
 
 LATENT_VARIANTS = ("AE", "AE + L_top", "AE + disk only", "VAE")
 

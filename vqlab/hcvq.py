@@ -1,6 +1,6 @@
 """HC-VQ: the homology-constrained vector-quantization entropy regularizer (Volkov 2022).
 
-Source: ``../shared/papers/hcvq-homology-constrained-vq-entropy-regularizer.md`` (§2-4). The regularizer
+Source: arXiv:2211.14363 (§2-4). The regularizer
 looks at the codebook ``W [K, D]`` as a point cloud, computes its Vietoris-Rips persistence up to
 dimension 1 (:mod:`vqlab.topology`) and summarises it by the *homology signature* (§2)
 

@@ -1,7 +1,7 @@
 """Information-theoretic terms of the (deterministic) variational information bottleneck.
 
 Equation numbers refer to Wu & Flierl, *Variational Information Bottleneck on Vector Quantized
-Autoencoders* (``../shared/papers/vib-on-vector-quantized-autoencoders.md``). Their clustering setting:
+Autoencoders* (arXiv:1808.01048). Their clustering setting:
 ``I`` is the data-point index, ``X`` the features, ``Z`` the code index, with the Markov chain
 ``X <-> I <-> Z <-> X̂`` (eq. 1). All quantities are in **nats**.
 

@@ -2,7 +2,7 @@
 
 A codebook ``W`` ``[K, D]`` and a point ``x`` give squared distances ``d(x, w_k) = ||x - w_k||^2``; every
 method of the course turns them into a posterior over the codes (the neural-gas thesis's view, eq. 4.1,
-``../shared/papers/vq-vae-with-neural-gas-and-fuzzy-c-means.md``) and weights the distortion by it
+Badran 2021, master thesis) and weights the distortion by it
 (eq. 5.4, :func:`posterior_losses`). In teaching order:
 
 * notebook 01, hard VQ / k-means: :func:`hard_posterior` (one-hot at the nearest code, thesis §4.1.2);
@@ -142,7 +142,7 @@ def gibbs_posterior(distances: Tensor, beta: float, prior: Tensor | None = None)
     return torch.log_softmax(logits, dim=-1)
 
 
-# ---- Notebook 03: soft VQ-VAE (Wu & Flierl 2020, ../shared/papers/soft-vq-vae-quantization-based-regularization.md) ----
+# ---- Notebook 03: soft VQ-VAE (Wu & Flierl 2020, arXiv:1905.11062) ----
 #: Component log-variances ``log sigma_k^2`` are clamped to this range before use, so that extreme
 #: encoder outputs or slider values give a (nearly) hard or (nearly) uniform posterior, never inf/NaN.
 SOFT_VQ_LOG_VAR_RANGE = (-30.0, 30.0)

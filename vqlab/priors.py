@@ -1,6 +1,6 @@
 """Autoregressive priors over VQ-VAE code maps: MADE, PixelCNN and gated PixelCNN (stage 2 of a VQ-VAE).
 
-Source: the neural-gas thesis (``../shared/papers/vq-vae-with-neural-gas-and-fuzzy-c-means.md``),
+Source: the neural-gas thesis (Badran 2021, master thesis),
 §3.1-3.3 and §5.3. A code map ``z`` of shape ``[H, W]`` with entries in ``{0, ..., K-1}`` is modelled
 with the chain rule (eq. 3.1) in a fixed ordering of its ``n = H W`` positions,
 

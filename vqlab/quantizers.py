@@ -2,7 +2,7 @@
 
 A quantizer maps encoder outputs ``z_e`` of shape ``[..., D]`` onto a codebook ``W`` of shape ``[K, D]``
 and returns a :class:`QuantizerOutput`. The posterior view follows the neural-gas thesis
-(``../shared/papers/vq-vae-with-neural-gas-and-fuzzy-c-means.md``): a quantizer is a posterior
+(Badran 2021, master thesis): a quantizer is a posterior
 ``q_w(z | x)`` over the K codes (eq. 4.1), and its training loss is eq. 5.4,
 
     alpha * E_q ||z_e - sg(w_z)||^2   (commitment)   +   eta * E_q ||sg(z_e) - w_z||^2   (codebook / VQ loss).
@@ -375,7 +375,7 @@ class VectorQuantizer(Quantizer):
 
 class EMQuantizer(Quantizer):
     """Soft-assignment ("EM") quantizer of Roy et al. (2018), the VQ-VAE read as a VIB
-    (``../shared/papers/vib-on-vector-quantized-autoencoders.md``, eq. 28).
+    (arXiv:1808.01048, eq. 28).
 
     Posterior (E step), with temperature ``tau`` (eq. 28 is ``tau = 1``)::
 
@@ -460,7 +460,7 @@ class EMQuantizer(Quantizer):
         return z_q, probs, losses
 
 
-# ---- Notebook 03: soft VQ-VAE (Wu & Flierl 2020, ../shared/papers/soft-vq-vae-quantization-based-regularization.md) ----
+# ---- Notebook 03: soft VQ-VAE (Wu & Flierl 2020, arXiv:1905.11062) ----
 
 class SoftVectorQuantizer(Quantizer):
     """Soft VQ: noisy latents and the Bayesian (posterior-mean) estimator of Wu & Flierl (2020).

@@ -145,9 +145,11 @@ def build_bottleneck(name: str, in_dim: int, config: ZooConfig | None = None, se
 @torch.no_grad()
 def latents(model: nn.Module, x: Tensor, batch_size: int = 1024) -> Tensor:
     """The representation the paper evaluates: ``model.encode(x)`` in eval mode (``z_e`` before any
-    quantizer or noise; the posterior mean for the VAE), flattened to ``[N, d]``."""
+    quantizer or noise; the posterior mean for the VAE), flattened to ``[N, d]``, on the CPU (the batches
+    go to the model's device)."""
+    device = next(model.parameters()).device
     with eval_mode(model):
-        return torch.cat([model.encode(xb).reshape(len(xb), -1) for xb in x.split(batch_size)])
+        return torch.cat([model.encode(xb.to(device)).reshape(len(xb), -1).cpu() for xb in x.split(batch_size)])
 
 
 def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
@@ -212,7 +214,8 @@ def paper_table(reference: dict[str, tuple[float, float, float]] = PAPER_TABLE1)
 
 def main(argv: Sequence[str] | None = None) -> str:
     """Command line: ``python -m vqlab.zoo --dataset {digits,mnist,fashion-mnist} [--root DIR]
-    [--seeds 0 1 2] [--epochs N] [--latent-dim d] [--num-codes K] ...``; prints and returns the table."""
+    [--seeds 0 1 2] [--epochs N] [--latent-dim d] [--num-codes K] [--device auto] ...``; prints and returns
+    the table."""
     p = argparse.ArgumentParser(prog="python -m vqlab.zoo", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="digits", choices=("digits", "mnist", "fashion-mnist"))
     p.add_argument("--root", default=None, help="folder with the four IDX files (MNIST/Fashion-MNIST)")
@@ -225,6 +228,8 @@ def main(argv: Sequence[str] | None = None) -> str:
         p.add_argument("--" + f.replace("_", "-"), type=float, default=getattr(defaults, f))
     p.add_argument("--hidden", type=int, nargs="+", default=list(defaults.hidden),
                    help="encoder hidden widths; the paper's MNIST nets: 500 500 2000")
+    p.add_argument("--device", default="auto",
+                   help="auto (a GPU when torch sees one, else the CPU), cpu, or cuda[:N]")
     a = p.parse_args(argv)
     data = {"digits": load_digits, "mnist": lambda: load_mnist(a.root),
             "fashion-mnist": lambda: load_fashion_mnist(a.root)}[a.dataset]()
@@ -232,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> str:
                     batch_size=a.batch_size, n_init=a.n_init, lr=a.lr, noise_std=a.noise_std,
                     vq_beta=a.vq_beta, beta_vae_beta=a.beta_vae_beta)
     start = time.perf_counter()
-    result = compare_bottlenecks(data, a.seeds, a.bottlenecks, cfg, progress=True)
+    result = compare_bottlenecks(data, a.seeds, a.bottlenecks, cfg, progress=True, device=a.device)
     table = result.table(**TABLE_STYLE)
     print(f"{data!r}\n{table}\n({time.perf_counter() - start:.0f} s)\n\nThe paper (MNIST, Table 1):\n"
           f"{paper_table().table(**TABLE_STYLE, note='(reported means)')}")

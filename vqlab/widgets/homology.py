@@ -2,7 +2,7 @@
 
 The Vietoris–Rips explorer (an ε slider on a 2-D cloud with its Betti numbers), the "push the deaths
 up" stepper, and the pictures of the digits latent-space comparison (vqlab.experiments.latent_comparison).
-Paper: ../shared/papers/homological-regularization-for-autoencoders.md
+Paper: Hoagland, Liu & Montelli; code at github.com/BCHoagland/TDA-Project
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Notebook 02 widgets: the temperature (= VIB beta) explorer on a 2-D toy codebook.
 
-Equations refer to ../shared/papers/vib-on-vector-quantized-autoencoders.md ("the VIB paper").
+Equations refer to arXiv:1808.01048 ("the VIB paper").
 A temperature (= VIB beta) explorer on a 2-D toy codebook, and the rate-distortion picture of the
 digits sweep (vqlab.experiments.ib_comparison).
 """
@@ -84,8 +84,11 @@ def ib_toy_state(log10_tau: float = -0.5, num_codes: int = 6, dataset: str = "bl
     bound (eq. 15), the true rate ``I(I; Z)`` (eq. 13) and the bound's gap (eq. 16).
 
     Args:
-        log10_tau: ``log10`` of the temperature (finite). num_codes: K in [1, n]. dataset: a
-        :data:`vqlab.data.TOY_SETS` name. n: points >= 2. resolution: heat-map grid size >= 2.
+        log10_tau: ``log10`` of the temperature (finite).
+        num_codes: K in [1, n].
+        dataset: a :data:`vqlab.data.TOY_SETS` name.
+        n: points >= 2.
+        resolution: heat-map grid size >= 2.
     """
     log10_tau = check_float("log10_tau", log10_tau, -300.0, maximum=300.0)
     check_choice("dataset", dataset, TOY_SETS)

@@ -27,7 +27,7 @@ RF_MASKS = ("A then B", "A only", "B only (leaks!)", "gated")
 @dataclass
 class ReceptiveFieldState:
     """The receptive field of the centre output of a masked stack on a ``grid x grid`` input:
-    ``field [grid, grid]`` (|gradient|), boolean maps ``past`` (earlier in raster order), ``blind`` (past
+    ``field [grid, grid]`` (gradient magnitude), boolean maps ``past`` (earlier in raster order), ``blind`` (past
     but unreached) and ``leak`` (current or future but reached), the ``centre`` pixel, the counts
     ``n_past``, ``n_reached``, ``n_blind``, ``n_leak`` and a ``title``."""
 

@@ -2,7 +2,7 @@
 
 The eq. 4.2 distortion, the 2-D toy VQ-VAE explorer and the digits code browser (Lloyd's k-means is
 vqlab.clustering.kmeans; the digits experiments are in vqlab.experiments).
-Equations refer to ../shared/papers/vq-vae-with-neural-gas-and-fuzzy-c-means.md ("the thesis").
+Equations refer to Badran 2021, master thesis ("the thesis").
 """
 from __future__ import annotations
 
@@ -94,8 +94,13 @@ def toy_vq_state(num_codes: int = 8, beta: float = 0.25, steps: int = 100, datas
     the encoded points first). Any K >= 1 works, also K > n (then some codes must stay unused).
 
     Args:
-        num_codes: K >= 1. beta: commitment weight >= 0. steps: >= 0. dataset: one of
-        :data:`vqlab.data.TOY_SETS`. seed: data and model seed. n: points >= 2. lr: Adam step size > 0.
+        num_codes: K >= 1.
+        beta: commitment weight >= 0.
+        steps: training steps >= 0.
+        dataset: one of :data:`vqlab.data.TOY_SETS`.
+        seed: data and model seed.
+        n: points >= 2.
+        lr: Adam step size > 0.
         init: ``"uniform"`` (VQ-VAE default, all codewords near the origin) or ``"kmeans++"``.
     """
     check_int("num_codes", num_codes)

@@ -1,0 +1,34 @@
+"""The book's notebook reader: each ipywidget is replaced by the figure it showed when the notebook ran.
+
+The notebooks are stored with their widget state, in which a slider widget's Output widget holds the
+figure drawn next to the sliders. The book shows those saved outputs as plain outputs and drops the widget
+state, so the pages need no widget JavaScript (which would come from a CDN) and read offline.
+"""
+import nbformat
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def read(text: str) -> nbformat.NotebookNode:
+    nb = nbformat.reads(text, as_version=4)
+    state = nb.metadata.pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [shown for output in cell.outputs for shown in _static(output, state)]
+    return nb
+
+
+def _static(output: dict, state: dict) -> list:
+    if WIDGET_VIEW not in output.get("data", {}):
+        return [output]
+    return _saved_outputs(output["data"][WIDGET_VIEW]["model_id"], state)
+
+
+def _saved_outputs(model_id: str, state: dict) -> list:
+    """The outputs saved in the Output widgets at or below one widget (none where nothing was saved)."""
+    model = state.get(model_id, {})
+    if model.get("model_name") == "OutputModel":
+        return [nbformat.from_dict(output) for output in model["state"].get("outputs", [])]
+    children = model.get("state", {}).get("children", [])
+    return [saved for child in children for saved in _saved_outputs(child.removeprefix("IPY_MODEL_"), state)]

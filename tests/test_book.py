@@ -1,0 +1,60 @@
+"""`make book`: the HTML book builds from the notebooks' stored outputs and fails on a broken internal link.
+
+Skipped unless the book extra (pyproject.toml) is installed. The builds run book/conf.py as `make book` does.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sphinx")
+pytest.importorskip("myst_nb")
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(ROOT.glob("notebooks/[0-9]*.ipynb"))
+
+
+def sphinx_build(source: Path, out: Path) -> subprocess.CompletedProcess:
+    path = [str(ROOT), os.environ.get("PYTHONPATH", "")]  # autodoc imports this checkout's vqlab
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path))}
+    return subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q",
+                           "-c", str(ROOT / "book"), str(source), str(out)],
+                          env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("book") / "html"
+    done = sphinx_build(ROOT, out)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_one_page_per_notebook_with_its_stored_figures(book):
+    assert len(NOTEBOOKS) == 7
+    for notebook in NOTEBOOKS:
+        page = (book / "notebooks" / f"{notebook.stem}.html").read_text()
+        assert "<img" in page, notebook.name
+        assert "widget-view+json" not in page, notebook.name  # each widget shows the figure it saved
+
+
+def test_landing_page_is_the_readme_and_every_module_has_a_reference_page(book):
+    landing = (book / "book" / "index.html").read_text()
+    assert "The notebooks" in landing and "https://arxiv.org/abs/1711.00937" in landing
+    assert "book/index.html" in (book / "index.html").read_text()
+    modules = sorted(p.stem for p in (ROOT / "vqlab").glob("[a-z]*.py"))
+    pages = sorted(p.stem for p in (ROOT / "book" / "reference").glob("*.md"))
+    assert pages == sorted(modules + ["index", "vqlab"])  # a new module needs its page in book/reference/
+    for module in modules:
+        assert f'id="module-vqlab.{module}"' in (book / "book" / "reference" / f"{module}.html").read_text()
+
+
+def test_a_broken_internal_link_fails_the_build(tmp_path):
+    (tmp_path / "src" / "book").mkdir(parents=True)
+    (tmp_path / "src" / "book" / "index.md").write_text(
+        "# A book\n\nSee {doc}`no-such-page` and [notebook 99](../notebooks/99_no_such_notebook.ipynb).\n")
+    done = sphinx_build(tmp_path / "src", tmp_path / "html")
+    assert done.returncode != 0
+    assert "no-such-page" in done.stderr and "99_no_such_notebook" in done.stderr
