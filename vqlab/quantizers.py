@@ -303,9 +303,8 @@ def rotation_trick(z_e: Tensor, z_q: Tensor) -> Tensor:
     With ``e = z_e / |z_e|``, ``q = z_q / |z_q|`` and ``r = (e + q) / |e + q|``, the map
     ``R = I - 2 r r^T + 2 q e^T`` is the rotation in the plane of ``e`` and ``q`` with ``R e = q``, and
 
-        z~_q = sg(|z_q| / |z_e| * R) z_e        (= z_q in the forward pass),
-
-        dL/dz_e = (|z_q| / |z_e|) R^T dL/dz~_q   (the straight-through estimator would copy dL/dz~_q).
+    ``z~_q = sg(|z_q| / |z_e| * R) z_e`` (``= z_q`` in the forward pass), so that
+    ``dL/dz_e = (|z_q| / |z_e|) R^T dL/dz~_q`` (the straight-through estimator would copy ``dL/dz~_q``).
 
     ``R`` and the scale are constants (stop-gradient), so no gradient reaches ``z_q`` (the codebook learns
     from its own loss or EMA). The forward value is computed as ``z_e + (z_q - z_e)``, bit for bit the
