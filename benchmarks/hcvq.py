@@ -1,6 +1,6 @@
 """Benchmark: one HC-VQ step (forward + backward of the regularizer) on a K x d codebook.
 
-    .venv/bin/python benchmarks/hcvq.py [--repeats 20] [--codes 128] [--dim 64]
+    .venv/bin/python benchmarks/hcvq.py [--repeats 20] [--codes 128] [--dim 64] [--device cpu]
 
 One step = the homology signature {beta^1, mu^0} of the codebook (giotto-ph H0/H1 pairs with gradients,
 smooth Betti count, MST mean death), the penalty weight * g * [(beta^1 - T_beta)^2 + w (mu^0 - T_mu)^2] and its
@@ -21,6 +21,7 @@ import torch
 
 import vqlab
 from vqlab.hcvq import HCVQRegularizer, homology_signature
+from vqlab.train import resolve_device
 
 
 def _time(step, codebook: torch.Tensor, repeats: int) -> tuple[float, float]:
@@ -31,6 +32,8 @@ def _time(step, codebook: torch.Tensor, repeats: int) -> tuple[float, float]:
         w = codebook.clone().requires_grad_()
         t0, c0 = time.perf_counter(), time.process_time()
         step(w)
+        if w.is_cuda:
+            torch.cuda.synchronize()
         wall.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     return statistics.median(wall[1:]), statistics.median(cpu[1:])
@@ -79,7 +82,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--codes", type=int, default=128)
     parser.add_argument("--dim", type=int, default=64)
+    parser.add_argument("--device", default="cpu", help="cpu (default), auto or cuda[:N] for vqlab's side")
     args = parser.parse_args()
+    device = resolve_device(args.device)
     vqlab.seed_everything(0)
     k, d = args.codes, args.dim
     gen = torch.Generator().manual_seed(0)
@@ -89,12 +94,12 @@ def main() -> None:
     reg = HCVQRegularizer()
     ours, peer = hcvq_step(reg), peer_step(reg)
     print(f"one HC-VQ step (forward + backward), K={k}, d={d}, median of {args.repeats}, "
-          f"torch threads={torch.get_num_threads()}")
+          f"torch threads={torch.get_num_threads()}, vqlab on {device}")
     print("times in ms, wall / CPU of this process; peer = the public code's signature via torch-topological")
     print(f"{'codebook':<18} {'H1 bars':>7} {'vqlab.hcvq':>16} {'peer':>16}")
     for name, w in codebooks.items():
         bars = homology_signature(w).pairs[1][0].numel()
-        t_ours = "{:.1f} / {:.1f}".format(*(1e3 * t for t in _time(ours, w, args.repeats)))
+        t_ours = "{:.1f} / {:.1f}".format(*(1e3 * t for t in _time(ours, w.to(device), args.repeats)))
         t_peer = "n/a" if peer is None else "{:.1f} / {:.1f}".format(*(1e3 * t for t in _time(peer, w, args.repeats)))
         print(f"{name:<18} {bars:>7} {t_ours:>16} {t_peer:>16}")
 

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/quantizers.py                       # B=16384,D=64,K=512 and B=2048,D=32,K=128
     .venv/bin/python benchmarks/quantizers.py --sizes 16384,64,512 --repeats 20 --threads 1
     .venv/bin/python benchmarks/quantizers.py --profile              # where vqlab spends its time
+    .venv/bin/python benchmarks/quantizers.py --device auto          # on a GPU when torch sees one
 
 One run times, at the same B (vectors), D (dimension) and K (codes), in training mode:
 
@@ -38,6 +39,7 @@ from torch import nn
 
 import vqlab
 from vqlab.quantizers import FSQuantizer, VectorQuantizer
+from vqlab.train import resolve_device
 
 IDENTICAL = """identical: B, D, K, decay 0.99, Laplace epsilon 1e-5, commitment weight 0.25 (MSE per element),
   nearest-codeword argmin, straight-through z_q (rotation trick: the same R = I - 2rr^T + 2qe^T and
@@ -66,7 +68,9 @@ def peer_step(q: nn.Module, z: torch.Tensor) -> None:
 
 def time_pair(ours: Callable[[], None], peer: Callable[[], None], params: list[torch.Tensor], warmup: int,
               repeats: int) -> tuple[float, float]:
-    """Median seconds of one forward+backward step of each side, timed interleaved after warm-up."""
+    """Median seconds of one forward+backward step of each side, timed interleaved after warm-up (on a GPU
+    each step is followed by ``torch.cuda.synchronize`` so that the time is the step's, not its launch's)."""
+    sync = torch.cuda.synchronize if params[0].is_cuda else (lambda: None)
     times: dict[Callable[[], None], list[float]] = {ours: [], peer: []}
     for i in range(warmup + repeats):
         for step in (ours, peer) if i % 2 == 0 else (peer, ours):
@@ -74,6 +78,7 @@ def time_pair(ours: Callable[[], None], peer: Callable[[], None], params: list[t
                 p.grad = None
             t0 = time.perf_counter()
             step()
+            sync()
             if i >= warmup:
                 times[step].append(time.perf_counter() - t0)
     return statistics.median(times[ours]), statistics.median(times[peer])
@@ -97,15 +102,15 @@ def make_pair(mode: str, d: int, k: int, levels: tuple[int, ...]) -> tuple[nn.Mo
     return ours.train(), peer.train()
 
 
-def run(b: int, d: int, k: int, levels: tuple[int, ...], warmup: int,
-        repeats: int) -> list[tuple[str, int, int, float, float]]:
-    """Rows ``(mode, D, K, vqlab seconds, peer seconds)`` for every mode of :data:`MODES`."""
+def run(b: int, d: int, k: int, levels: tuple[int, ...], warmup: int, repeats: int,
+        device: torch.device) -> list[tuple[str, int, int, float, float]]:
+    """Rows ``(mode, D, K, vqlab seconds, peer seconds)`` for every mode of :data:`MODES`, on ``device``."""
     gen = torch.Generator().manual_seed(0)
     rows = []
     for mode in MODES:
-        ours, peer = make_pair(mode, d, k, levels)
+        ours, peer = (q.to(device) for q in make_pair(mode, d, k, levels))
         dim, codes = (len(levels), ours.num_codes) if mode == "FSQ" else (d, k)
-        z = torch.randn(b, dim, generator=gen).requires_grad_()
+        z = torch.randn(b, dim, generator=gen).to(device).requires_grad_()
         t_ours, t_peer = time_pair(lambda: vqlab_step(ours, z), lambda: peer_step(peer, z),
                                    [z, *ours.parameters(), *peer.parameters()], warmup, repeats)
         rows.append((mode, dim, codes, t_ours, t_peer))
@@ -139,7 +144,9 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps before timing")
     ap.add_argument("--threads", type=int, default=None, help="torch threads for both (default: vqlab's, 1)")
     ap.add_argument("--profile", action="store_true", help="profile vqlab's quantizers at the first size")
+    ap.add_argument("--device", default="cpu", help="cpu (default), auto (a GPU when torch sees one) or cuda[:N]")
     args = ap.parse_args()
+    device = resolve_device(args.device)
     threads = vqlab.configure_threads(args.threads)
     sizes = [tuple(int(v) for v in s.split(",")) for s in args.sizes]
     levels = tuple(int(v) for v in args.levels.split(","))
@@ -147,10 +154,10 @@ def main() -> None:
     from importlib.metadata import version
 
     print(f"torch {torch.__version__}, vector-quantize-pytorch {version('vector-quantize-pytorch')}, "
-          f"threads={threads} for both, warm-up {args.warmup}, median of {args.repeats} interleaved steps each, CPU")
+          f"threads={threads} for both, warm-up {args.warmup}, median of {args.repeats} interleaved steps each, {device}")
     print(f"{'B':>6} {'D':>4} {'K':>5}  {'mode':<8} {'vqlab ms':>9} {'peer ms':>9} {'vqlab/peer':>11}")
     for b, d, k in sizes:
-        for mode, dim, codes, t_ours, t_peer in run(b, d, k, levels, args.warmup, args.repeats):
+        for mode, dim, codes, t_ours, t_peer in run(b, d, k, levels, args.warmup, args.repeats, device):
             print(f"{b:>6} {dim:>4} {codes:>5}  {mode:<8} {1e3 * t_ours:>9.2f} {1e3 * t_peer:>9.2f} "
                   f"{t_ours / t_peer:>10.2f}x", flush=True)
     print(IDENTICAL)
