@@ -96,7 +96,7 @@ def draw_fsq(state: FSQState):
     a0.scatter(*state.grid[~used].T, marker="x", c="0.5", s=20, label="unused code")
     points = a0.scatter(*state.grid[used].T, s=size[used], c=state.counts[used], cmap="viridis",
                         edgecolors="k", linewidths=0.4, label="used code")
-    fig.colorbar(points, ax=a0, shrink=0.7, label="count")
+    fig.colorbar(points, ax=a0, shrink=0.7, pad=0.12 if d == 3 else 0.04, label="count")
     spread = "trained latents" if state.scale is None else f"z ~ N(0, {state.scale:.3g}²)"
     a0.set_title(f"levels {state.levels}: K = {k}, {spread}", fontsize=9)
     a0.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
