@@ -234,9 +234,10 @@ plt.show()
 # In test MSE, k-means++, dead-code restart and FSQ were lower than plain VQ by more than one standard
 # deviation of both — for k-means++ only just (a gap of 0.0035 against a std of 0.0033) — and EM, soft
 # VQ, fuzzy c-means and HC-VQ were clearly higher; EMA's gap is again at the edge of the rule. Neural gas
-# and the rotation trick are within the spread of plain VQ. Per run, the soft-assignment rows (EM, soft VQ,
-# neural gas, fuzzy c-means) and HC-VQ took about twice as long as the hard-VQ rows; plain VQ's large
-# time spread is the one-time start-up paid by the very first run. A larger codebook, a wider latent or a
+# and the rotation trick are within the spread of plain VQ. Training times moved between our runs with the
+# load of the (shared) machine; what held in each run: EM, neural gas and fuzzy c-means, which compute a
+# posterior over all K codes, took roughly 1.5–2× as long as the hard-VQ rows, and plain VQ's large time
+# spread is the one-time start-up paid by the very first run. A larger codebook, a wider latent or a
 # longer budget can change all of this — exercise 1 asks you to check.
 
 # %% [markdown]
