@@ -13,6 +13,7 @@ from persim import plot_diagrams
 from torch import Tensor
 
 from vqlab._checks import check_float, check_int
+from vqlab.experiments import usage_curves
 from vqlab.posteriors import squared_distances
 
 __all__ = [
@@ -306,8 +307,6 @@ def plot_usage_over_training(comparison, *, metric: str = "codes_used", window: 
     distinct codes in the batch, or ``"perplexity"``), divided by the variant's K
     (:func:`vqlab.experiments.usage_curves`) and smoothed by a moving average over ``window`` steps.
     One line per variant; returns the axes."""
-    from vqlab.experiments import usage_curves
-
     window = check_int("window", window)
     curves = usage_curves(comparison, metric=metric)
     if ax is None:
