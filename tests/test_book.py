@@ -33,7 +33,7 @@ def book(tmp_path_factory) -> Path:
 
 
 def test_one_page_per_notebook_with_its_stored_figures(book):
-    assert len(NOTEBOOKS) == 7
+    assert len(NOTEBOOKS) == 8
     for notebook in NOTEBOOKS:
         page = (book / "notebooks" / f"{notebook.stem}.html").read_text()
         assert "<img" in page, notebook.name
@@ -46,7 +46,7 @@ def test_landing_page_is_the_readme_and_every_module_has_a_reference_page(book):
     assert "book/index.html" in (book / "index.html").read_text()
     modules = sorted(p.stem for p in (ROOT / "vqlab").glob("[a-z]*.py"))
     pages = sorted(p.stem for p in (ROOT / "book" / "reference").glob("*.md"))
-    assert pages == sorted(modules + ["index", "vqlab"])  # a new module needs its page in book/reference/
+    assert pages == sorted(modules + ["index", "vqlab", "widgets"])  # a new module needs its page in book/reference/
     for module in modules:
         assert f'id="module-vqlab.{module}"' in (book / "book" / "reference" / f"{module}.html").read_text()
 

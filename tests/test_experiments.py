@@ -16,7 +16,7 @@ from vqlab.experiments import (Comparison, Trial, collapse_experiment, compare, 
                                hcvq_comparison, ib_comparison, ib_metrics, straight_through_check,
                                usage_counts)
 from vqlab.models import build_vqvae  # noqa: E402
-from vqlab.plotting import plot_generated, plot_hcvq_runs, plot_latents  # noqa: E402
+from vqlab.plotting import plot_generated, plot_hcvq_runs, plot_latents, plot_usage_over_training  # noqa: E402
 from vqlab.quantizers import EMQuantizer, VectorQuantizer  # noqa: E402
 from vqlab.train import train  # noqa: E402
 
@@ -193,3 +193,44 @@ def test_hcvq_comparison_digits_smoke():
     assert run.metrics["E_z"] == pytest.approx(math.log(run.metrics["perplexity"]))
     assert "hcvq" in run.history.steps and "hcvq" not in res.trials["dry run"][0].history.steps
     plt.close(plot_hcvq_runs(res))
+
+
+# ---------------------------------------------------------------- notebook 08
+def test_scoreboard_trial_builds_every_row_on_the_same_conv_nets():
+    x = torch.rand(6, 1, 8, 8)
+    widths = set()
+    for name in experiments.SCOREBOARD:
+        trial = experiments.scoreboard_trial(name, 0, num_codes=16, code_dim=2, fsq_levels=(4, 4), channels=4)
+        out = trial.model(x)
+        assert out.x_hat.shape == x.shape and out.quant.indices.shape == (6, 4, 4), name
+        assert torch.isfinite(sum(out.losses.values())), name
+        widths.add(sum(p.numel() for p in trial.model.encoder.parameters()))
+    assert len(widths) == 1  # one encoder for every row
+    hcvq = experiments.scoreboard_trial("HC-VQ", 0, num_codes=16, code_dim=2, fsq_levels=(4, 4), channels=4)
+    assert len(hcvq.extra_losses) == 1 and len(hcvq.callbacks) == 1
+    with pytest.raises(ValueError, match="plain.*rotation trick"):
+        experiments.scoreboard_trial("VQ", 0)
+    with pytest.raises(ValueError, match="fsq_levels"):
+        experiments.scoreboard_trial("FSQ", 0, code_dim=2, fsq_levels=(4, 4, 4))
+    with pytest.raises(ValueError, match="variance_head=False"):
+        build_vqvae(experiments.SoftVectorQuantizer(8, 2), arch="conv")
+
+
+def test_compare_timing_and_a_tiny_scoreboard():
+    x = torch.rand(32, 1, 8, 8)
+    board = experiments.scoreboard(x, x[:8], names=("plain", "FSQ"), seeds=(0, 1), epochs=1, batch_size=16,
+                                   num_codes=16, code_dim=2, fsq_levels=(4, 4), channels=4, device="cpu")
+    for name, trials in board.trials.items():
+        assert len(board.values[name]["train_seconds"]) == 2
+        for trial in trials:
+            assert trial.seconds > 0 and trial.metrics["train_seconds"] == trial.seconds
+            assert trial.metrics["usage_fraction"] == trial.metrics["codes_used"] / 16
+    curves = experiments.usage_curves(board)
+    assert set(curves) == {"plain", "FSQ"} and all(len(c) == 2 and (c <= 1).all() for c in curves.values())
+    assert plot_usage_over_training(board, window=1) is not None
+    plt.close("all")
+    plain = compare({"p": lambda seed: build_vqvae(VectorQuantizer(4, 2, seed=seed), hidden=(8,), seed=seed)},
+                    torch.rand(16, 64), torch.rand(4, 64), seeds=(0,), epochs=1, device="cpu")
+    assert "train_seconds" not in plain.values["p"] and plain.trials["p"][0].seconds > 0  # timing is opt-in
+    with pytest.raises(ValueError, match="names"):
+        experiments.scoreboard(x, x, names=("nope",))

@@ -9,8 +9,10 @@ import torch
 
 from vqlab import clustering as C
 from vqlab import data as D
+from vqlab import experiments as XP
 from vqlab import losses as L
 from vqlab import metrics as M
+from vqlab import models as MD
 from vqlab import posteriors as P
 from vqlab import quantizers as Q
 
@@ -236,6 +238,16 @@ CASES = [
     ("fcm_m_c", lambda: C.fuzzy_cmeans(X, W, m=1.0), ValueError, "m"),
     ("fcm_iter_float", lambda: C.fuzzy_cmeans(X, W, iterations=2.5), ValueError, "iterations"),
     ("fcm_init_nan", lambda: C.fuzzy_cmeans(X, torch.full((3, 2), nan)), ValueError, "init"),
+    # notebook 08: the scoreboard, build_vqvae's variance_head, compare's timing
+    ("sb_name", lambda: XP.scoreboard_trial("VQ", 0), ValueError, "name"),
+    ("sb_seed", lambda: XP.scoreboard_trial("plain", -1), ValueError, "seed"),
+    ("sb_levels", lambda: XP.scoreboard_trial("FSQ", 0, fsq_levels=(4, 4)), ValueError, "fsq_levels"),
+    ("sb_names", lambda: XP.scoreboard(torch.rand(4, 1, 8, 8), torch.rand(2, 1, 8, 8), names=("x",)),
+     ValueError, "names"),
+    ("sb_x_flat", lambda: XP.scoreboard(torch.rand(4, 64), torch.rand(2, 64)), ValueError, "x_train"),
+    ("uc_metric", lambda: XP.usage_curves(XP.Comparison({}, (0,)), metric="loss"), ValueError, "metric"),
+    ("vqvae_head", lambda: MD.build_vqvae(Q.VectorQuantizer(4, 2), variance_head=1), TypeError, "variance_head"),
+    ("cmp_timing", lambda: XP.compare({"a": lambda s: None}, X, X, timing="yes"), TypeError, "timing"),
 ]
 
 

@@ -10,6 +10,7 @@ it, grouped by notebook below. The interactive parts of the notebooks live in :m
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ from vqlab.hcvq import HCVQRegularizer, homology_signature
 from vqlab.metrics import code_usage, coverage, energy_distance, sample_quality, sample_unit_ball
 from vqlab.models import VAE, Autoencoder, build_vqvae
 from vqlab.nets import MLPDecoder, MLPEncoder
-from vqlab.quantizers import PosteriorQuantizer, VectorQuantizer
+from vqlab.quantizers import EMQuantizer, FSQuantizer, PosteriorQuantizer, SoftVectorQuantizer, VectorQuantizer
 from vqlab.train import History, eval_mode, evaluate, seed_everything, train
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "latent_pictures",
     # notebook 06
     "HCVQ_ARMS", "hcvq_trial", "hcvq_metrics", "hcvq_comparison",
+    # notebook 08
+    "SCOREBOARD", "scoreboard_trial", "scoreboard_metrics", "scoreboard", "usage_curves",
 ]
 
 
@@ -50,8 +53,8 @@ class Trial:
     """One training run: the ``model`` and what :func:`vqlab.train.train` needs besides it.
 
     A factory passed to :func:`compare` returns a model or a ``Trial``; the driver fills in ``name``,
-    ``seed``, ``device`` (the one it trains on), the training ``history`` and the measured ``metrics``.
-    ``artifacts`` holds what a callback or a measure keeps that is not a number (e.g. diagrams).
+    ``seed``, ``device`` (the one it trains on), the training ``history``, ``seconds`` (the wall time of the
+    :func:`vqlab.train.train` call) and the measured ``metrics``. ``artifacts`` holds what a callback or a measure keeps that is not a number (e.g. diagrams).
     """
 
     model: nn.Module
@@ -61,6 +64,7 @@ class Trial:
     seed: int = 0
     device: str = "auto"
     history: History | None = None
+    seconds: float = 0.0
     metrics: dict[str, float] = field(default_factory=dict)
     artifacts: dict[str, object] = field(default_factory=dict)
 
@@ -167,7 +171,7 @@ def _default_measure(trial: Trial, x_test: Tensor) -> dict[str, float]:
 
 def compare(variants: Mapping[str, Factory], x_train: Tensor, x_test: Tensor, *, seeds: Sequence[int] = (0, 1, 2),
             epochs: int = 10, batch_size: int = 64, lr: float = 1e-3, measure: Measure | None = None,
-            device: str = "auto") -> Comparison:
+            device: str = "auto", timing: bool = False) -> Comparison:
     """Train every variant once per seed with :func:`vqlab.train.train` and measure it on ``x_test``.
 
     Args:
@@ -179,8 +183,12 @@ def compare(variants: Mapping[str, Factory], x_train: Tensor, x_test: Tensor, *,
         epochs, batch_size, lr: passed to :func:`vqlab.train.train`.
         measure: ``measure(trial, x_test) -> {metric: value}`` after training (default
             :func:`vqlab.train.evaluate`: every loss term, ``recon``, ``perplexity``, ``codes_used``).
+            Every trial records the wall time of its ``train`` call in ``trial.seconds`` (it depends on the
+            machine and its load).
         device: ``"auto"`` (a GPU when torch sees one), ``"cpu"`` or ``"cuda[:N]"``, passed to ``train``
             (see :func:`vqlab.train.resolve_device`) and available to ``measure`` as ``trial.device``.
+        timing: also report ``trial.seconds`` as the metric ``train_seconds`` (off by default, so that
+            tables printed with every metric stay free of machine-dependent numbers).
     Returns:
         a :class:`Comparison` with the trained :class:`Trial` of every run in ``trials``.
     """
@@ -190,6 +198,8 @@ def compare(variants: Mapping[str, Factory], x_train: Tensor, x_test: Tensor, *,
     if not variants:
         raise ValueError("variants must name at least one model factory")
     check_int("epochs", epochs)
+    if not isinstance(timing, bool):
+        raise TypeError(f"timing must be a bool, got {timing!r}")
     measure = _default_measure if measure is None else measure
     values: dict[str, dict[str, list[float]]] = {}
     trials: dict[str, list[Trial]] = {}
@@ -202,10 +212,14 @@ def compare(variants: Mapping[str, Factory], x_train: Tensor, x_test: Tensor, *,
                 raise TypeError(f"the factory of {name!r} must return an nn.Module or a Trial, "
                                 f"got {type(made).__name__}")
             trial.name, trial.seed, trial.device = name, seed, device
+            start = time.perf_counter()
             trial.history = train(trial.model, x_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                                   extra_losses=trial.extra_losses, callbacks=trial.callbacks, progress=False,
                                   device=device)
+            trial.seconds = time.perf_counter() - start
             trial.metrics = {k: float(v) for k, v in measure(trial, x_test).items()}
+            if timing:
+                trial.metrics["train_seconds"] = trial.seconds
             for key, value in trial.metrics.items():
                 values[name].setdefault(key, []).append(value)
             trials[name].append(trial)
@@ -546,3 +560,119 @@ def hcvq_comparison(x: Tensor, x_test: Tensor, *, arms: Mapping[str, bool] | Non
 
     return compare({name: factory(bool(active)) for name, active in arms.items()}, x, x_test, seeds=seeds,
                    epochs=epochs, batch_size=batch_size, lr=lr, measure=hcvq_metrics, device=device)
+
+
+# ---- Notebook 08: the codebook-collapse scoreboard ------------------------------------------------
+# Every fix of the earlier notebooks, plus FSQ (arXiv:2309.15505) and the rotation trick
+# (arXiv:2410.06424), around the SAME conv encoder/decoder with the same budget and seeds.
+
+#: Notebook 08's rows, in teaching order (the notebook that introduced each fix in brackets): plain VQ,
+#: EMA codebook, k-means++ init, dead-code restart (01), EM soft assignments (02), soft VQ (03), neural
+#: gas and normalised fuzzy c-means posteriors (04), the HC-VQ regularizer (06), FSQ and the rotation trick.
+SCOREBOARD = ("plain", "EMA", "k-means++", "dead-code restart", "EM", "soft VQ", "neural gas",
+              "normalised fuzzy c-means", "HC-VQ", "FSQ", "rotation trick")
+
+
+def scoreboard_trial(name: str, seed: int, *, num_codes: int = 64, code_dim: int = 3,
+                     fsq_levels: Sequence[int] = (4, 4, 4), channels: int = 16, beta: float = 0.25,
+                     restart_after: int = 20, temperature: float = 0.1, noise_std: float = 0.1,
+                     init_log_var: float = -2.0, lam: float = 3.0, m: float = 2.0, period: int = 20,
+                     target_betti: float = 100.0, target_mu: float = 0.5, track_every: int = 5) -> Trial:
+    """One row of notebook 08's scoreboard as a :class:`Trial`: the conv VQ-VAE of
+    :func:`vqlab.models.build_vqvae` (``arch="conv"``, ``channels``; 8x8 digits -> 4x4 grid of
+    ``code_dim``-dim latents) around the row's quantizer, weights and quantizer seeded with ``seed``.
+
+    The quantizers (K = ``num_codes``, D = ``code_dim``, commitment weight ``beta`` wherever there is one):
+
+    * ``"plain"``: :class:`~vqlab.quantizers.VectorQuantizer` (straight-through, codebook loss);
+      ``"EMA"``: ``codebook_update="ema"``; ``"k-means++"``: ``init="kmeans++"``;
+      ``"dead-code restart"``: ``restart_after`` steps; ``"rotation trick"``: ``rotation_trick=True``.
+    * ``"EM"``: :class:`~vqlab.quantizers.EMQuantizer` with ``temperature`` (sampled decoder input).
+    * ``"soft VQ"``: :class:`~vqlab.quantizers.SoftVectorQuantizer` (``noise_std``, per-code learned
+      ``log sigma_k^2`` starting at ``init_log_var``; the conv encoder has no variance head, so
+      ``build_vqvae(..., variance_head=False)``).
+    * ``"neural gas"`` (range ``lam``), ``"normalised fuzzy c-means"`` (fuzzifier ``m``):
+      :class:`~vqlab.quantizers.PosteriorQuantizer` (``"neural_gas"``, ``"fcm_normalized"``).
+    * ``"HC-VQ"``: plain VQ plus :class:`~vqlab.hcvq.HCVQRegularizer` (paper mode, ``period``,
+      ``target_betti``, ``target_mu``, logged every ``track_every`` steps) as ``extra_losses``.
+    * ``"FSQ"``: :class:`~vqlab.quantizers.FSQuantizer` (``fsq_levels``, implicit K = prod(levels)); its
+      D is ``len(fsq_levels)``, which must equal ``code_dim`` so that every row has the same nets.
+
+    Raises:
+        ValueError: an unknown ``name`` (the message lists :data:`SCOREBOARD`), or
+            ``len(fsq_levels) != code_dim``.
+    """
+    check_choice("name", name, SCOREBOARD)
+    seed = check_int("seed", seed, 0)
+    if len(fsq_levels) != code_dim:
+        raise ValueError(f"fsq_levels must have code_dim = {code_dim} entries (FSQ's D is len(levels)), "
+                         f"got {tuple(fsq_levels)!r}")
+    k, d = num_codes, code_dim
+    vq = {"plain": {}, "EMA": {"codebook_update": "ema"}, "k-means++": {"init": "kmeans++"},
+          "dead-code restart": {"restart_after": restart_after}, "rotation trick": {"rotation_trick": True},
+          "HC-VQ": {}}
+    hooks: list = []
+    variance_head = True
+    if name in vq:
+        quantizer = VectorQuantizer(k, d, beta=beta, seed=seed, **vq[name])
+    elif name == "EM":
+        quantizer = EMQuantizer(k, d, temperature=temperature, beta=beta, seed=seed)
+    elif name == "soft VQ":
+        quantizer = SoftVectorQuantizer(k, d, noise_std=noise_std, init_log_var=init_log_var, beta=beta, seed=seed)
+        variance_head = False
+    elif name == "neural gas":
+        quantizer = PosteriorQuantizer(k, d, posterior="neural_gas", lam=lam, beta=beta, seed=seed)
+    elif name == "normalised fuzzy c-means":
+        quantizer = PosteriorQuantizer(k, d, posterior="fcm_normalized", m=m, beta=beta, seed=seed)
+    else:  # FSQ
+        quantizer = FSQuantizer(fsq_levels)
+    model = build_vqvae(quantizer, arch="conv", channels=channels, variance_head=variance_head, seed=seed)
+    if name == "HC-VQ":
+        hooks = [HCVQRegularizer(target_betti=target_betti, target_mu=target_mu, period=period,
+                                 track_every=track_every)]
+    return Trial(model, extra_losses=hooks, callbacks=[h.callback for h in hooks])
+
+
+def scoreboard_metrics(trial: Trial, x_test: Tensor) -> dict[str, float]:
+    """Test-set ``recon`` (MSE), ``perplexity`` and ``codes_used`` of the hard codes
+    (:func:`vqlab.train.evaluate`) and ``usage_fraction = codes_used / K`` (K of the trial's quantizer:
+    ``prod(levels)`` for FSQ)."""
+    result = evaluate(trial.model, x_test, device=trial.device)
+    k = trial.model.quantizer.num_codes
+    return {"recon": result["recon"], "perplexity": result["perplexity"], "codes_used": result["codes_used"],
+            "usage_fraction": result["codes_used"] / k}
+
+
+def scoreboard(x_train: Tensor, x_test: Tensor, *, names: Sequence[str] = SCOREBOARD,
+               seeds: Sequence[int] = (0, 1, 2), epochs: int = 4, batch_size: int = 64, lr: float = 2e-3,
+               num_codes: int = 64, code_dim: int = 3, fsq_levels: Sequence[int] = (4, 4, 4),
+               channels: int = 16, device: str = "auto") -> Comparison:
+    """Notebook 08's scoreboard: every row ``names`` (default :data:`SCOREBOARD`) of
+    :func:`scoreboard_trial` on images ``x_train [N, 1, 8, 8]`` for every seed through :func:`compare`
+    (one budget: ``epochs``, ``batch_size``, ``lr``), measured by :func:`scoreboard_metrics` on ``x_test``,
+    plus ``train_seconds`` (``compare(..., timing=True)``). The per-step usage of each run is in
+    ``comparison.trials[name][i].history.steps`` (see :func:`usage_curves`)."""
+    check_tensor("x_train", x_train, ndim=4)
+    for name in names:
+        check_choice("names", name, SCOREBOARD)
+    levels = tuple(fsq_levels)
+
+    def factory(name: str) -> Factory:
+        return lambda seed: scoreboard_trial(name, seed, num_codes=num_codes, code_dim=code_dim,
+                                             fsq_levels=levels, channels=channels)
+
+    return compare({name: factory(name) for name in names}, x_train, x_test, seeds=seeds, epochs=epochs,
+                   batch_size=batch_size, lr=lr, measure=scoreboard_metrics, device=device, timing=True)
+
+
+def usage_curves(comparison: Comparison, *, metric: str = "codes_used", normalize: bool = True
+                 ) -> dict[str, np.ndarray]:
+    """Per variant, the mean over seeds of a per-step training log ``[steps]`` (``metric``:
+    ``"codes_used"`` = distinct codes in the batch, or ``"perplexity"`` of the batch's usage), divided by
+    the variant's K when ``normalize`` (so FSQ's implicit codebook compares with the others)."""
+    check_choice("metric", metric, ("codes_used", "perplexity"))
+    curves = {}
+    for name, trials in comparison.trials.items():
+        y = np.mean([np.asarray(t.history.steps[metric]) for t in trials], 0)
+        curves[name] = y / trials[0].model.quantizer.num_codes if normalize else y
+    return curves

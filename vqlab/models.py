@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int
 from vqlab.nets import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
-from vqlab.quantizers import Quantizer, QuantizerOutput, SoftVectorQuantizer
+from vqlab.quantizers import FSQuantizer, Quantizer, QuantizerOutput, SoftVectorQuantizer
 from vqlab.train import seed_everything
 
 __all__ = [
@@ -195,32 +195,41 @@ class VAE(nn.Module):
 ARCHS = ("mlp", "conv")
 
 
-def build_vqvae(quantizer: Quantizer, *, arch: str = "mlp", in_dim: int = 64,
+def build_vqvae(quantizer: Quantizer | FSQuantizer, *, arch: str = "mlp", in_dim: int = 64,
                 latent_shape: int | tuple[int, ...] | None = None, hidden: tuple[int, ...] = (128, 64),
-                channels: int = 32, in_channels: int = 1, n_down: int = 1, seed: int = 0) -> VQVAE:
-    """The standard digits VQ-VAE around ``quantizer`` (its ``code_dim`` D fixes the latent width).
+                channels: int = 32, in_channels: int = 1, n_down: int = 1, variance_head: bool = True,
+                seed: int = 0) -> VQVAE:
+    """The standard digits VQ-VAE around ``quantizer`` (its ``code_dim`` D fixes the latent width), any
+    :class:`~vqlab.quantizers.Quantizer` or an :class:`~vqlab.quantizers.FSQuantizer` (D = ``len(levels)``).
 
     ``arch="mlp"`` (flat inputs ``[N, in_dim]``): ``MLPEncoder(in_dim -> hidden -> latent_shape)`` and the
     mirrored ``MLPDecoder`` (``hidden`` reversed). ``latent_shape`` defaults to ``D`` (one code per image);
     ``(M, D)`` gives M codes per image. With a :class:`~vqlab.quantizers.SoftVectorQuantizer` the encoder
-    gets the second head of K log-variances (output ``D + K``) and the model is a :class:`SoftVQVAE`.
+    gets the second head of K log-variances (output ``D + K``) and the model is a :class:`SoftVQVAE`;
+    ``variance_head=False`` leaves the head out: the model is a plain :class:`VQVAE` and the components use
+    the quantizer's own learned log-variances ``log_var [K]``, the same for every input (notebook 08).
 
     ``arch="conv"`` (images ``[N, in_channels, H, W]``): ``ConvEncoder`` with ``channels`` channels and
     ``n_down`` stride-2 steps (8x8 digits -> a 4x4 grid of D-dim latents for ``n_down=1``) and the mirrored
-    ``ConvDecoder``.
+    ``ConvDecoder``. The conv encoder has no variance head: a ``SoftVectorQuantizer`` needs
+    ``variance_head=False`` there.
 
     The network weights are drawn from torch's global RNG seeded here with ``seed``
     (:func:`vqlab.train.seed_everything`); the quantizer keeps its own generator (its ``seed`` argument).
     """
-    if not isinstance(quantizer, Quantizer):
-        raise TypeError(f"quantizer must be a vqlab.quantizers.Quantizer, got {type(quantizer).__name__}")
+    if not isinstance(quantizer, (Quantizer, FSQuantizer)):
+        raise TypeError("quantizer must be a vqlab.quantizers.Quantizer or FSQuantizer, "
+                        f"got {type(quantizer).__name__}")
     arch = check_choice("arch", arch, ARCHS)
+    if not isinstance(variance_head, bool):
+        raise TypeError(f"variance_head must be a bool, got {variance_head!r}")
     seed_everything(check_int("seed", seed, 0))
     d = quantizer.code_dim
-    soft = isinstance(quantizer, SoftVectorQuantizer)
+    soft = isinstance(quantizer, SoftVectorQuantizer) and variance_head
     if arch == "conv":
         if soft:
-            raise ValueError("arch='conv' has no variance head: use arch='mlp' with a SoftVectorQuantizer")
+            raise ValueError("arch='conv' has no variance head: use arch='mlp' with a SoftVectorQuantizer, "
+                             "or variance_head=False (the quantizer's own per-code log-variances)")
         return VQVAE(ConvEncoder(in_channels, d, channels, n_down), quantizer,
                      ConvDecoder(in_channels, d, channels, n_down))
     hidden = tuple(hidden)

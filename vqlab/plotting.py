@@ -13,6 +13,7 @@ from persim import plot_diagrams
 from torch import Tensor
 
 from vqlab._checks import check_float, check_int
+from vqlab.experiments import usage_curves
 from vqlab.posteriors import squared_distances
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "plot_latents",
     "plot_generated",
     "plot_diagram",
+    "plot_usage_over_training",
     "plot_hcvq_runs",
 ]
 
@@ -296,3 +298,28 @@ def plot_hcvq_runs(comparison, window: int = 10, axes=None) -> Figure:
     fig = axes[0].figure
     fig.tight_layout()
     return fig
+
+
+def plot_usage_over_training(comparison, *, metric: str = "codes_used", window: int = 10,
+                             ax: Axes | None = None) -> Axes:
+    """Code usage during training for every variant of a :class:`vqlab.experiments.Comparison` (e.g.
+    :func:`vqlab.experiments.scoreboard`): the mean over seeds of the per-step ``metric`` (``"codes_used"``:
+    distinct codes in the batch, or ``"perplexity"``), divided by the variant's K
+    (:func:`vqlab.experiments.usage_curves`) and smoothed by a moving average over ``window`` steps.
+    One line per variant; returns the axes."""
+    window = check_int("window", window)
+    curves = usage_curves(comparison, metric=metric)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 3.6))
+    styles = ["-", "--", ":", "-."]
+    for c, (name, y) in enumerate(curves.items()):
+        smooth = _moving_average(y, window)
+        steps = np.arange(len(smooth)) + (len(y) - len(smooth))
+        ax.plot(steps, smooth, color=f"C{c % 10}", ls=styles[(c // 10) % len(styles)], lw=1.3, label=name)
+    label = {"codes_used": "codes used per batch / K", "perplexity": "batch perplexity / K"}[metric]
+    ax.set_xlabel("training step")
+    ax.set_ylabel(label)
+    ax.set_title(f"{label} (mean over seeds, moving average of {window} steps)", fontsize=9)
+    ax.legend(fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax.figure.tight_layout()
+    return ax
