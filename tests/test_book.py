@@ -33,7 +33,7 @@ def book(tmp_path_factory) -> Path:
 
 
 def test_one_page_per_notebook_with_its_stored_figures(book):
-    assert len(NOTEBOOKS) == 8
+    assert NOTEBOOKS, "no notebooks found"
     for notebook in NOTEBOOKS:
         page = (book / "notebooks" / f"{notebook.stem}.html").read_text()
         assert "<img" in page, notebook.name

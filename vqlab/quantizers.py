@@ -301,7 +301,7 @@ def rotation_trick(z_e: Tensor, z_q: Tensor) -> Tensor:
     ``z_q`` whose gradient reaches ``z_e`` through the rotation and rescaling that carry ``z_e`` onto ``z_q``.
 
     With ``e = z_e / |z_e|``, ``q = z_q / |z_q|`` and ``r = (e + q) / |e + q|``, the map
-    ``R = I - 2 r r^T + 2 q e^T`` is the rotation in the plane of ``e`` and ``q`` with ``R e = q``, and::
+    ``R = I - 2 r r^T + 2 q e^T`` is the rotation in the plane of ``e`` and ``q`` with ``R e = q``, and
 
     ``z~_q = sg(|z_q| / |z_e| * R) z_e`` (``= z_q`` in the forward pass), so that
     ``dL/dz_e = (|z_q| / |z_e|) R^T dL/dz~_q`` (the straight-through estimator would copy ``dL/dz~_q``).
