@@ -14,7 +14,7 @@ from ripser import ripser
 from vqlab import posteriors as P
 from vqlab.metrics import perplexity
 from vqlab.priors import tempered_probs
-from vqlab.quantizers import EMQuantizer, PosteriorQuantizer, SoftVectorQuantizer, VectorQuantizer
+from vqlab.quantizers import EMQuantizer, FSQuantizer, PosteriorQuantizer, SoftVectorQuantizer, VectorQuantizer
 from vqlab.topology import mst_deaths
 
 
@@ -169,6 +169,7 @@ def test_mst_deaths_equal_ripser_h0_finite_deaths(xw):
 QUANTIZERS = {
     "vq": lambda k, d: VectorQuantizer(k, d),
     "vq_ema": lambda k, d: VectorQuantizer(k, d, codebook_update="ema"),
+    "vq_rotation": lambda k, d: VectorQuantizer(k, d, rotation_trick=True),
     "em_sample": lambda k, d: EMQuantizer(k, d, temperature=0.5, num_samples=3),
     "em_mean": lambda k, d: EMQuantizer(k, d, temperature=2.0, decoder_input="mean"),
     "soft_st": lambda k, d: SoftVectorQuantizer(k, d, noise_std=0.0),
@@ -213,3 +214,26 @@ def test_quantizer_output_contract(kind, xw, lead, training):
     (grad,) = torch.autograd.grad((out.z_q * g).sum(), z_e, allow_unused=True)
     if kind in STRAIGHT_THROUGH:
         torch.testing.assert_close(grad, g, atol=0, rtol=0)  # straight-through: the identity, exactly
+    elif kind == "vq_rotation":  # the rotation trick: |dL/dz_e| = |z_q| / |z_e| * |dL/dz_q| row by row (R orthogonal)
+        ze, zq = x.double(), out.z_q.detach().reshape(-1, d).double()
+        ok = (ze.norm(dim=1) > 1e-3) & (zq.norm(dim=1) > 1e-3)
+        ratio = zq.norm(dim=1) / ze.norm(dim=1).clamp_min(1e-12)
+        torch.testing.assert_close(grad.reshape(-1, d).double().norm(dim=1)[ok],
+                                   (ratio * g.reshape(-1, d).double().norm(dim=1))[ok], atol=1e-4, rtol=1e-4)
+
+
+@given(levels=st.lists(st.integers(2, 6), min_size=1, max_size=3),
+       n=st.integers(1, 8), scale=st.sampled_from([0.1, 1.0, 10.0]), data=st.data())
+def test_fsq_output_contract(levels, n, scale, data):
+    """FSQ: indices in [0, prod L), z_q is the grid point of its index, one-hot probs, counts and perplexity."""
+    q = FSQuantizer(levels)
+    z = scale * torch.randn(n, len(levels), generator=torch.Generator().manual_seed(data.draw(st.integers(0, 99))))
+    out = q(z)
+    k = q.num_codes
+    assert k == int(np.prod(levels)) and q.codebook.shape == (k, len(levels))
+    assert out.indices.shape == (n,) and int(out.indices.min()) >= 0 and int(out.indices.max()) < k
+    torch.testing.assert_close(out.z_q.detach(), q.codebook[out.indices], atol=1e-6, rtol=0)
+    assert float(out.z_q.abs().max()) <= 1.0 + 1e-6 and torch.isfinite(out.z_q).all()
+    assert torch.equal(out.indices, out.probs.argmax(-1)) and torch.equal(out.probs.sum(-1), torch.ones(n))
+    assert float(out.counts.sum()) == n and 1 - 1e-4 <= float(out.perplexity) <= k + 1e-4
+    assert out.losses == {}
