@@ -54,7 +54,7 @@ unit: $(STAMP)
 	$(PY) -m pytest tests -q
 
 notebooks: $(STAMP)
-	$(PY) -m pytest --nbval --nbval-current-env --nbval-cell-timeout=600 notebooks -q
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-cell-timeout=600 --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks -q
 
 test: unit notebooks
 

@@ -153,7 +153,10 @@ with torch.no_grad():
     codes_train = vqvae.quantize(vqvae.encode(x_train)).indices    # [1347, 4, 4] long
     codes_test = vqvae.quantize(vqvae.encode(x_test)).indices      # [450, 4, 4]
 print(f"test recon MSE {stage1['recon']:.4f}, code perplexity {stage1['perplexity']:.1f} of {K}")
+
+# %%
 print("code maps:", tuple(codes_train.shape), codes_train.dtype)
+print(f"more than half of the {K} codes used on the test set:", stage1["codes_used"] > K / 2)
 assert codes_train.shape[1:] == (4, 4) and stage1["codes_used"] > K / 2
 
 # %% [markdown]
@@ -179,8 +182,19 @@ nll = {name: (p.bits_per_code(codes_train), p.bits_per_code(codes_test))
 print(f"{'prior':16s} {'train':>7s} {'test':>7s}   (bits per code; a map has 16 codes)")
 for name, (tr, te) in nll.items():
     print(f"{name:16s} {tr:7.3f} {te:7.3f}")
-assert abs(nll["uniform"][1] - 5.0) < 1e-6
-assert nll["gated PixelCNN"][1] < nll["unigram"][1] < nll["uniform"][1]
+
+# %%
+autoregressive = ("MADE", "PixelCNN", "gated PixelCNN")
+claims = {
+    "uniform prior: exactly log2 K = 5 bits per code": abs(nll["uniform"][1] - 5.0) < 1e-6,
+    "unigram saves 0.7 to 1.3 bits per test code over uniform": 0.7 < nll["uniform"][1] - nll["unigram"][1] < 1.3,
+    "every autoregressive prior beats unigram on the test maps": all(nll[n][1] < nll["unigram"][1] for n in autoregressive),
+    "every autoregressive prior: train NLL below test NLL": all(nll[n][0] < nll[n][1] for n in autoregressive),
+    "plain PixelCNN: the highest test NLL of the three": max(autoregressive, key=lambda n: nll[n][1]) == "PixelCNN",
+}
+for claim, holds in claims.items():
+    print(f"{claim}: {holds}")
+assert all(claims.values())
 
 # %% [markdown]
 # Read the table (numbers from this run; they move a little with the seed): the unigram prior already saves
@@ -228,13 +242,31 @@ plt.show()
 # %%
 # NBVAL_IGNORE_OUTPUT
 clf = digit_judge(data.x_train, data.y_train)
-print(f"classifier test accuracy on real digits: {clf.score(data.x_test.numpy(), data.y_test.numpy()):.3f}")
+clf_acc = clf.score(data.x_test.numpy(), data.y_test.numpy())
+print(f"classifier test accuracy on real digits: {clf_acc:.3f}")
 quality = {name: sample_quality(clf.predict_proba(imgs.reshape(len(imgs), -1).numpy()), imgs, data.x_train)
            for name, imgs in decoded.items()}
 print(f"{'samples':28s} {'confidence':>10s} {'class H':>8s} {'NN dist':>8s}")
 for name, q in quality.items():
     print(f"{name:28s} {q['confidence']:10.3f} {q['class_entropy']:8.3f} {q['nn_distance']:8.3f}")
-assert quality["gated PixelCNN, T=1"]["nn_distance"] < quality["uniform random codes"]["nn_distance"]
+
+# %%
+q = {name: quality[name] for name in quality}
+ref, t1, t05 = q["test code maps (reference)"], q["gated PixelCNN, T=1"], q["gated PixelCNN, T=0.5"]
+uni, rnd = q["unigram prior"], q["uniform random codes"]
+claims = {
+    "classifier test accuracy on real digits > 0.9": clf_acc > 0.9,
+    "NN distance: real code maps < gated T=1 < unigram < uniform random codes":
+        ref["nn_distance"] < t1["nn_distance"] < uni["nn_distance"] < rnd["nn_distance"],
+    "T=0.5 vs T=1: closer to real digits, more confident, lower class entropy":
+        t05["nn_distance"] < t1["nn_distance"] and t05["confidence"] > t1["confidence"]
+        and t05["class_entropy"] < t1["class_entropy"],
+    "random code maps: more confident than unigram samples, the lowest class entropy":
+        rnd["confidence"] > uni["confidence"] and min(q, key=lambda n: q[n]["class_entropy"]) == "uniform random codes",
+}
+for claim, holds in claims.items():
+    print(f"{claim}: {holds}")
+assert all(claims.values())
 
 # %% [markdown]
 # What the numbers say (this run): samples from the learned prior are much closer to real digits than
@@ -249,9 +281,11 @@ assert quality["gated PixelCNN, T=1"]["nn_distance"] < quality["uniform random c
 # Play with the temperature (from 0.01 to 100):
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 draw_prior_samples(prior_samples_state(gated, vqvae.decode_indices, temperature=1.0))
 plt.show()
+
+# %%
+# NBVAL_IGNORE_OUTPUT
 prior_samples_widget(gated, vqvae.decode_indices)
 
 # %% [markdown]
@@ -260,11 +294,15 @@ prior_samples_widget(gated, vqvae.decode_indices)
 # rows and sampling the top would need the reverse ordering (see the exercises).
 
 # %%
-# NBVAL_IGNORE_OUTPUT
 state = completion_state(gated, vqvae.decode_indices, codes_test, index=0, rows_fixed=2)
+print("completion keeps the fixed top rows in all 8 samples:",
+      torch.equal(state.completed[:, :2], codes_test[:1, :2].expand(8, -1, -1)))
 assert torch.equal(state.completed[:, :2], codes_test[:1, :2].expand(8, -1, -1))
 draw_completion(state)
 plt.show()
+
+# %%
+# NBVAL_IGNORE_OUTPUT
 completion_widget(gated, vqvae.decode_indices, codes_test[:50])
 
 # %% [markdown]
