@@ -288,44 +288,233 @@ fsq_widget()
 #
 # ## Exercises
 #
-# 1. **(coding)** Train the scoreboard with a larger codebook: `scoreboard(x_train, x_test,
-#    num_codes=256, code_dim=4, fsq_levels=(4, 4, 4, 4), epochs=8)`. Does plain VQ collapse now? Which rows
-#    move outside one standard deviation of plain VQ (reuse `versus_plain`)?
-# 2. **(coding)** Plot the batch perplexity instead of the codes used during training
-#    (`plot_usage_over_training(board, metric="perplexity")`) and find the step at which each row reaches
-#    half of its final perplexity. Which rows are slow starters?
-# 3. **(coding)** Use the FSQ widget's logic to find, for levels $(4, 4, 4)$, the spread $s$ of
-#    $z \sim \mathcal N(0, s^2 I)$ that maximises the perplexity of the usage. Compare it with the spread of
-#    the trained FSQ model's encoder outputs.
-# 4. Why can the rotation trick change which codes are used although its forward pass is identical to the
-#    straight-through estimator's? (Hint: follow two encoder outputs in the same cell for one step.)
-#
-# ## Solutions
-#
-# 1. One run, then the verdict (the function reads the global `board`, so rebind it):
-#    ```python
-#    board = scoreboard(x_train, x_test, num_codes=256, code_dim=4, fsq_levels=(4, 4, 4, 4), epochs=8)
-#    print(board.table(metrics=("recon", "usage_fraction"), scale={"usage_fraction": 100.0}))
-#    print(versus_plain("usage_fraction", higher_is_better=True))
-#    ```
-# 2. The per-step curves are `vqlab.experiments.usage_curves`:
-#    ```python
-#    from vqlab.experiments import usage_curves
-#    plot_usage_over_training(board, metric="perplexity"); plt.show()
-#    for name, y in usage_curves(board, metric="perplexity").items():
-#        smooth = np.convolve(y, np.ones(10) / 10, mode="valid")
-#        print(name, int(np.argmax(smooth >= smooth[-1] / 2)))
-#    ```
-# 3. A sweep over the spread, and the trained latents' standard deviation:
-#    ```python
-#    spreads = np.logspace(-1, 1, 21)
-#    best = max(spreads, key=lambda s: fsq_state((4, 4, 4), scale=float(s)).perplexity)
-#    with torch.no_grad():
-#        trained_std = fsq_model.encode(x_test).std().item()
-#    print(f"best spread {best:.2f}, trained encoder outputs {trained_std:.2f}")
-#    ```
-# 4. With straight-through both outputs get the same gradient, so they move in parallel and stay in the
-#    same cell unless the step is large. With the rotation the gradient of each output is rotated by its
-#    own $R$: outputs at different angles to the codeword move in different directions, so some cross into
-#    neighbouring cells — their codes get selected and trained, which is how the rotation trick reduces
-#    collapse (arXiv:2410.06424, §4).
+# Exercises 1–3 are checked (`grader.check(...)` in the student version; hidden checks when graded);
+# 4 and 5 are written answers. This solution version shows a model answer for each.
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 08_codebook_collapse_scoreboard
+# init_cell: true
+# check_all_cell: false
+# export_cell: false
+# solutions_pdf: false
+# run_tests: false
+# generate: true
+# tests:
+#   files: false
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: fsq_code_index
+# points: 2
+
+# %% [markdown]
+# **Exercise 1 (FSQ's implicit codebook).** An FSQ code is one digit $q_d\in\{0,\dots,L_d-1\}$ per
+# dimension. Write `code_index(digits, levels)` for `digits [N, D]` (long) and `levels` ($L_1,\dots,L_D$):
+# the mixed-radix index $\sum_d q_d\prod_{j<d}L_j$ (dimension 0 is the least significant digit, as in
+# `FSQuantizer`), a long tensor `[N]`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def code_index(digits: torch.Tensor, levels: tuple) -> torch.Tensor:
+    # BEGIN SOLUTION
+    place = torch.cumprod(torch.tensor((1, *levels[:-1])), 0)
+    return (digits * place).sum(-1)
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_code_index_small(code_index, torch):
+    idx = code_index(torch.tensor([[0, 0], [1, 0], [0, 1], [2, 3]]), (3, 4))
+    assert isinstance(idx, torch.Tensor) and idx.tolist() == [0, 1, 3, 11]
+test_code_index_small(code_index, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_code_index_is_fsq_s_numbering(code_index, torch, math):
+    from vqlab.quantizers import FSQuantizer
+    for levels in [(8, 5, 5, 5), (2, 7), (4, 4, 4)]:
+        grid = torch.cartesian_prod(*[torch.arange(n) for n in levels]).reshape(-1, len(levels))
+        idx = code_index(grid, levels)
+        assert sorted(idx.tolist()) == list(range(math.prod(levels)))      # a bijection onto 0..K-1
+        q = FSQuantizer(levels)
+        half = torch.tensor([n // 2 for n in levels])
+        z_q = (grid - half) / half                                         # FSQ's grid point of each digit vector
+        assert torch.allclose(q.codebook[idx], z_q, atol=1e-6)              # FSQuantizer numbers them the same way
+test_code_index_is_fsq_s_numbering(code_index, torch, math)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: rotation_matrix
+# points: 2
+
+# %% [markdown]
+# **Exercise 2 (the rotation of §3).** Write `rotation_matrix(e, q)` for two unit vectors `e, q [D]` (not
+# opposite): $R = I - 2rr^\top + 2qe^\top$ with $r=(e+q)/\lVert e+q\rVert$, a `[D, D]` tensor.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def rotation_matrix(e: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    # BEGIN SOLUTION
+    r = (e + q) / (e + q).norm()
+    return torch.eye(len(e), dtype=e.dtype) - 2 * torch.outer(r, r) + 2 * torch.outer(q, e)
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_rotation_maps_e_onto_q(rotation_matrix, torch):
+    g = torch.Generator().manual_seed(2)
+    e, q = torch.randn(5, generator=g, dtype=torch.float64), torch.randn(5, generator=g, dtype=torch.float64)
+    e, q = e / e.norm(), q / q.norm()
+    R = rotation_matrix(e, q)
+    assert R.shape == (5, 5) and torch.allclose(R @ e, q)
+test_rotation_maps_e_onto_q(rotation_matrix, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_rotation_is_a_rotation_and_is_the_trick_s_gradient(rotation_matrix, torch, rotation_trick):
+    g = torch.Generator().manual_seed(9)
+    z_e = torch.randn(4, generator=g, dtype=torch.float64, requires_grad=True)
+    z_q = torch.randn(4, generator=g, dtype=torch.float64)
+    e, q = z_e.detach() / z_e.detach().norm(), z_q / z_q.norm()
+    R = rotation_matrix(e, q)
+    assert torch.allclose(R.T @ R, torch.eye(4, dtype=torch.float64)) and torch.isclose(torch.det(R), torch.tensor(1.0, dtype=torch.float64))
+    upstream = torch.randn(4, generator=g, dtype=torch.float64)
+    (grad,) = torch.autograd.grad((rotation_trick(z_e[None], z_q[None])[0] * upstream).sum(), z_e)
+    assert torch.allclose(grad, z_q.norm() / z_e.detach().norm() * R.T @ upstream)
+test_rotation_is_a_rotation_and_is_the_trick_s_gradient(rotation_matrix, torch, rotation_trick)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: usage_fraction
+# points: 2
+
+# %% [markdown]
+# **Exercise 3 (the scoreboard's usage column).** Write `usage_fraction(indices, num_codes)`: the fraction of
+# the `num_codes` codes that occur at least once in the long tensor `indices` (any shape), as a Python float.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def usage_fraction(indices: torch.Tensor, num_codes: int) -> float:
+    # BEGIN SOLUTION
+    return torch.unique(indices).numel() / num_codes
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_usage_fraction_small(usage_fraction, torch):
+    assert usage_fraction(torch.tensor([[0, 0], [3, 1]]), 8) == 3 / 8
+test_usage_fraction_small(usage_fraction, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_usage_fraction_agrees_with_vqlab(usage_fraction, torch):
+    from vqlab.metrics import codes_used
+    g = torch.Generator().manual_seed(4)
+    for k in (1, 7, 64):
+        idx = torch.randint(0, k, (5, 9), generator=g)
+        u = usage_fraction(idx, k)
+        assert 0 < u <= 1 and abs(u - codes_used(idx, k) / k) < 1e-12
+        assert usage_fraction(idx.flip(0), k) == u
+test_usage_fraction_agrees_with_vqlab(usage_fraction, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: rotation_and_usage
+# manual: true
+# points: 2
+
+# %% [markdown]
+# **Exercise 4.** Why can the rotation trick change which codes are used although its forward pass is
+# identical to the straight-through estimator's? (Hint: follow two encoder outputs in the same cell for one
+# step.)
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* With straight-through both outputs receive the decoder's gradient at their common codeword
+# unchanged, so they move in parallel and stay in the same cell unless the step is large. With the rotation
+# the gradient of each output is rotated by its own $R$ (and scaled by $\lVert z_q\rVert/\lVert z_e\rVert$):
+# outputs at different angles to the codeword move in different directions, so some cross into neighbouring
+# cells — those codes are then selected and trained, which is how the rotation trick counters collapse
+# (arXiv:2410.06424, §4).
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: bigger_codebook
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 5.** Train the scoreboard with a larger codebook:
+# `scoreboard(x_train, x_test, num_codes=256, code_dim=4, fsq_levels=(4, 4, 4, 4), epochs=8)` (a few
+# minutes). Does plain VQ collapse now? Which rows move outside one standard deviation of plain VQ (rebind
+# the global `board` and reuse `versus_plain`)? Explain what you see.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *What to look for.* With 256 codes for 1347 images most cells of plain VQ receive no encoder output after
+# the first steps, so its usage fraction should fall well below the 64-code board's; the fixes that revive or
+# share codes (dead-code restart, neural gas, rotation trick) should then separate from it by more than one
+# standard deviation, and FSQ's fixed grid uses what the encoder's spread covers. Report the table with its
+# seed spread; with 3 seeds, differences inside one standard deviation are not a ranking.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
