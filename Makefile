@@ -34,7 +34,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_ARGS := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test unit notebooks install book clean outputs wheelhouse test-floors
+.PHONY: lab test unit notebooks install book clean outputs wheelhouse test-floors student grade test-course
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { $(CHECK_PYTHON); }
@@ -51,12 +51,23 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q -m "not course"
 
 notebooks: $(STAMP)
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-cell-timeout=600 --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks -q
 
 test: unit notebooks
+
+# Course lab (otter-grader): student versions and local grading; see README "Teaching with vqlab".
+student: $(STAMP)
+	$(PY) -m vqlab.course student --out dist
+SUBMISSIONS ?= submissions
+grade: $(STAMP)
+	@test -d "$(SUBMISSIONS)" || { echo "make grade SUBMISSIONS=dir: $(SUBMISSIONS)/ is not a folder of notebooks"; exit 1; }
+	$(PY) -m vqlab.course grade $(SUBMISSIONS) --autograder dist/autograder --csv dist/grades.csv
+# Instructors/CI: student versions run to the end with every check "not yet"; solutions grade full marks.
+test-course: $(STAMP)
+	$(PY) -m pytest tests -q -m course
 
 # The book extra (pyproject.toml) on top of the lab install.
 $(BOOK_STAMP): $(STAMP)
@@ -87,7 +98,7 @@ test-floors:
 	$(FLOORS_VENV)/bin/python $(PIP_INSTALL) -c constraints/floors.txt --no-build-isolation -e .
 	$(FLOORS_VENV)/bin/python -m pip list --format=freeze --disable-pip-version-check > $(FLOORS_VENV)/installed.txt
 	$(FLOORS_VENV)/bin/python -c "import vqlab, torch, ripser, persim, gph, nbval, jupytext, ipykernel.kernelapp, ipywidgets, jupyterlab"
-	$(FLOORS_VENV)/bin/python -m pytest tests -q \
+	$(FLOORS_VENV)/bin/python -m pytest tests -q -m "not course" \
 	    --deselect tests/test_install.py::test_offline_install_from_wheelhouse  # that one: make test
 
 # Developers: re-execute notebooks in place (stores outputs for GitHub) and keep the .py pair in step.

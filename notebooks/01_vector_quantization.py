@@ -311,18 +311,272 @@ assert min(recon, key=recon.get) == "dead-code restart"
 #
 # ## Exercises
 #
-# 1. In the toy explorer, set $K=5$ (the number of blobs), `init = kmeans++` and 300 steps. Compare the
-#    relative distortion with Lloyd's result in §1 (there the spread is that of the raw points). Why is the
-#    comparison not quite fair? (Hint: in the VQ-VAE the encoder moves the points, too.)
-# 2. Prove that each of Lloyd's two steps cannot increase eq. 4.2.
-# 3. Replace the straight-through estimator by $z_q = \mathbf w_{\gamma(x)}$ (no $z_e$ term). Which
-#    parameters now receive a gradient from the reconstruction? Check it with `experiments.gradient_paths`
-#    on a small subclass of `VectorQuantizer`.
-# 4. Train `build_vqvae(VectorQuantizer(128, 16, codebook_update="ema"))` as in §5 and compare the norms of the
-#    used and the unused codewords (`model.quantizer.codebook`) with the norms of the encoder outputs.
-#    Then combine the fixes with `experiments.collapse_experiment` and variants such as
-#    `{"EMA + k-means++": {"codebook_update": "ema", "init": "kmeans++"},
-#    "EMA + restart": {"codebook_update": "ema", "restart_after": 20}}`. Which uses the most codes?
-#    Does the ranking change with `epochs=30`?
-# 5. Make the latent grid bigger: `MLPEncoder(64, (4, 8))` gives 4 codes per image. How do the reconstructions
-#    and the code browser change?
+# Exercises 1–3 are checked: run each `grader.check(...)` cell (student version) to see whether your answer
+# has the properties a correct one must have; the grader also runs hidden checks. Exercises 4–6 are written
+# answers. The solution version of this notebook (the one in `notebooks/`) shows a model answer for each.
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 01_vector_quantization
+# init_cell: true
+# check_all_cell: false
+# export_cell: false
+# solutions_pdf: false
+# run_tests: false
+# generate: true
+# tests:
+#   files: false
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: nearest_code
+# points: 2
+
+# %% [markdown]
+# **Exercise 1 (nearest codeword, eq. 4.2).** Write `nearest_code(z, codebook)`: for points `z [N, D]` and a
+# codebook `[K, D]`, return the long tensor `[N]` of the indices $\gamma(\mathbf z_n)=\arg\min_k
+# \lVert\mathbf z_n-\mathbf w_k\rVert^2$. Use only torch operations (no loops over points).
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def nearest_code(z: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
+    # BEGIN SOLUTION
+    return torch.cdist(z, codebook).argmin(dim=1)
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_nearest_code_small(nearest_code, torch):
+    w = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    z = torch.tensor([[0.1, 0.1], [0.9, -0.2], [0.2, 1.8], [0.6, 0.0]])
+    idx = nearest_code(z, w)
+    assert isinstance(idx, torch.Tensor) and idx.shape == (4,), "return a tensor of shape [N]"
+    assert idx.tolist() == [0, 1, 2, 1]
+test_nearest_code_small(nearest_code, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_nearest_code_is_a_minimiser(nearest_code, torch):
+    from vqlab.posteriors import squared_distances
+    g = torch.Generator().manual_seed(11)
+    z, w = torch.randn(300, 5, generator=g), torch.randn(17, 5, generator=g)
+    idx = nearest_code(z, w)
+    d = squared_distances(z, w)
+    assert idx.dtype == torch.long and idx.shape == (300,)
+    assert torch.allclose(d.gather(1, idx[:, None]).squeeze(1), d.min(1).values)
+test_nearest_code_is_a_minimiser(nearest_code, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: vq_losses
+# points: 2
+
+# %% [markdown]
+# **Exercise 2 (the two latent terms of eq. 5.5).** Write `vq_losses(z_e, w, beta)` for encoder outputs
+# `z_e [N, D]` and their chosen codewords `w [N, D]`: return a dict with `"codebook"`
+# $=\lVert \mathrm{sg}(z_e)-w\rVert^2$ and `"commitment"` $=\beta\lVert z_e-\mathrm{sg}(w)\rVert^2$, each the
+# mean over the $N\cdot D$ entries (as `VectorQuantizer` does). The stop-gradients decide which side each
+# term moves.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def vq_losses(z_e: torch.Tensor, w: torch.Tensor, beta: float) -> dict:
+    # BEGIN SOLUTION
+    return {"codebook": ((z_e.detach() - w) ** 2).mean(), "commitment": beta * ((z_e - w.detach()) ** 2).mean()}
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_vq_losses_match_the_quantizer(vq_losses, torch):
+    from vqlab.quantizers import VectorQuantizer
+    q = VectorQuantizer(8, 3, beta=0.25, seed=0)
+    z = torch.randn(50, 3, generator=torch.Generator().manual_seed(1))
+    out = q(z)
+    mine = vq_losses(z, q.codebook[out.indices], 0.25)
+    for term in ("codebook", "commitment"):
+        assert torch.allclose(mine[term], out.losses[term]), f"{term} differs from VectorQuantizer's"
+test_vq_losses_match_the_quantizer(vq_losses, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_vq_losses_gradient_paths(vq_losses, torch):
+    g = torch.Generator().manual_seed(5)
+    z = torch.randn(20, 4, generator=g, requires_grad=True)
+    w = torch.randn(20, 4, generator=g, requires_grad=True)
+    terms = vq_losses(z, w, 0.5)
+    gz, gw = torch.autograd.grad(terms["commitment"], [z, w], allow_unused=True)
+    assert gz is not None and gz.abs().sum() > 0 and (gw is None or gw.abs().sum() == 0)
+    gz, gw = torch.autograd.grad(terms["codebook"], [z, w], allow_unused=True)
+    assert gw is not None and gw.abs().sum() > 0 and (gz is None or gz.abs().sum() == 0)
+    assert torch.isclose(terms["commitment"], 0.5 * terms["codebook"])
+test_vq_losses_gradient_paths(vq_losses, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: straight_through
+# points: 2
+
+# %% [markdown]
+# **Exercise 3 (straight-through estimator).** Write `straight_through(z_e, z_q)`: a tensor whose *value*
+# is `z_q` but whose gradient with respect to `z_e` is the identity (the decoder-input gradient copied to
+# the encoder output, §4), and which sends no gradient to `z_q`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def straight_through(z_e: torch.Tensor, z_q: torch.Tensor) -> torch.Tensor:
+    # BEGIN SOLUTION
+    return z_e + (z_q - z_e).detach()
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_straight_through_forward(straight_through, torch):
+    z_e, z_q = torch.randn(6, 3), torch.randn(6, 3)
+    assert torch.allclose(straight_through(z_e, z_q), z_q)
+test_straight_through_forward(straight_through, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_straight_through_gradient(straight_through, torch):
+    g = torch.Generator().manual_seed(3)
+    z_e = torch.randn(10, 4, generator=g, requires_grad=True)
+    z_q = torch.randn(10, 4, generator=g, requires_grad=True)
+    upstream = torch.randn(10, 4, generator=g)
+    ge, gq = torch.autograd.grad((straight_through(z_e, z_q) * upstream).sum(), [z_e, z_q], allow_unused=True)
+    assert ge is not None and torch.allclose(ge, upstream)
+    assert gq is None or gq.abs().sum() == 0
+test_straight_through_gradient(straight_through, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: lloyd_monotone
+# manual: true
+# points: 2
+
+# %% [markdown]
+# **Exercise 4.** Prove that each of Lloyd's two steps cannot increase eq. 4.2.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* Write $E(\gamma, \mathbf w)=\frac1N\sum_n\lVert\mathbf x_n-\mathbf w_{\gamma(n)}\rVert^2$.
+# **Assignment step:** for fixed $\mathbf w$, choosing $\gamma(n)=\arg\min_k\lVert\mathbf x_n-\mathbf w_k\rVert^2$
+# minimises every term separately, so no other assignment (in particular the previous one) gives a smaller
+# sum. **Update step:** for a fixed assignment, $E$ splits into one sum per cell, and
+# $\sum_{n\in C_k}\lVert\mathbf x_n-\mathbf w\rVert^2$ is a convex quadratic in $\mathbf w$ with gradient
+# $2\sum_{n\in C_k}(\mathbf w-\mathbf x_n)$, zero at the cell mean; the mean is therefore the minimiser and
+# replacing $\mathbf w_k$ by it cannot increase the cell's sum (an empty cell keeps its codeword and adds
+# nothing). Both steps are non-increasing and $E\ge 0$, so the sequence of distortions converges.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: toy_comparison
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 5.** In the toy explorer, set $K=5$ (the number of blobs), `init = kmeans++` and 300 steps.
+# Compare the relative distortion with Lloyd's result in §1 (there the spread is that of the raw points).
+# Why is the comparison not quite fair? (Hint: in the VQ-VAE the encoder moves the points, too.)
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* Lloyd's algorithm quantizes fixed points, so its distortion is measured against the spread
+# of the raw data. In the toy VQ-VAE the encoder is trained at the same time: the commitment term pulls the
+# encoder outputs towards their codewords, so the points being quantized move, and their spread changes
+# with them. A low relative distortion there can come from the encoder shrinking or clustering its outputs,
+# not only from a better codebook; only the reconstruction error compares the two on equal terms.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: no_straight_through
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 6.** Replace the straight-through estimator by $z_q = \mathbf w_{\gamma(x)}$ (no $z_e$ term).
+# Which parameters now receive a gradient from the reconstruction? Check it with `experiments.gradient_paths`
+# on a small subclass of `VectorQuantizer`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* $\gamma(x)$ is an argmin, so nothing flows through the index; the decoder input is the
+# codeword itself. The reconstruction then reaches the **decoder and the codebook** (the chosen codewords get
+# the decoder-input gradient) but **not the encoder**: the encoder learns only from the commitment term, which
+# pulls it towards codewords that were never shaped by the reconstruction. `gradient_paths` shows
+# `recon -> encoder: False, codebook: True, decoder: True` for such a subclass.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# More to explore (no model answer): train `build_vqvae(VectorQuantizer(128, 16, codebook_update="ema"))` as in
+# §5 and compare the norms of the used and the unused codewords with the norms of the encoder outputs; combine
+# the fixes with `experiments.collapse_experiment` and variants such as
+# `{"EMA + k-means++": {"codebook_update": "ema", "init": "kmeans++"}}`; make the latent grid bigger with
+# `build_vqvae(..., latent_shape=(4, 8))` (4 codes per image) and look at the code browser.
