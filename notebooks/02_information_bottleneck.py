@@ -405,14 +405,331 @@ ib_toy_widget()
 #
 # ## Exercises
 #
-# 1. **A non-uniform prior.** Replace the uniform $r$ in section 3 by the empirical code usage of the hard VQ
-#    model. Is $H(p(Z|I), r)$ still a constant? What does the VDIB regulariser now penalise?
-# 2. **Blahut–Arimoto.** On the toy of section 6, alternate $p(z|i) \propto r(z)e^{-d(i,z)/\beta}$
-#    (`gibbs_posterior(d, beta, prior=r)`) and $r \leftarrow p(Z)$ (`L.marginal`). Show that the gap
-#    $\mathrm{KL}(p(Z)\,\|\,r)$ goes to zero and the bound becomes the true rate.
-# 3. **More samples.** Train the EM model with `num_samples=3` and with `decoder_input="mean"`. How do the
-#    reconstruction error and $H(p(Z|I))$ change? (The thesis reports training with one to three samples "without problems".)
-# 4. **Temperature vs. scale.** $\tau$ is measured in squared-distance units. What happens to the trained
-#    $H(p(Z|I))$ if you multiply every latent by 10 (e.g. an extra `torch.nn.Linear` scaling the encoder output)?
-#    Why does $\tau = 1$ (the paper's eq. 28) give a collapsed code ($I(I;Z)\approx 0$) with our small latents?
-# 5. **The sign of eq. 25.** Show that without the minus sign eq. 25 would be negative, and so could not bound $H(Z)\ge0$.
+# Exercises 1, 3 and 4 are checked: run each `grader.check(...)` cell (student version) to see whether your
+# answer has the properties a correct one must have; the grader also runs hidden checks. Exercises 2, 5, 6 and
+# 7 are written answers. The solution version of this notebook (the one in `notebooks/`) shows a model answer
+# for each.
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 02_information_bottleneck
+# init_cell: true
+# check_all_cell: false
+# export_cell: false
+# solutions_pdf: false
+# run_tests: false
+# generate: true
+# tests:
+#   files: false
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: vdib_regularizer
+# points: 2
+
+# %% [markdown]
+# **Exercise 1 (the VDIB regulariser with any prior, eqs. 22 and 25).** Write `vdib_regularizer(probs, prior)`:
+# for posteriors `probs [N, K]` (rows $p(z|i)$, data points weighted $p(i)=1/N$) and a prior `prior [K]`
+# ($r(z) > 0$, summing to one), return the scalar cross-entropy
+# $H(p(Z|I), r(Z)) = -\frac1N\sum_i\sum_z p(z|i)\log r(z)$, *with* the minus sign of eq. 22. Use torch
+# operations only (not `L.cross_entropy`).
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def vdib_regularizer(probs: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
+    # BEGIN SOLUTION
+    return -(probs * prior.log()).sum(1).mean()
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_vdib_regularizer_uniform_prior_is_log_k(vdib_regularizer, torch, math):
+    g = torch.Generator().manual_seed(21)
+    probs = torch.softmax(3 * torch.randn(40, 7, generator=g, dtype=torch.float64), 1)
+    uniform = torch.full((7,), 1 / 7, dtype=torch.float64)
+    h = vdib_regularizer(probs, uniform)
+    assert isinstance(h, torch.Tensor) and h.dim() == 0, "return a scalar tensor"
+    assert abs(h.item() - math.log(7)) < 1e-10, "with r = 1/K the regulariser is log K for any posterior"
+    one_hot = torch.eye(7, dtype=torch.float64)[torch.randint(7, (40,), generator=g)]
+    assert abs(vdib_regularizer(one_hot, uniform).item() - math.log(7)) < 1e-10
+test_vdib_regularizer_uniform_prior_is_log_k(vdib_regularizer, torch, math)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_vdib_regularizer_any_prior(vdib_regularizer, torch):
+    from vqlab import losses as L
+    g = torch.Generator().manual_seed(22)
+    probs = torch.softmax(2 * torch.randn(30, 5, generator=g, dtype=torch.float64), 1)
+    r = torch.softmax(torch.randn(5, generator=g, dtype=torch.float64), 0)
+    h = vdib_regularizer(probs, r)
+    assert torch.isclose(h, L.cross_entropy(probs, r)), "differs from eq. 22"
+    assert torch.isclose(h, L.kl_to_prior(probs, r) + L.conditional_entropy(probs)), "eq. 26 fails"
+    assert h >= L.entropy(L.marginal(probs)) - 1e-12, "eq. 20: it must upper-bound H(Z)"
+test_vdib_regularizer_any_prior(vdib_regularizer, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: non_uniform_prior
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 2 (a non-uniform prior).** Replace the uniform $r$ in section 3 by the empirical code usage of the
+# hard VQ model. Is $H(p(Z|I), r)$ still a constant? What does the VDIB regulariser now penalise?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* $H(p(Z|I), r) = -\sum_z \big(\frac1N\sum_i p(z|i)\big)\log r(z) = -\sum_z p(z)\log r(z)$
+# depends on the posterior through its marginal $p(z)$, so it is no longer a constant: the step
+# "$\sum_z p(z|i) = 1$" that made it $\log K$ needs $\log r(z)$ to be the same for every $z$. Each assignment
+# to code $z$ now costs $-\log r(z)$ nats: frequently used codes are cheap, rarely used ones expensive, so the
+# regulariser pushes the encoder towards the codes that are already popular (fewer codes, a lower $H(Z)$):
+# the DIB's representational cost. For the hard VQ model itself, with $r$ its own usage, the bound is tight
+# and equals $H(Z)$ (eq. 20, gap $\mathrm{KL}(p(Z)\,\|\,r) = 0$). With a gradient it would reinforce
+# codebook collapse: a dead code has $r(z)\approx 0$ and an infinite cost.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: blahut_arimoto
+# points: 2
+
+# %% [markdown]
+# **Exercise 3 (Blahut–Arimoto).** Write `blahut_arimoto(d, beta, steps)` for distortions `d [N, K]`: start
+# from the uniform prior $r$ and repeat `steps` times: $p(z|i) \propto r(z)e^{-d(i,z)/\beta}$
+# (`gibbs_posterior(d, beta, prior=r).exp()`), then $r \leftarrow p(Z)$ (`L.marginal(p)`). Return the pair
+# `(p, r)` where `p` is the posterior for the **final** `r` (end with one more posterior step), so that the
+# gap $\mathrm{KL}(p(Z)\,\|\,r)$ is not zero by construction. As `steps` grows, the gap should go to zero and
+# the rate bound $\mathrm{KL}(p(Z|I)\,\|\,r)$ become the true rate $I(I;Z)$.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def blahut_arimoto(d: torch.Tensor, beta: float, steps: int) -> tuple:
+    # BEGIN SOLUTION
+    r = torch.full((d.shape[1],), 1.0 / d.shape[1], dtype=d.dtype)
+    for _ in range(steps):
+        r = L.marginal(gibbs_posterior(d, beta, prior=r).exp())
+    return gibbs_posterior(d, beta, prior=r).exp(), r
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_blahut_arimoto_returns_a_consistent_pair(blahut_arimoto, torch):
+    from vqlab.posteriors import gibbs_posterior
+    g = torch.Generator().manual_seed(31)
+    d = torch.rand(25, 4, generator=g, dtype=torch.float64) * 3
+    p, r = blahut_arimoto(d, 0.5, 5)
+    assert p.shape == (25, 4) and r.shape == (4,)
+    assert torch.allclose(p.sum(1), torch.ones(25, dtype=torch.float64)) and torch.isclose(r.sum(), r.new_tensor(1.0))
+    assert torch.allclose(p, gibbs_posterior(d, 0.5, prior=r).exp()), "p must be the Gibbs posterior for the final r"
+    p0, r0 = blahut_arimoto(d, 0.5, 0)
+    assert torch.allclose(r0, torch.full((4,), 0.25, dtype=torch.float64)), "start from the uniform prior"
+test_blahut_arimoto_returns_a_consistent_pair(blahut_arimoto, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_blahut_arimoto_closes_the_gap(blahut_arimoto, torch):
+    from vqlab import losses as L
+    from vqlab.posteriors import squared_distances
+    g = torch.Generator().manual_seed(32)
+    d = squared_distances(torch.randn(40, 2, generator=g, dtype=torch.float64),
+                          torch.randn(6, 2, generator=g, dtype=torch.float64))
+    gaps = []
+    for steps in (1, 200):
+        p, r = blahut_arimoto(d, 0.5, steps)
+        gaps.append(L.kl_divergence(L.marginal(p), r).item())
+        assert abs(L.kl_to_prior(p, r) - L.mutual_information_iz(p) - gaps[-1]) < 1e-10, "gap of eq. 16"
+    assert gaps[0] > 1e-4 and gaps[1] < 1e-6 and gaps[1] < gaps[0] / 100, f"gap did not close: {gaps}"
+    p1, r1 = blahut_arimoto(d, 0.5, 1)
+    objective = lambda p, r: (p * d).sum(1).mean() + 0.5 * L.kl_to_prior(p, r)
+    assert objective(p, r) <= objective(p1, r1) + 1e-12, "each step must not increase E[d] + beta KL"
+test_blahut_arimoto_closes_the_gap(blahut_arimoto, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: em_posterior
+# points: 2
+
+# %% [markdown]
+# **Exercise 4 (the EM posterior, eq. 28).** Write `em_posterior(z, codebook, tau)`: for latents `z [N, D]`, a
+# codebook `[K, D]` and a temperature $\tau > 0$, return the `[N, K]` posterior
+# $p(z|i) \propto \exp(-\lVert e_z - z_e(\mathbf x_i)\rVert^2/\tau)$, computed stably for small $\tau$ (no
+# loops; do not call `gibbs_posterior` or `EMQuantizer`). Only distances relative to $\tau$ matter: scaling
+# `z` and `codebook` by $c$ must give the posterior of temperature $\tau/c^2$ (a hidden check tests this;
+# exercise 6 asks what it means for training).
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def em_posterior(z: torch.Tensor, codebook: torch.Tensor, tau: float) -> torch.Tensor:
+    # BEGIN SOLUTION
+    return torch.softmax(-torch.cdist(z, codebook) ** 2 / tau, dim=1)
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_em_posterior_normalised_and_hard_limit(em_posterior, torch):
+    g = torch.Generator().manual_seed(41)
+    z, w = torch.randn(60, 3, generator=g), torch.randn(9, 3, generator=g)
+    p = em_posterior(z, w, 0.5)
+    assert isinstance(p, torch.Tensor) and p.shape == (60, 9)
+    assert (p >= 0).all() and torch.allclose(p.sum(1), torch.ones(60))
+    hard = em_posterior(z, w, 1e-6)
+    assert torch.isfinite(hard).all(), "not finite for a small tau"
+    assert torch.equal(hard.argmax(1), torch.cdist(z, w).argmin(1)) and torch.allclose(hard.max(1).values, torch.ones(60))
+test_em_posterior_normalised_and_hard_limit(em_posterior, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_em_posterior_is_gibbs_and_scale_covariant(em_posterior, torch):
+    from vqlab.posteriors import gibbs_posterior, squared_distances
+    g = torch.Generator().manual_seed(42)
+    z, w = torch.randn(50, 4, generator=g, dtype=torch.float64), torch.randn(7, 4, generator=g, dtype=torch.float64)
+    for tau in (0.1, 1.0, 5.0):
+        assert torch.allclose(em_posterior(z, w, tau), gibbs_posterior(squared_distances(z, w), tau).exp(), atol=1e-6)
+    assert torch.allclose(em_posterior(10 * z, 10 * w, 100 * 0.3), em_posterior(z, w, 0.3), atol=1e-6), \
+        "scaling the latents by c must act like dividing tau by c^2"
+test_em_posterior_is_gibbs_and_scale_covariant(em_posterior, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: more_samples
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 5 (more samples).** Train the EM model with `num_samples=3` and with `decoder_input="mean"`. How do
+# the reconstruction error and $H(p(Z|I))$ change? (The thesis reports training with one to three samples
+# "without problems".)
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* Measured once with the setting of section 4 ($K = 32$, $\tau = 0.01$, 20 epochs, seeds 0–2;
+# test set, mean ± std over seeds): reconstruction MSE 0.045 ± 0.003 for $m = 1$, 0.047 ± 0.002 for $m = 3$ and
+# 0.046 ± 0.003 for `decoder_input="mean"`; $H(p(Z|I))$ 0.160 ± 0.065, 0.197 ± 0.002 and 0.198 ± 0.067 nats. So
+# training with three samples or with the posterior mean works "without problems", as the thesis says, and
+# changes the reconstruction error by less than the seed-to-seed spread; the conditional entropy tends to end a
+# little higher. The reason to expect that direction: with $m = 1$ a soft posterior means a *random* decoder
+# input, and its sampling noise raises the reconstruction loss, so training is pushed to sharpen $p(z|i)$; averaging
+# three samples (variance divided by 3) or the posterior mean (no sampling noise) makes a soft posterior cheaper.
+# On these small digits the effect is within the noise of three seeds; a claim needs more seeds.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: temperature_scale
+# manual: true
+# points: 2
+
+# %% [markdown]
+# **Exercise 6 (temperature vs. scale).** $\tau$ is measured in squared-distance units. What happens to the
+# trained $H(p(Z|I))$ if you multiply every latent by 10 (e.g. an extra `torch.nn.Linear` scaling the encoder
+# output)? Why does $\tau = 1$ (the paper's eq. 28) give a collapsed code ($I(I;Z)\approx 0$) with our small
+# latents?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* Eq. 28 depends on the latents only through $\lVert e_z - z_e\rVert^2/\tau$. Multiplying the
+# latents (and, since the codebook follows them through the codebook loss, the codewords) by $c$ multiplies
+# every squared distance by $c^2$, which is the same posterior as temperature $\tau/c^2$ (exercise 4 checks
+# this): with $c = 10$ the effective temperature is $\tau/100$, so the posterior moves towards the hard
+# assignment and $H(p(Z|I))$ drops towards 0. The network can do this scaling itself, which is why $\tau$ only
+# sets the trade-off together with the commitment weight $\beta_c$, whose penalty $\beta_c\lVert z_e -
+# \mathrm{sg}(z_q)\rVert^2$ grows by $c^2$ and resists it. Conversely, when the squared distances from a latent
+# to *all* the codewords are much smaller than $\tau = 1$ (the case for latents of a small scale; look at
+# `squared_distances` of a trained model's latents and codebook), $e^{-d/\tau}\approx 1 - d/\tau$ is nearly the
+# same for every code: the posterior is close to uniform whatever the input, $p(z|i)\approx p(z)$, and
+# $I(I;Z)\approx 0$: the IB's trivial solution for a large $\beta$ (section 5).
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: sign_of_eq25
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 7 (the sign of eq. 25).** Show that without the minus sign eq. 25 would be negative, and so could not
+# bound $H(Z)\ge0$.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* A prior has $0 < r(z) \le 1$, so $\log r(z) \le 0$, and $p(z|i)\ge 0$: every term of
+# $\frac1N\sum_i\sum_z p(z|i)\log r(z)$ is $\le 0$, so the sum without the minus sign is $\le 0$, and $< 0$
+# unless $r(z) = 1$ for every code the posterior uses (a single code, $H(Z) = 0$). For the uniform prior it is
+# exactly $-\log K < 0$. But $H(Z) = -\sum_z p(z)\log p(z) \ge 0$, so a negative number cannot be an upper bound
+# of it; with the minus sign the expression is the cross-entropy $H(p(Z|I), r) = H(Z) + \mathrm{KL}(p(Z)\,\|\,r)
+# \ge H(Z)$ (eqs. 19–22), the bound the VDIB needs.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION

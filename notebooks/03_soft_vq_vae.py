@@ -370,16 +370,373 @@ plt.show()
 #
 # ## Exercises
 #
-# 1. **Theorem 1 with unequal covariances.** In section 3 the Bregman divergence used $\Sigma = I$. Repeat the
-#    check with the natural parameter $\eta = \Sigma^{-1}\mu$ of a Gaussian with a shared covariance
-#    $\Sigma = \operatorname{diag}(1, 4, 9)$: is the minimiser still the posterior mean of the codewords?
-# 2. **Switch to the authors' code.** Run `compare_bottlenecks(digits, [0, 1, 2], ["vq", "soft_vq"], ZooConfig(noise_std=0.0))`
-#    and then `ZooConfig(normalization="code")`. Which of the two differences matters on digits?
-# 3. **Straight-through or not?** Train with `ZooConfig(straight_through=False)`: the decoder's gradient now
-#    reaches the encoder only through the posterior weights. What happens to the reconstruction error and to
-#    the clustering scores? Why is the gradient through eq. 6 small when the $\sigma_k$ are small?
-# 4. **Codebook size.** The paper needed a *smaller* $K$ for stronger regularisation on CIFAR-10/SVHN. Vary
-#    `num_codes` in {8, 32, 128} for both VQ models and plot the clustering accuracy against $K$.
-# 5. **Learned widths.** For a trained `SoftVQVAE`, look at `model.encode_log_var(x) + model.quantizer.log_var`
-#    per digit class. Are ambiguous digits (the paper's "adversarial points" near class boundaries) given wider
-#    components?
+# Exercises 1–3 are checked: run each `grader.check(...)` cell (student version) to see whether your answer
+# has the properties a correct one must have; the grader also runs hidden checks. Exercises 4–8 are written
+# answers (exercises 5–8 need training runs of your own). The solution version of this notebook (the one in
+# `notebooks/`) shows a model answer for each.
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 03_soft_vq_vae
+# init_cell: true
+# check_all_cell: false
+# export_cell: false
+# solutions_pdf: false
+# run_tests: false
+# generate: true
+# tests:
+#   files: false
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: soft_posterior
+# points: 2
+
+# %% [markdown]
+# **Exercise 1 (Bayes' rule for the mixture, eq. 7).** Write `soft_posterior(z, codebook, log_var)`: for noisy
+# latents `z [N, d]`, codewords `[K, d]` and one log-variance $\log\sigma_k^2$ per codeword (`log_var [K]`),
+# return the `[N, K]` posterior $p(\mu^{(k)}\mid z'_e)$ of eq. 7 with the paper's normalisation
+# $\sigma_k^{-d}$ and the uniform prior. Use torch operations (not `soft_vq_posterior`); it must stay finite
+# for very narrow components.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def soft_posterior(z: torch.Tensor, codebook: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    # BEGIN SOLUTION
+    sq = ((z[:, None, :] - codebook[None]) ** 2).sum(-1)
+    return torch.softmax(-0.5 * sq * torch.exp(-log_var) - 0.5 * z.shape[1] * log_var, dim=1)
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_soft_posterior_normalised_and_hard_limit(soft_posterior, torch):
+    g = torch.Generator().manual_seed(51)
+    z, mu = torch.randn(40, 3, generator=g), torch.randn(6, 3, generator=g)
+    p = soft_posterior(z, mu, torch.zeros(6))
+    assert isinstance(p, torch.Tensor) and p.shape == (40, 6)
+    assert (p >= 0).all() and torch.allclose(p.sum(1), torch.ones(40))
+    assert torch.equal(p.argmax(1), torch.cdist(z, mu).argmin(1)), "equal widths: the nearest codeword is the most probable"
+    narrow = soft_posterior(z, mu, torch.full((6,), -25.0))
+    assert torch.isfinite(narrow).all(), "not finite for narrow components"
+    assert torch.allclose(narrow, torch.eye(6)[torch.cdist(z, mu).argmin(1)]), "sigma -> 0 must give hard VQ"
+test_soft_posterior_normalised_and_hard_limit(soft_posterior, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_soft_posterior_matches_eq7_with_unequal_widths(soft_posterior, torch):
+    from vqlab.posteriors import soft_vq_posterior
+    g = torch.Generator().manual_seed(52)
+    z, mu = torch.randn(30, 4, generator=g, dtype=torch.float64), torch.randn(5, 4, generator=g, dtype=torch.float64)
+    log_var = torch.randn(5, generator=g, dtype=torch.float64)
+    assert torch.allclose(soft_posterior(z, mu, log_var), soft_vq_posterior(z, mu, log_var), atol=1e-9), \
+        "differs from eq. 7 (check the normalisation term -d/2 log sigma_k^2)"
+test_soft_posterior_matches_eq7_with_unequal_widths(soft_posterior, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: soft_estimate
+# points: 2
+
+# %% [markdown]
+# **Exercise 2 (the posterior mean and its gradient, eq. 6).** Write `soft_estimate(z, codebook, log_var)`:
+# the `[N, d]` posterior means $\hat z_q = \sum_k \mu^{(k)} p(\mu^{(k)}\mid z)$, **differentiable in `z`**
+# (no straight-through, no `detach`: this is the path `ZooConfig(straight_through=False)` trains through).
+# You may use `soft_vq_posterior`. Then think about its Jacobian $\partial\hat z_q/\partial z$ for equal
+# widths $\sigma$: the hidden check compares it with the posterior covariance of the codewords divided by
+# $\sigma^2$.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def soft_estimate(z: torch.Tensor, codebook: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    # BEGIN SOLUTION
+    return soft_vq_posterior(z, codebook, log_var) @ codebook
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_soft_estimate_is_a_convex_combination(soft_estimate, torch):
+    from vqlab.posteriors import soft_vq_posterior
+    g = torch.Generator().manual_seed(61)
+    z, mu = torch.randn(25, 2, generator=g), torch.randn(7, 2, generator=g)
+    log_var = torch.randn(7, generator=g) - 1
+    est = soft_estimate(z, mu, log_var)
+    assert isinstance(est, torch.Tensor) and est.shape == (25, 2)
+    assert torch.allclose(est, soft_vq_posterior(z, mu, log_var) @ mu, atol=1e-6)
+    assert (est >= mu.min(0).values - 1e-6).all() and (est <= mu.max(0).values + 1e-6).all()
+test_soft_estimate_is_a_convex_combination(soft_estimate, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_soft_estimate_jacobian_is_posterior_covariance(soft_estimate, torch):
+    from vqlab.posteriors import soft_vq_posterior
+    g = torch.Generator().manual_seed(62)
+    mu = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    z = torch.randn(1, 3, generator=g, dtype=torch.float64)
+    for sigma2 in (0.5, 2.0):
+        log_var = torch.full((6,), sigma2, dtype=torch.float64).log()
+        jac = torch.autograd.functional.jacobian(lambda x: soft_estimate(x, mu, log_var), z)[0, :, 0, :]
+        w = soft_vq_posterior(z, mu, log_var)[0]
+        centred = mu - w @ mu
+        cov = (w[:, None, None] * centred[:, :, None] * centred[:, None, :]).sum(0)
+        assert torch.allclose(jac, cov / sigma2, atol=1e-8), "d z_hat / d z must be Cov_posterior(mu) / sigma^2"
+    narrow = torch.full((6,), -20.0, dtype=torch.float64)
+    jac = torch.autograd.functional.jacobian(lambda x: soft_estimate(x, mu, narrow), mu[:1] + 0.01)[0, :, 0, :]
+    assert jac.abs().max() < 1e-6, "inside a cell with narrow components the gradient through eq. 6 vanishes"
+test_soft_estimate_jacobian_is_posterior_covariance(soft_estimate, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: natural_bregman
+# points: 2
+
+# %% [markdown]
+# **Exercise 3 (Theorem 1 with a shared covariance).** For a Gaussian with covariance $\Sigma$ and natural
+# parameter $\eta = \Sigma^{-1}\mu$, the log-partition is $A(\eta) = \tfrac12\eta^\top\Sigma\eta$ and its Bregman
+# divergence is $d_A(\theta, \eta) = A(\theta) - A(\eta) - \nabla A(\eta)^\top(\theta - \eta)$. Write
+# `natural_bregman(theta, eta, cov)` for rows `theta, eta [M, d]` and the diagonal `cov [d]` of $\Sigma$,
+# returning the `[M]` divergences from this definition.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def natural_bregman(theta: torch.Tensor, eta: torch.Tensor, cov: torch.Tensor) -> torch.Tensor:
+    # BEGIN SOLUTION
+    def log_partition(v):
+        return 0.5 * (v * cov * v).sum(-1)
+    return log_partition(theta) - log_partition(eta) - ((cov * eta) * (theta - eta)).sum(-1)
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_natural_bregman_basic_properties(natural_bregman, torch):
+    g = torch.Generator().manual_seed(71)
+    a, b = torch.randn(20, 3, generator=g, dtype=torch.float64), torch.randn(20, 3, generator=g, dtype=torch.float64)
+    cov = torch.tensor([1.0, 4.0, 9.0], dtype=torch.float64)
+    d = natural_bregman(a, b, cov)
+    assert isinstance(d, torch.Tensor) and d.shape == (20,)
+    assert (d > 0).all() and torch.allclose(natural_bregman(a, a, cov), torch.zeros(20, dtype=torch.float64))
+    assert torch.allclose(natural_bregman(a, b, torch.ones(3, dtype=torch.float64)), 0.5 * ((a - b) ** 2).sum(1)), \
+        "Sigma = I must give 1/2 ||theta - eta||^2 (section 3)"
+test_natural_bregman_basic_properties(natural_bregman, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_natural_bregman_minimiser_is_the_posterior_mean(natural_bregman, torch):
+    g = torch.Generator().manual_seed(72)
+    cov = torch.tensor([1.0, 4.0, 9.0], dtype=torch.float64)
+    mu = torch.randn(8, 3, generator=g, dtype=torch.float64)
+    omega = torch.softmax(torch.randn(8, generator=g, dtype=torch.float64), 0)
+    theta = mu / cov                                               # natural parameters Sigma^-1 mu
+    a, b = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.randn(5, 3, generator=g, dtype=torch.float64)
+    assert torch.allclose(natural_bregman(a, b, cov), 0.5 * ((a - b) ** 2 * cov).sum(1))
+    star = omega @ theta
+    assert torch.allclose(star * cov, omega @ mu)                  # = Sigma^-1 (posterior mean of the codewords)
+    def risk(eta):
+        return sum(omega[k] * natural_bregman(theta[k].expand_as(eta), eta, cov) for k in range(8))
+    eta = star + torch.randn(200, 3, generator=g, dtype=torch.float64)
+    assert torch.allclose(risk(eta) - risk(star[None]), natural_bregman(eta, star.expand_as(eta), cov)), \
+        "J(eta) - J(eta*) must equal d_A(eta, eta*)"
+test_natural_bregman_minimiser_is_the_posterior_mean(natural_bregman, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: unequal_covariances
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 4.** With $\Sigma = \operatorname{diag}(1, 4, 9)$ shared by all components, is the minimiser of
+# $\sum_k\omega_k\, d_A(\eta^{(k)}, \eta)$ (with $\eta^{(k)} = \Sigma^{-1}\mu^{(k)}$) still the posterior mean
+# of the codewords?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* Yes, up to the parameterisation. For $A(\eta) = \frac12\eta^\top\Sigma\eta$ the divergence is
+# $d_A(\theta, \eta) = \frac12(\theta-\eta)^\top\Sigma(\theta-\eta)$ (the $\nabla A(\eta) = \Sigma\eta$ term cancels the
+# cross terms). With $\sum_k\omega_k = 1$, $J(\eta) = \sum_k\omega_k d_A(\eta^{(k)},\eta) = J(\eta^\star) +
+# \frac12(\eta-\eta^\star)^\top\Sigma(\eta-\eta^\star)$ with $\eta^\star = \sum_k\omega_k\eta^{(k)}$, and $\Sigma$ is
+# positive definite, so $\eta^\star$ is the unique minimiser (Banerjee et al.: for *any* Bregman divergence the
+# minimiser is the weighted mean of the first arguments). In mean parameters
+# $\mu^\star = \Sigma\eta^\star = \sum_k\omega_k\mu^{(k)}$: the posterior mean of the codewords, eq. 6, as the
+# hidden check of exercise 3 verifies. The covariance changes the *risk* (a $\Sigma$-weighted error), not the
+# estimator; the weights $\omega_k$ themselves would change if $\Sigma$ entered eq. 7.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: authors_code
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 5 (switch to the authors' code).** Run
+# `compare_bottlenecks(digits, [0, 1, 2], ["vq", "soft_vq"], ZooConfig(noise_std=0.0))` and then
+# `ZooConfig(normalization="code")`. Which of the two differences matters on digits?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* Measured once (3 seeds, the default `ZooConfig` otherwise; clustering %, NMI, classification
+# %, test MSE): the default soft VQ-VAE gave 66.4 ± 4.2, 0.633 ± 0.021, 75.6 ± 2.4, 0.040; without the noise
+# (`noise_std=0.0`) 63.0 ± 2.0, 0.619 ± 0.010, 74.7 ± 4.9, 0.040; with the code's normalisation 65.9 ± 6.0,
+# 0.619 ± 0.043, 74.7 ± 4.1, 0.040 (hard VQ is unaffected by both switches: 62.3, 0.572, 67.3, 0.048). Only the
+# noise moves a score by more than a point (clustering −3.4, NMI −0.014), and even that is inside the seed-to-seed
+# spread; the normalisation barely matters. That is expected: with equal widths the two normalisations coincide
+# (the docstring of `soft_vq_posterior`), so they can differ only through the spread of the learned widths, while
+# the noise acts on every training step. Either way the soft VQ-VAE stays ahead of hard VQ, so the paper's
+# estimator, not these details, carries the improvement here; three seeds cannot rank the two switches.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: straight_through_or_not
+# manual: true
+# points: 2
+
+# %% [markdown]
+# **Exercise 6 (straight-through or not?).** Train with `ZooConfig(straight_through=False)`: the decoder's
+# gradient now reaches the encoder only through the posterior weights. What happens to the reconstruction error
+# and to the clustering scores? Why is the gradient through eq. 6 small when the $\sigma_k$ are small?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* The second part from the maths (exercise 2's hidden check): for equal widths the
+# logits of eq. 7 are $-\lVert z-\mu^{(k)}\rVert^2/2\sigma^2$ + const, so
+# $\partial\omega_k/\partial z = \omega_k(\mu^{(k)} - \hat z_q)/\sigma^2$ and
+# $\partial\hat z_q/\partial z = \frac1{\sigma^2}\sum_k\omega_k(\mu^{(k)}-\hat z_q)(\mu^{(k)}-\hat z_q)^\top$, the
+# posterior covariance of the codewords over $\sigma^2$. For small $\sigma_k$ the posterior is nearly one-hot
+# everywhere except in thin layers at the cell boundaries; the covariance vanishes exponentially
+# (like $e^{-\Delta/2\sigma^2}$ for a distance gap $\Delta$), faster than $1/\sigma^2$ grows, so the encoder gets
+# almost no gradient from the reconstruction, as with hard VQ without straight-through (notebook 01,
+# exercise 6). What to look for in the run: the encoder then learns mostly from the commitment and codebook terms,
+# so expect a higher test reconstruction MSE than with `straight_through=True` and, unless the learned widths
+# grow to open the gradient path, clustering scores no better than the straight-through model's; compare
+# `result.mean("soft_vq", "recon")` and the clustering columns over the three seeds, and look at the learned
+# $\log\sigma_k^2$ (wider components, learned by the variance head, open the path again).
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: codebook_size
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 7 (codebook size).** The paper needed a *smaller* $K$ for stronger regularisation on CIFAR-10/SVHN.
+# Vary `num_codes` in {8, 32, 128} for both VQ models and plot the clustering accuracy against $K$.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer (what to look for).* A sketch: `for k in (8, 32, 128): r[k] = compare_bottlenecks(digits,
+# [0, 1, 2], ["vq", "soft_vq"], ZooConfig(num_codes=k), include_raw=False)`, then plot
+# `r[k].mean(name, "clustering")` against $K$ (log axis) with the seed spread as error bars. The argument of
+# section 1 predicts the direction: a smaller $K$ lets the decoder produce fewer distinct outputs, so the
+# encoder is pushed harder to put similar digits into the same cell (stronger regularisation, possibly better
+# clustering, worse reconstruction), while a large $K$ with mostly dead or barely used codes approaches an
+# unregularised autoencoder. With $K = 8$ (fewer codes than the 10 classes) hard VQ *must* merge classes; the
+# soft estimator can still give the decoder inputs between codewords. Judge the differences against the 2–11 point
+# seed-to-seed spread of the table above before calling a trend; also report the codes used, since at $K = 128$
+# many codes may stay dead.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: learned_widths
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 8 (learned widths).** For a trained `SoftVQVAE`, look at
+# `model.encode_log_var(x) + model.quantizer.log_var` per digit class. Are ambiguous digits (the paper's
+# "adversarial points" near class boundaries) given wider components?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer (what to look for).* Take the soft VQ-VAE of seed 0 (`result.trials["soft_vq"][0].model`),
+# compute $\log\sigma_k^2$ `[N, K]` on the test digits and summarise each input by the width of its most probable
+# component (or the posterior-weighted mean width); group by `digits.y_test`, and separately compare the inputs a
+# linear classifier on the latents gets wrong, or whose posterior has a high entropy, with the rest. If the
+# paper's picture holds, the ambiguous inputs (e.g. 1/7, 3/8/9, 4/9 confusions) get larger $\sigma_k$ and so a
+# softer posterior, an estimate between codewords; if the widths barely vary across inputs, the head has learned
+# little beyond the per-code offset, which a short training run can easily leave so. Note that a wide
+# component also lowers the posterior weight of that codeword through the $-\frac d2\log\sigma_k^2$ term of
+# eq. 7, so compare widths *and* posterior entropies.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
