@@ -318,13 +318,428 @@ completion_widget(gated, vqvae.decode_indices, codes_test[:50])
 #   completion conditions on a prefix of the ordering.
 #
 # ## Exercises
-# 1. Train the gated PixelCNN for 40 or 80 epochs and plot train and test NLL per epoch (`bits_per_code` in a
-#    `callbacks` hook of `train`). When does it start to overfit? Does `weight_decay` help?
-# 2. Train a MADE with the reversed ordering (`order=torch.arange(16).flip(0)`) and compare its test NLL
-#    with the raster ordering. Then use it to complete a digit from its *bottom* rows.
-# 3. Show with `priors.receptive_field` that a plain PixelCNN with more layers still never sees the pixel one
-#    row up and two columns right, however deep it is.
-# 4. Change the VQ-VAE to $K=16$ or $K=64$ codes. How do the uniform, unigram and gated NLLs change, and
-#    what happens to the quality of the samples?
-# 5. Why can a prior with a lower test NLL still produce worse-looking samples? Compare the MADE and gated
-#    samples with `vqlab.metrics.sample_quality`.
+#
+# Exercises 1–4 are checked: run each `grader.check(...)` cell (student version) to see whether your answer
+# has the properties a correct one must have; the grader also runs hidden checks. Exercises 5–9 are written
+# answers. The solution version of this notebook (the one in `notebooks/`) shows a model answer for each.
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 07_autoregressive_priors
+# init_cell: true
+# check_all_cell: false
+# export_cell: false
+# solutions_pdf: false
+# run_tests: false
+# generate: true
+# tests:
+#   files: false
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: nll_bits_per_code
+# points: 2
+
+# %% [markdown]
+# **Exercise 1 (bits per code, eq. 3.2).** Write `nll_bits_per_code(logits, x)`: for conditional logits
+# `logits [N, K, H, W]` (unnormalised; entry `[:, :, i, j]` parameterises $p(z_{ij}\mid\mathbf z_{<ij})$)
+# and observed codes `x [N, H, W]` (long), return the scalar tensor
+# $-\frac{1}{N H W}\sum\log_2 p(x_{ij}\mid\mathbf x_{<ij})$. Normalise the logits yourself (a log-softmax
+# over the K codes).
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def nll_bits_per_code(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    # BEGIN SOLUTION
+    log_p = torch.log_softmax(logits, dim=1).gather(1, x[:, None]).squeeze(1)
+    return -log_p.mean() / torch.log(torch.tensor(2.0, dtype=logits.dtype))
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_uniform_logits_cost_log2_k(nll_bits_per_code, torch):
+    x = torch.randint(0, 32, (5, 4, 4), generator=torch.Generator().manual_seed(0))
+    bits = nll_bits_per_code(torch.zeros(5, 32, 4, 4), x)
+    assert isinstance(bits, torch.Tensor) and bits.ndim == 0, "return a scalar tensor"
+    assert abs(float(bits) - 5.0) < 1e-5, "a uniform prior over K = 32 codes costs log2 32 = 5 bits per code"
+test_uniform_logits_cost_log2_k(nll_bits_per_code, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_bits_per_code_matches_vqlab(nll_bits_per_code, torch, priors):
+    g = torch.Generator().manual_seed(7)
+    logits = torch.randn(6, 10, 3, 5, generator=g, dtype=torch.float64)
+    x = torch.randint(0, 10, (6, 3, 5), generator=g)
+    mine = nll_bits_per_code(logits, x)
+    assert torch.allclose(mine, priors.bits_per_code(logits, x)), "differs from vqlab.priors.bits_per_code"
+    shift = torch.randn(6, 1, 3, 5, generator=g, dtype=torch.float64)
+    assert torch.allclose(nll_bits_per_code(logits + 10 * shift, x), mine), \
+        "adding a constant to one conditional's logits must not change its probabilities"
+    sure = 50.0 * torch.nn.functional.one_hot(x, 10).permute(0, 3, 1, 2).double()
+    assert 0.0 <= float(nll_bits_per_code(sure, x)) < 1e-6, "a prior sure of the right codes costs 0 bits"
+test_bits_per_code_matches_vqlab(nll_bits_per_code, torch, priors)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: pixelcnn_mask
+# points: 2
+
+# %% [markdown]
+# **Exercise 2 (PixelCNN masks, eqs. 3.4 and 3.5).** Write `pixelcnn_mask(k, mask_type)`: the float 0/1
+# mask `[k, k]` for an odd kernel size `k` and `mask_type` `"A"` or `"B"`, 0-indexed with centre
+# $c=\lfloor k/2\rfloor$, as in §2.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def pixelcnn_mask(k: int, mask_type: str) -> torch.Tensor:
+    # BEGIN SOLUTION
+    c = k // 2
+    i, j = torch.meshgrid(torch.arange(k), torch.arange(k), indexing="ij")
+    same_row = (j < c) if mask_type == "A" else (j <= c)
+    return ((i < c) | ((i == c) & same_row)).float()
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_mask_a_3x3(pixelcnn_mask, torch):
+    m = pixelcnn_mask(3, "A")
+    assert isinstance(m, torch.Tensor) and m.shape == (3, 3), "return a [k, k] tensor"
+    assert torch.equal(m.float(), torch.tensor([[1.0, 1, 1], [1, 0, 0], [0, 0, 0]])), \
+        "mask A: all rows above, and the pixels left of the centre in the centre row"
+test_mask_a_3x3(pixelcnn_mask, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_masks_are_causal_and_match_vqlab(pixelcnn_mask, torch, priors):
+    for k in (1, 3, 5, 7):
+        a, b = pixelcnn_mask(k, "A").float(), pixelcnn_mask(k, "B").float()
+        assert torch.equal(a, priors.conv_mask(k, "A")) and torch.equal(b, priors.conv_mask(k, "B"))
+        centre = torch.zeros(k, k)
+        centre[k // 2, k // 2] = 1.0
+        assert torch.equal(b - a, centre), "B differs from A by the centre pixel only"
+        raster = torch.arange(k * k).reshape(k, k)
+        assert (raster[a.bool()] < k * k // 2).all(), "mask A keeps only pixels before the centre (raster order)"
+        assert int(a.sum()) == k * k // 2, "mask A keeps every pixel before the centre"
+test_masks_are_causal_and_match_vqlab(pixelcnn_mask, torch, priors)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: tempered_softmax
+# points: 2
+
+# %% [markdown]
+# **Exercise 3 (sampling temperature, §4).** Write `tempered_softmax(logits, temperature)`: the probabilities
+# $\mathrm{softmax}(\text{logits}/T)$ along dimension 1 of `logits [N, K, ...]`, for any finite $T>0$. It must
+# stay finite for tiny $T$ (a one-hot at the argmax, no NaN) — subtract the maximum logit first.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def tempered_softmax(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    # BEGIN SOLUTION
+    shifted = logits - logits.amax(1, keepdim=True)
+    return torch.softmax(shifted / temperature, dim=1)
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_tempered_softmax_at_t1(tempered_softmax, torch):
+    logits = torch.randn(4, 6, generator=torch.Generator().manual_seed(1))
+    p = tempered_softmax(logits, 1.0)
+    assert isinstance(p, torch.Tensor) and p.shape == logits.shape, "same shape as the logits"
+    assert torch.allclose(p, torch.softmax(logits, 1)), "T = 1 is the plain softmax"
+test_tempered_softmax_at_t1(tempered_softmax, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_tempered_softmax_limits(tempered_softmax, torch, priors):
+    g = torch.Generator().manual_seed(3)
+    logits = 4.0 * torch.randn(8, 5, 2, 3, generator=g, dtype=torch.float64)
+    for t in (0.3, 1.0, 2.5):
+        p = tempered_softmax(logits, t)
+        assert torch.allclose(p.sum(1), torch.ones(8, 2, 3, dtype=torch.float64)), "normalised along dim 1"
+        assert torch.allclose(p, priors.tempered_probs(logits, t)), "differs from vqlab.priors.tempered_probs"
+    cold = tempered_softmax(1e3 * logits, 1e-6)
+    assert torch.isfinite(cold).all(), "tiny T must not give NaN"
+    assert torch.equal(cold.argmax(1), logits.argmax(1)) and torch.allclose(cold.amax(1), torch.ones_like(cold.amax(1)))
+    hot = tempered_softmax(logits, 1e6)
+    assert torch.allclose(hot, torch.full_like(hot, 0.2), atol=1e-4), "huge T gives uniform codes"
+test_tempered_softmax_limits(tempered_softmax, torch, priors)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: unigram_log_probs
+# points: 2
+
+# %% [markdown]
+# **Exercise 4 (the unigram baseline, §3).** Write `unigram_log_probs(codes, num_codes, alpha)`: for code maps
+# `codes [N, H, W]` (long), return the per-position log-probabilities `[K, H, W]` of the Laplace-smoothed
+# frequencies $p_{ij}(k)=\big(\text{count}_{ij}(k)+\alpha\big)/\big(N+K\alpha\big)$.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def unigram_log_probs(codes: torch.Tensor, num_codes: int, alpha: float) -> torch.Tensor:
+    # BEGIN SOLUTION
+    counts = torch.nn.functional.one_hot(codes, num_codes).sum(0).permute(2, 0, 1).float() + alpha
+    return torch.log(counts / (codes.shape[0] + num_codes * alpha))
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_unigram_is_normalised(unigram_log_probs, torch):
+    codes = torch.randint(0, 6, (40, 2, 3), generator=torch.Generator().manual_seed(2))
+    lp = unigram_log_probs(codes, 6, 1.0)
+    assert isinstance(lp, torch.Tensor) and lp.shape == (6, 2, 3), "return [K, H, W]"
+    assert torch.allclose(lp.logsumexp(0), torch.zeros(2, 3), atol=1e-5), "each position's probabilities sum to 1"
+test_unigram_is_normalised(unigram_log_probs, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_unigram_matches_vqlab(unigram_log_probs, torch, priors):
+    g = torch.Generator().manual_seed(8)
+    codes = torch.randint(0, 4, (30, 3, 3), generator=g) * torch.randint(0, 2, (30, 3, 3), generator=g)
+    for alpha in (0.5, 1.0, 3.0):
+        ref = priors.UnigramPrior(7, (3, 3), alpha=alpha).fit(codes).log_probs
+        assert torch.allclose(unigram_log_probs(codes, 7, alpha).float(), ref, atol=1e-5), \
+            f"differs from vqlab.priors.UnigramPrior(alpha={alpha}).fit"
+    one = unigram_log_probs(torch.zeros(3, 1, 1, dtype=torch.long), 2, 1.0).exp().flatten()
+    assert torch.allclose(one.float(), torch.tensor([0.8, 0.2]), atol=1e-6), "(3 + 1) / (3 + 2) and 1 / 5"
+test_unigram_matches_vqlab(unigram_log_probs, torch, priors)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: overfitting_epochs
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 5.** Train the gated PixelCNN for 40 or 80 epochs and plot train and test NLL per epoch
+# (`bits_per_code` in a `callbacks` hook of `train`). When does it start to overfit? Does `weight_decay` help?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* A hook that returns the two NLLs (they land in the history `train` returns):
+#
+# ```python
+# gated = priors.GatedPixelCNN(K, shape, channels=32, kernel_size=3, n_layers=3)
+# def nll_hook(model, step):
+#     return {"train_bits": model.bits_per_code(codes_train), "test_bits": model.bits_per_code(codes_test)}
+# hist = train(gated, codes_train, epochs=80, batch_size=128, lr=3e-3, seed=0, progress=False, callbacks=[nll_hook])
+# ```
+#
+# (`train` calls the hook after every step; `hist.epochs["test_bits"]` holds its per-epoch means, cheap
+# enough for maps of 16 codes). What to look for:
+# the train NLL keeps falling while the test NLL reaches a minimum and then rises; overfitting starts at
+# that minimum, and the gap between the curves is the memorised part. With 1347 maps of 16 codes and a few
+# tens of thousands of parameters the model can memorise the training maps, which is why §3's 20 epochs act
+# as early stopping. Weight decay (`weight_decay=` of `train`, i.e. of the optimizer) shrinks the weights
+# and so limits how sharp the conditionals can become; expect it to raise the train NLL, narrow the gap and
+# delay (not remove) the rise of the test NLL — compare the *minimum* test NLL of both runs, not the last.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: reversed_ordering
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 6.** Train a MADE with the reversed ordering (`order=torch.arange(16).flip(0)`) and compare its
+# test NLL with the raster ordering. Then use it to complete a digit from its *bottom* rows.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* The chain rule (eq. 3.1) is exact in every ordering, so both MADEs model the same family of
+# distributions in principle; differences come only from what the finite network learns. A MADE is a fully
+# connected MLP without any spatial prior: reversing the ordering merely permutes the input degrees, so the
+# two test NLLs should be close (within the spread you see between seeds) — unlike a PixelCNN, whose
+# convolutions are built around the raster order. Completion from the bottom rows is exact with the reversed
+# order, because the bottom rows now come *first*:
+#
+# ```python
+# rev = priors.MADE(K, shape, hidden=(256,), order=torch.arange(16).flip(0))
+# train(rev, codes_train, epochs=20, batch_size=128, lr=3e-3, seed=0, progress=False)
+# known = torch.zeros(4, 4, dtype=torch.bool); known[2:] = True          # keep the bottom two rows
+# maps = rev.complete(codes_test[:1].expand(8, -1, -1), known, torch.Generator().manual_seed(0))
+# image_grid(vqvae.decode_indices(maps).detach(), ncols=8)
+# ```
+#
+# With the raster-order model the same call would sample the top rows without ever looking at the bottom
+# ones (the model never looks ahead), so the completions would ignore the kept rows.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: blind_spot_proof
+# manual: true
+# points: 2
+
+# %% [markdown]
+# **Exercise 7.** Show with `priors.receptive_field` that a plain PixelCNN with more layers still never sees
+# the pixel one row up and two columns right, however deep it is. Why is that so for any depth?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* Check (the centre of a 9×9 grid, 3×3 kernels, mask A then B):
+#
+# ```python
+# for n_layers in (2, 4, 8):
+#     net = priors.masked_conv_stack(1, 8, 3, "A" + "B" * (n_layers - 1))
+#     field = priors.receptive_field(net, 1, (9, 9), (4, 4))
+#     print(n_layers, float(field[3, 6]))      # one row up, two columns right: 0.0 for every depth
+# ```
+#
+# Why for any depth: a masked $3\times3$ kernel connects the output at $(i, j)$ only to inputs at offsets
+# $(\Delta i,\Delta j)$ with $\Delta i=-1,\ \Delta j\in\{-1,0,1\}$ (the row above) or $\Delta i=0,\ \Delta
+# j\le0$ (the same row, left). A path through $L$ layers adds up $L$ such offsets. No offset goes down, so to
+# end one row up *exactly one* layer takes the step $\Delta i=-1$, contributing at most $\Delta j=+1$, and
+# every other layer contributes $\Delta j\le 0$. Hence every reachable input one row up has $\Delta j\le1$:
+# the pixel at $(-1,+2)$ is unreachable for every $L$. (In general the row $r$ above is reached only up to
+# $r$ columns to the right: the blind wedge.) The gated PixelCNN's vertical stack sees the full row above
+# in each layer, which removes the wedge.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: codebook_size
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 8.** Change the VQ-VAE to $K=16$ or $K=64$ codes. How do the uniform, unigram and gated NLLs
+# change, and what happens to the quality of the samples?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* The uniform prior costs exactly $\log_2 K$: 4 bits per code for $K=16$, 6 for $K=64$. The
+# learned priors' NLL is bounded below by the entropy of the code maps (per code), and with fewer codes a
+# map carries less information: expect all NLLs in bits per code to fall for $K=16$ and to rise for $K=64$,
+# so compare each with $\log_2 K$ (the fraction saved) rather than across $K$. What to look for: with $K=64$ fewer codes are
+# used (look at the perplexity of stage 1) and each code is seen less often in 1347 maps, so the unigram
+# and gated priors are estimated from sparser counts and the train–test gap grows; stage 1 reconstructs
+# better. With $K=16$ the reconstructions (and so every decoded sample, including the test code maps) are
+# blurrier, but the prior is easier to fit. Sample quality (`sample_quality`'s nearest-neighbour distance)
+# is bounded by the decoder: compare the samples with the decoded test code maps of the same $K$.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: nll_vs_samples
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 9.** Why can a prior with a lower test NLL still produce worse-looking samples? Compare the MADE
+# and gated samples with `vqlab.metrics.sample_quality`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* The NLL is the cross-entropy $\mathbb E_{\text{data}}[-\log p(\mathbf z)]$, i.e. the
+# forward KL from the data to the model up to a constant: it punishes a model hard for giving a test map low
+# probability, but hardly for putting probability on maps that never occur. Samples probe the other
+# direction — where the model puts its mass — so a model that spreads a little mass over many implausible
+# maps can have a good NLL and still draw implausible maps now and then; ancestral sampling also compounds
+# one unlikely early draw into a whole bad map. The NLL is moreover an average over all 16 positions, while
+# the look of a digit depends on a few of them, and the decoder may map some code combinations that the
+# NLL treats as similar to very different images. To compare: draw 200 maps from each prior with the same
+# generator, decode them and call `sample_quality(clf.predict_proba(...), imgs, data.x_train)` as in §4;
+# look at the nearest-neighbour distance first (the classifier confidence is a weak judge, §4).
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# More to explore (no model answer): train the priors on the code maps of notebook 03's soft VQ-VAE, or use
+# `priors.PixelCNN(..., first_mask="B")` and watch its train NLL fall far below any honest prior's.
