@@ -466,15 +466,396 @@ if hist_56 is not None:
 #
 # ## Exercises
 #
-# 1. **Rank gradients.** Why does the neural-gas posterior contribute no gradient of its own in eq. 5.4,
-#    whereas the fuzzy memberships could? What would change if `posterior_losses` did not detach the posterior?
-# 2. **Fuzzifier sweep.** Re-run the fuzzy rows for $m\in\{1.05, 1.2, 2\}$ with the reference initialisation.
-#    Where is the transition from "collapses" to "trains"? Relate it to the exponent $1/(m-1)$.
-# 3. **Annealing.** Train neural gas with $\lambda$ annealed from $K/2$ to 0.01 over all steps. Does the codebook
-#    use survive the end of the annealing, when the posterior has become one-hot again?
-# 4. **$\alpha$ vs. $\eta$.** The thesis notes (§5.1) that with $\alpha=\eta$ the two latent terms add up to one
-#    expectation. Try $\alpha\in\{0.1, 0.5, 1\}$ for neural gas and watch the reconstruction error.
-# 5. **Eq. 5.6 for longer.** Train the `fcm_original` model for 40 epochs or with lr $10^{-2}$. Does the loss
-#    become non-finite? Plot `sum_w_m` and `z_norm2` and explain what you see.
-# 6. **Dead units.** In section 2, change `spread` and the seed of the bad start. Is there a start from which
-#    neural gas leaves a dead unit? What does `lam_initial` have to be?
+# Exercises 1–3 are checked: run each `grader.check(...)` cell (student version) to see whether your answer
+# has the properties a correct one must have; the grader also runs hidden checks. Exercises 4–9 are written
+# answers. The solution version of this notebook (the one in `notebooks/`) shows a model answer for each.
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 04_neural_gas_fuzzy_cmeans
+# init_cell: true
+# check_all_cell: false
+# export_cell: false
+# solutions_pdf: false
+# run_tests: false
+# generate: true
+# tests:
+#   files: false
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: ng_posterior
+# points: 2
+
+# %% [markdown]
+# **Exercise 1 (the neural-gas posterior, eq. 4.3).** Write `ng_posterior(dist, lam)`: for squared distances
+# `dist [N, K]` return the posterior `[N, K]` with $q(z\mid\mathbf x)=e^{-r(\mathbf x,z)/\lambda}/D$, where
+# $r(\mathbf x, z)\in\{0,\dots,K-1\}$ is the rank of code $z$ by distance (0 = nearest; break ties by the lower
+# code index, as `argmin` does) and $D$ normalises every row to one. Use only torch operations (no loops over
+# points; `torch.argsort` twice gives ranks). Do not call `vqlab`'s own `neural_gas_posterior`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def ng_posterior(dist: torch.Tensor, lam: float) -> torch.Tensor:
+    # BEGIN SOLUTION
+    ranks = torch.argsort(torch.argsort(dist, dim=1, stable=True), dim=1)
+    return torch.softmax(-ranks.to(dist.dtype) / lam, dim=1)
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_ng_posterior_small(ng_posterior, torch):
+    d = torch.tensor([[0.25, 1.0, 2.25, 8.0], [4.0, 0.5, 9.0, 1.0]])
+    q = ng_posterior(d, 1.0)
+    assert isinstance(q, torch.Tensor) and q.shape == (2, 4), "return a tensor of shape [N, K]"
+    h = torch.exp(-torch.arange(4.0))
+    assert torch.allclose(q[0], h / h.sum()), "row 0: the codes are already in rank order"
+    assert torch.allclose(q[1], (h / h.sum())[[2, 0, 3, 1]]), "row 1: ranks are 2, 0, 3, 1"
+test_ng_posterior_small(ng_posterior, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_ng_posterior_matches_vqlab(ng_posterior, torch):
+    from vqlab.posteriors import neural_gas_posterior, squared_distances
+    g = torch.Generator().manual_seed(41)
+    d = squared_distances(torch.randn(200, 3, generator=g), torch.randn(12, 3, generator=g))
+    for lam in (0.3, 2.0, 7.0):
+        q = ng_posterior(d, lam)
+        assert q.shape == (200, 12) and torch.allclose(q.sum(1), torch.ones(200))
+        assert torch.allclose(q, neural_gas_posterior(d, lam), atol=1e-6)
+    assert torch.allclose(ng_posterior(100 * d, 2.0), ng_posterior(d, 2.0)), "ranks ignore the scale"
+    assert torch.equal(ng_posterior(d, 1e-3).argmax(1), d.argmin(1)), "lam -> 0 is the k-means posterior"
+test_ng_posterior_matches_vqlab(ng_posterior, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: fcm_posterior
+# points: 2
+
+# %% [markdown]
+# **Exercise 2 (fuzzy c-means memberships, eqs. 4.4 and 4.6).** Write `fcm_posterior(dist, m)`: for *squared*
+# distances `dist [N, K]` (all positive) return the memberships
+# $w_z(\mathbf x)=\big(\sum_c (d_z/d_c)^{1/(m-1)}\big)^{-1}$ `[N, K]` (eq. 4.4 with the Euclidean norm, written in
+# squared distances), a posterior for every fuzzifier $m>1$. Keep it finite for $m$ close to 1 (hint: it is a
+# softmax of $-\log d_z/(m-1)$). Do not call `vqlab`'s `fuzzy_cmeans_posterior`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def fcm_posterior(dist: torch.Tensor, m: float) -> torch.Tensor:
+    # BEGIN SOLUTION
+    return torch.softmax(-torch.log(dist) / (m - 1.0), dim=1)
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_fcm_posterior_small(fcm_posterior, torch):
+    d = torch.tensor([[1.0, 4.0], [2.0, 2.0]])
+    q = fcm_posterior(d, 2.0)
+    assert isinstance(q, torch.Tensor) and q.shape == (2, 2), "return a tensor of shape [N, K]"
+    assert torch.allclose(q, torch.tensor([[0.8, 0.2], [0.5, 0.5]])), "m = 2: w_z is proportional to 1 / d_z"
+test_fcm_posterior_small(fcm_posterior, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_fcm_posterior_properties(fcm_posterior, torch):
+    from vqlab.posteriors import fuzzy_cmeans_posterior, squared_distances
+    g = torch.Generator().manual_seed(43)
+    d = squared_distances(torch.randn(150, 4, generator=g), torch.randn(9, 4, generator=g)).clamp_min(1e-4)
+    for m in (1.5, 2.0, 3.0):
+        q = fcm_posterior(d, m)
+        assert q.shape == (150, 9) and torch.allclose(q.sum(1), torch.ones(150), atol=1e-5)
+        assert torch.allclose(q, fuzzy_cmeans_posterior(d, m), atol=1e-5)
+        assert torch.allclose(fcm_posterior(10 * d, m), q, atol=1e-5), "memberships depend on distance ratios only"
+    q = fcm_posterior(d, 3.0) ** 3
+    assert torch.allclose(q / q.sum(1, keepdim=True), fcm_posterior(d, 2 - 1 / 3), atol=1e-5), "eq. 4.7 = eq. 4.6 at m' = 2 - 1/m"
+    sharp = fcm_posterior(d, 1.01)
+    assert torch.isfinite(sharp).all() and torch.equal(sharp.argmax(1), d.argmin(1)), "m -> 1: finite, k-means"
+test_fcm_posterior_properties(fcm_posterior, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: latent_terms
+# points: 2
+
+# %% [markdown]
+# **Exercise 3 (the latent terms of eq. 5.4).** Write `latent_terms(z, codebook, probs, beta, eta)` for encoder
+# outputs `z [N, D]`, a codebook `[K, D]` and a posterior `probs [N, K]`: return a dict with
+# `"commitment"` $=\beta\,\frac1N\sum_n\sum_z q(z\mid\mathbf x_n)\lVert z_n-\mathrm{sg}(\mathbf w_z)\rVert^2/D$ and
+# `"codebook"` $=\eta\,\frac1N\sum_n\sum_z q(z\mid\mathbf x_n)\lVert \mathrm{sg}(z_n)-\mathbf w_z\rVert^2/D$ (each
+# divided by $D$, as `PosteriorQuantizer` does). The posterior is a fixed weight: no gradient may flow through
+# `probs`, and each term must move only its own side.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def latent_terms(z: torch.Tensor, codebook: torch.Tensor, probs: torch.Tensor, beta: float, eta: float) -> dict:
+    # BEGIN SOLUTION
+    q, dim = probs.detach(), z.shape[1]
+    commit = (q * squared_distances(z, codebook.detach())).sum(1).mean() / dim
+    vq = (q * squared_distances(z.detach(), codebook)).sum(1).mean() / dim
+    return {"commitment": beta * commit, "codebook": eta * vq}
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_latent_terms_hard_posterior_is_vanilla(latent_terms, torch):
+    from vqlab.posteriors import hard_posterior, squared_distances
+    from vqlab.quantizers import VectorQuantizer
+    q = VectorQuantizer(8, 3, beta=0.25, seed=0)
+    z = torch.randn(40, 3, generator=torch.Generator().manual_seed(2))
+    out = q(z)
+    terms = latent_terms(z, q.codebook, hard_posterior(squared_distances(z, q.codebook)), 0.25, 1.0)
+    assert isinstance(terms, dict), "return a dict with 'commitment' and 'codebook'"
+    for k in ("codebook", "commitment"):
+        assert torch.allclose(terms[k], out.losses[k]), f"{k}: with the k-means posterior eq. 5.4 is eq. 5.5"
+test_latent_terms_hard_posterior_is_vanilla(latent_terms, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_latent_terms_soft_and_gradient_paths(latent_terms, torch):
+    from vqlab.posteriors import neural_gas_posterior, posterior_losses, squared_distances
+    g = torch.Generator().manual_seed(47)
+    z = torch.randn(30, 4, generator=g, requires_grad=True)
+    w = torch.randn(6, 4, generator=g, requires_grad=True)
+    probs = torch.softmax(torch.randn(30, 6, generator=g), 1).requires_grad_()
+    terms = latent_terms(z, w, probs, 0.3, 0.7)
+    ref = posterior_losses(z, w, probs, 0.3, 0.7)
+    for k in ("codebook", "commitment"):
+        assert torch.allclose(terms[k], ref[k], atol=1e-6), f"{k} differs from vqlab's posterior_losses"
+    gz, gw, gp = torch.autograd.grad(terms["commitment"], [z, w, probs], allow_unused=True)
+    assert gz is not None and gz.abs().sum() > 0, "the commitment term moves the encoder"
+    assert (gw is None or gw.abs().sum() == 0) and (gp is None or gp.abs().sum() == 0)
+    gz, gw, gp = torch.autograd.grad(terms["codebook"], [z, w, probs], allow_unused=True)
+    assert gw is not None and gw.abs().sum() > 0, "the codebook term moves the codewords"
+    assert (gz is None or gz.abs().sum() == 0) and (gp is None or gp.abs().sum() == 0)
+    q = neural_gas_posterior(squared_distances(z.detach(), w.detach()), 2.0)
+    t = latent_terms(z, w, q, 1.0, 1.0)
+    assert torch.isclose(t["commitment"], t["codebook"]), "alpha = eta gives two equal values"
+test_latent_terms_soft_and_gradient_paths(latent_terms, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: rank_gradients
+# manual: true
+# points: 2
+
+# %% [markdown]
+# **Exercise 4 (rank gradients).** Why does the neural-gas posterior contribute no gradient of its own in
+# eq. 5.4, whereas the fuzzy memberships could? What would change if `posterior_losses` did not detach the
+# posterior?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* The neural-gas weight $e^{-r(\mathbf x,z)/\lambda}/D$ depends on $z_\theta$ and $\mathbf w$ only
+# through the ranks $r$, an integer-valued (argsort) function of the distances: piecewise constant, so its
+# derivative is zero wherever it exists and undefined only on the ties (a null set); $D$ is a constant. Autograd
+# has nothing to carry (sort indices have no gradient), detached or not. The fuzzy memberships
+# $\mathrm{softmax}_z(-\log d_z/(m-1))$ are smooth in the distances for $d_z>0$, so they have a non-zero gradient.
+# Without the detach, $\nabla \mathbb E_q[d]=\sum_z q_z\nabla d_z+\sum_z d_z\nabla q_z$: the second sum moves the
+# memberships towards the closer codes (it sharpens the posterior, which lowers the expectation) and, since $q$
+# depends on both $z_\theta$ and $\mathbf w$, the commitment term would then also reach the codebook and the VQ
+# term the encoder — the $\mathrm{sg}$ split of eq. 5.4 (each term moves one side, with its own weight $\alpha$ or
+# $\eta$) would be lost. For neural gas nothing changes.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: fuzzifier_sweep
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 5 (fuzzifier sweep).** Re-run the fuzzy rows for $m\in\{1.05, 1.2, 2\}$ with the reference
+# initialisation. Where is the transition from "collapses" to "trains"? Relate it to the exponent $1/(m-1)$.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer (what to look for).* The membership ratio of two codes is $w_z/w_c=(d_c/d_z)^{1/(m-1)}$. With
+# all codes within $\pm1/K$ of the origin and encoder outputs of norm about one, $d_c/d_z=1+\delta$ with a tiny
+# $\delta$ (of order $\lVert\mathbf w\rVert/\lVert z\rVert$), so $w_z/w_c\approx 1+\delta/(m-1)$: the posterior is
+# nearly uniform unless $1/(m-1)$ is large enough to amplify $\delta$ to order one. $m=2$ (exponent 1) is
+# flatter than the notebook's $m=1.5$ (exponent 2) and should collapse at least as badly; $m=1.2$ (5) and
+# $m=1.05$ (20) sharpen the start, and the transition is where $\delta/(m-1)$ becomes of order one — look for the
+# reconstruction error leaving the mean-digit baseline and for the perplexity. As $m\to1$ the posterior tends to
+# k-means, so the smallest $m$ should behave like the vanilla row (including its dead codes).
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: annealing
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 6 (annealing).** Train neural gas with $\lambda$ annealed from $K/2$ to 0.01 over all steps. Does the
+# codebook use survive the end of the annealing, when the posterior has become one-hot again?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer (what to look for).* Use `variant(posterior="neural_gas", lam=K / 2, lam_final=0.01,
+# lam_steps=EPOCHS * 22)` in `compare`. At $\lambda=0.01$ the rank-1 weight is $e^{-100}$: the last steps are
+# vanilla VQ-VAE steps. Early on (large $\lambda$) every code is pulled towards the encoder outputs, so the
+# codebook spreads over the data; what the end of the annealing can do is only to let codes that are nearest to
+# no encoder output stop moving (dead again), while the encoder keeps moving. Compare `codes_used` and
+# `perplexity` with the fixed $\lambda=3$ row and with the vanilla row: the question is whether the final number
+# stays near the fixed-$\lambda$ value or drifts towards the vanilla one — use all three seeds (the notebook's
+# 8 → 0.5 run is a single seed).
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: alpha_eta
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 7 ($\alpha$ vs. $\eta$).** The thesis notes (§5.1) that with $\alpha=\eta$ the two latent terms add
+# up to one expectation. Try $\alpha\in\{0.1, 0.5, 1\}$ for neural gas and watch the reconstruction error.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* The two terms have the same value $\mathbb E_q\lVert z_\theta-\mathbf w_z\rVert^2$ (the
+# stop-gradients change gradients, not values), so with $\alpha=\eta$ their sum is
+# $\alpha\,\mathbb E_q\lVert z_\theta-\mathbf w_z\rVert^2$ with the gradient of that single expectation on both
+# sides. The sweep (`variant(posterior="neural_gas", lam=3.0, beta=alpha)`) changes how strongly the encoder is
+# pulled towards the codes relative to the reconstruction: look for the reconstruction error to rise with
+# $\alpha$ (the encoder trades reconstruction for staying close to its codewords) and for the codebook use to
+# change little, since the codebook side is driven by $\eta$ and the neural-gas posterior.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: fcm_original_longer
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 8 (eq. 5.6 for longer).** Train the `fcm_original` model for 40 epochs or with lr $10^{-2}$. Does the
+# loss become non-finite? Plot `sum_w_m` and `z_norm2` and explain what you see.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer (what to look for).* Reuse the cell with `fcm_mass` (`epochs=40` or `lr=1e-2`); `train` raises
+# `FloatingPointError` at the first non-finite loss and the cell reports the step. Whatever happens, read the two
+# curves together: $\frac1N\sum_n\sum_z w_z^m$ is the factor by which both latent weights are actually scaled;
+# it lies in $[K^{1-m},1]=[0.088, 1]$ and is near its lower end while the memberships are nearly uniform. When it
+# is small, the encoder is almost free and $\lVert z_e\rVert^2$ can grow (the transient blow-up seen above); if the
+# memberships sharpen, the effective weights grow by up to a factor $K^{m-1}\approx 11$ during training — the
+# "chaotic" scaling of the thesis. A larger learning rate makes a large step during such a change more likely; a
+# non-finite loss, if it happens, is that instability, not a bug in the posterior.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: dead_units
+# manual: true
+# points: 1
+
+# %% [markdown]
+# **Exercise 9 (dead units).** In section 2, change `spread` and the seed of the bad start. Is there a start from
+# which neural gas leaves a dead unit? What does `lam_initial` have to be?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# *Model answer.* Every batch neural-gas update is $\mathbf w_z=\sum_n h_\lambda(r_{nz})\mathbf x_n/\sum_n
+# h_\lambda(r_{nz})$ with all weights positive, a convex combination of data points: after the first iteration
+# every prototype is inside the convex hull of the data, however far it started, and with a large $\lambda$ it
+# sits near the middle of the data; the annealing then spreads the prototypes out. So with the default
+# $\lambda_i=K/2$ no `spread` or seed leaves a dead unit: we found none for `spread` 2, 4, 8 and seeds 0–4
+# (k-means left 2–9 dead units on those starts). Dead units come back only when $\lambda_i$ is so small that the
+# first steps are k-means steps: in the same grid (40 iterations, $\lambda_f=0.01$) $\lambda_i=0.1$ still left none,
+# while $\lambda_i=0.03$ left up to 5 and $\lambda_i=0.01$ up to 7 — then a far prototype is pulled by weights
+# $e^{-r/\lambda}$ that are vanishingly small.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# More to explore (no model answer): compare batch neural gas and fuzzy c-means on the `rings` toy set
+# (`make_toy("rings", 500)`) at the same $K$; replace the rank weights $e^{-r/\lambda}$ by a Gibbs posterior in the
+# distances (`vqlab.posteriors.gibbs_posterior`) and check which of the facts of §1 (scale invariance, the
+# $\lambda\to0$ limit) still hold.
