@@ -360,7 +360,7 @@ assert rates[-1] < rates[0] and mi_top < 0.01                # a larger beta = t
 # smallest temperatures and hard VQ in the table): these are single training runs, and a slightly soft posterior
 # can *help* optimisation, because more codes stay in use. Second, the network
 # can partly undo the temperature by spreading its latents (only distances relative to $\tau$ matter; see
-# exercise 4), so the trade-off is controlled by $\tau$ *together with* the commitment weight $\beta_c$.
+# exercise 6), so the trade-off is controlled by $\tau$ *together with* the commitment weight $\beta_c$.
 
 # %% [markdown]
 # ## 6 · Explore: temperature = $\beta$ on a 2-D toy codebook
@@ -375,8 +375,8 @@ assert rates[-1] < rates[0] and mi_top < 0.01                # a larger beta = t
 # %%
 toy = ib_toy_state()
 t = toy.terms
-print(f"tau = {toy.tau:.4f}: H(p(Z|I)) = {t['conditional_entropy']:.4f}, rate bound = {t['rate_bound']:.4f}, "
-      f"I(I;Z) = {t['mutual_information']:.4f}, gap = {t['gap']:.4f}")
+print(f"tau = {toy.tau:.3f}: H(p(Z|I)) = {t['conditional_entropy']:.3f}, rate bound = {t['rate_bound']:.3f}, "
+      f"I(I;Z) = {t['mutual_information']:.3f}, gap = {t['gap']:.3f}")
 print("eq. 26 on the toy:", abs(t["rate_bound"] - (math.log(len(toy.codebook)) - t["conditional_entropy"])) < 1e-10,
       "  gap == bound - I(I;Z):", abs(t["gap"] - (t["rate_bound"] - t["mutual_information"])) < 1e-10)
 draw_ib_toy(toy)

@@ -254,7 +254,7 @@ pq.load_state_dict(vq.state_dict(), strict=False)
 z = torch.randn(64, 4)
 a, b = vq(z), pq(z)
 for k in ("codebook", "commitment"):
-    print(f"{k:>10}: VectorQuantizer {a.losses[k].item():.4f}  posterior loss {b.losses[k].item():.4f}  "
+    print(f"{k:>10}: VectorQuantizer {a.losses[k].item():.3f}  posterior loss {b.losses[k].item():.3f}  "
           f"equal: {torch.isclose(a.losses[k], b.losses[k]).item()}")
 print("same decoder input:", torch.equal(a.z_q, b.z_q))
 
