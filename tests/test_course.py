@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from vqlab.course import NOTEBOOK_PATTERN, assign, grade, notebook_stem
+from vqlab.course import NOTEBOOK_PATTERN, assign, grade, grade_submission, notebook_stem
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob(NOTEBOOK_PATTERN))
 
@@ -65,6 +65,10 @@ def test_grade_says_what_is_missing(tmp_path):
         grade(tmp_path, tmp_path, tmp_path / "g.csv")
     with pytest.raises(ValueError, match="notebooks"):
         assign([], tmp_path)
+    with pytest.raises(ValueError, match="timeout"):
+        grade_submission(tmp_path / "a.ipynb", tmp_path / "a.zip", timeout=0)
+    with pytest.raises(ValueError, match="attempts"):
+        grade_submission(tmp_path / "a.ipynb", tmp_path / "a.zip", attempts=0)
 
 
 @pytest.fixture(scope="module")
@@ -78,17 +82,31 @@ def dist(tmp_path_factory):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_student_version_runs_to_the_end_with_every_check_not_yet_and_the_solution_gets_full_marks(
         dist, path, tmp_path):
-    from otter.api import grade_submission
-
     student = dist / "student" / path.name
     assert "BEGIN SOLUTION" not in student.read_text()
     # debug=True: an error anywhere in the untouched student version fails the test (stubs must not crash)
-    stub = grade_submission(str(student), str(dist / "autograder" / f"{path.stem}-autograder.zip"),
-                            quiet=True, debug=True)
-    assert len(stub.results) >= 3 and all(r.score == 0 for r in stub.results.values()), stub.summary()
+    stub = grade_submission(student, dist / "autograder" / f"{path.stem}-autograder.zip", debug=True)
+    assert len(stub) >= 3 and all(score == 0 < possible for score, possible in stub.values()), stub
     subs = tmp_path / "submissions"
     subs.mkdir()
     (subs / f"{path.stem}-solution.ipynb").write_bytes((dist / "autograder" / path.name).read_bytes())
     rows = grade(subs, dist / "autograder", tmp_path / "grades.csv")
     assert rows and all(r["score"] == r["possible"] > 0 for r in rows), rows
     assert (tmp_path / "grades.csv").read_text().startswith("submission,notebook,exercise,score,possible")
+
+
+@pytest.mark.course
+def test_a_submission_that_hangs_is_killed_after_the_timeout_and_reported(dist, tmp_path):
+    import time
+
+    nb = json.loads((dist / "student" / NOTEBOOKS[0].name).read_text())
+    nb["cells"].insert(0, {"cell_type": "code", "execution_count": None, "id": "hang", "metadata": {},
+                           "outputs": [], "source": "import time\ntime.sleep(600)"})
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    (subs / f"{NOTEBOOKS[0].stem}-hangs.ipynb").write_text(json.dumps(nb))
+    start = time.monotonic()
+    rows = grade(subs, dist / "autograder", tmp_path / "grades.csv", timeout=15)
+    assert time.monotonic() - start < 120       # two attempts of 15 s, not the 600 s the cell sleeps
+    assert rows == [{"submission": f"{NOTEBOOKS[0].stem}-hangs.ipynb", "notebook": NOTEBOOKS[0].stem,
+                     "exercise": "TIMED OUT", "score": 0.0, "possible": 0.0}]
