@@ -289,25 +289,29 @@ assert all(claims.values())
 # the test MSEs quoted below (0.040, 0.048, 0.023, 0.074), to the precision quoted
 assert abs(mse["soft_vq"] - 0.040) < 0.003 and abs(mse["vq"] - 0.048) < 0.003
 assert abs(mse["ae"] - 0.023) < 0.003 and abs(mse["beta_vae"] - 0.074) < 0.002
-# ... and the scores quoted below, to within a point (accuracies are fractions here)
+# ... and the scores quoted below (accuracies are fractions here): to within a point, except the soft
+# VQ-VAE row, which moved between two machines we ran it on (see the text), so its ranges are asserted
 gap = {k: score["soft_vq"][k] - score["vq"][k] for k in METRICS}
-assert abs(gap["clustering"] - 0.04) < 0.01 and abs(gap["nmi"] - 0.06) < 0.01 and abs(gap["classification"] - 0.08) < 0.01
-assert abs(score["ae"]["classification"] - 0.90) < 0.01 and abs(score["soft_vq"]["classification"] - 0.76) < 0.01
+assert 0.02 <= gap["clustering"] <= 0.05 and 0.04 <= gap["nmi"] <= 0.07 and 0.07 <= gap["classification"] <= 0.11
+assert abs(score["ae"]["classification"] - 0.90) < 0.01 and 0.75 <= score["soft_vq"]["classification"] <= 0.78
 assert abs(score["raw"]["clustering"] - 0.69) < 0.01 and abs(score["raw"]["classification"] - 0.97) < 0.01
 
 # %% [markdown]
 # **Reading the table.** The columns on the right are the paper's MNIST numbers (Table 1, d = 64, K = 128;
 # the paper reports means and says all variances are below 1 %). When we wrote this notebook, the three
 # seeds gave (clustering %, NMI, classification %): raw pixels 69.1, 0.707, 96.9; autoencoder 63.5, 0.638,
-# 89.8; VAE 61.4, 0.608, 78.7; β-VAE 40.4, 0.360, 65.7; VQ-VAE 62.3, 0.572, 67.3; soft VQ-VAE 66.4, 0.633,
-# 75.6 — with seed-to-seed standard deviations of 2–11 points, far larger than the paper's "within 1 %".
-# Your numbers may differ slightly on another machine.
+# 89.8; VAE 61.4, 0.608, 78.7; β-VAE 40.4, 0.360, 65.7; VQ-VAE 62.3, 0.572, 67.3 — with seed-to-seed standard
+# deviations of 2–11 points, far larger than the paper's "within 1 %". The soft VQ-VAE row is the one that
+# changed between machines: 66.4, 0.633, 75.6 on one and 65.0, 0.622, 77.3 on another (same code, same
+# seeds; floating-point rounding differs between CPUs, and the noisy soft-VQ training amplifies it), while
+# every other row was identical. Your numbers may differ slightly on another machine.
 #
 # *Where the small-data result agrees with the paper.*
-# - **Soft beats hard VQ** on all three scores (clustering +4 points, NMI +0.06, classification +8 points),
-#   the paper's main claim about the estimator (paper: 77.64 vs 51.48, 0.7188 vs 0.3541, 93.54 vs 81.62). The
-#   classification gap is about two standard deviations; the clustering gap is within the seed spread.
-# - The soft VQ-VAE reconstructs better than the hard one (test MSE 0.040 vs 0.048): the decoder receives a
+# - **Soft beats hard VQ** on all three scores (clustering +3 to +4 points, NMI +0.05 to +0.06,
+#   classification +8 to +10 points on the two machines), the paper's main claim about the estimator (paper:
+#   77.64 vs 51.48, 0.7188 vs 0.3541, 93.54 vs 81.62). The classification gap is about two standard
+#   deviations of the VQ-VAE row; the clustering gap is within the seed spread.
+# - The soft VQ-VAE reconstructs better than the hard one (test MSE 0.038–0.040 vs 0.048): the decoder receives a
 #   convex combination of codewords instead of one of only $K$ points (the paper's argument in section 1).
 # - Among the *learned* bottlenecks the soft VQ-VAE has the highest clustering accuracy and ties the
 #   autoencoder on NMI — but the margins are inside one standard deviation, so three seeds cannot call it.
@@ -316,10 +320,10 @@ assert abs(score["raw"]["clustering"] - 0.69) < 0.01 and abs(score["raw"]["class
 # - **Raw pixels win everything.** On 8×8 digits, k-means on the 64 pixels already reaches 69 % and a softmax
 #   layer 97 %; on MNIST the paper's raw row (55.17 %, 92.44 %) is beaten by soft VQ-VAE. Small images leave
 #   little for a 16-dimensional code to improve on.
-# - **Classification: the autoencoder is best (≈90 %), soft VQ-VAE far behind (≈76 %)**, the opposite of
+# - **Classification: the autoencoder is best (≈90 %), soft VQ-VAE far behind (≈76–77 %)**, the opposite of
 #   the paper (93.54 vs 91.91). The commitment term pulls every $z_e$ onto $K = 32$ codewords, so little
 #   within-cluster detail is left for a linear classifier, and 440 training steps (the paper: 40 000) are not
-#   enough for the quantized models to reconstruct as well as the autoencoder (test MSE 0.040–0.048 vs 0.023).
+#   enough for the quantized models to reconstruct as well as the autoencoder (test MSE 0.038–0.048 vs 0.023).
 # - **The β-VAE collapses.** Its test MSE is 0.074, exactly the error of predicting the mean training image:
 #   the decoder ignores $z$ (posterior collapse, the failure the paper's introduction discusses). β = 20 was
 #   tuned for 784-pixel images; on 64-pixel images the KL term weighs about twelve times more per image. The
@@ -629,7 +633,8 @@ test_natural_bregman_minimiser_is_the_posterior_mean(natural_bregman, torch)
 
 # %% [markdown]
 # *Model answer.* Measured once (3 seeds, the default `ZooConfig` otherwise; clustering %, NMI, classification
-# %, test MSE): the default soft VQ-VAE gave 66.4 ± 4.2, 0.633 ± 0.021, 75.6 ± 2.4, 0.040; without the noise
+# %, test MSE; on one machine — the soft VQ-VAE rows move by about a point on another): the default soft
+# VQ-VAE gave 66.4 ± 4.2, 0.633 ± 0.021, 75.6 ± 2.4, 0.040; without the noise
 # (`noise_std=0.0`) 63.0 ± 2.0, 0.619 ± 0.010, 74.7 ± 4.9, 0.040; with the code's normalisation 65.9 ± 6.0,
 # 0.619 ± 0.043, 74.7 ± 4.1, 0.040 (hard VQ is unaffected by both switches: 62.3, 0.572, 67.3, 0.048). Only the
 # noise moves a score by more than a point (clustering −3.4, NMI −0.014), and even that is inside the seed-to-seed
