@@ -109,3 +109,14 @@ def test_evaluate_reports_usage(x):
     out = evaluate(small_vqvae(), x)
     assert {"recon", "codebook", "commitment", "perplexity", "codes_used"} <= set(out)
     assert 1.0 <= out["perplexity"] <= 8.0 and out["codes_used"] <= 8
+
+
+def test_steps_is_an_exact_budget_that_stops_part_way_through_an_epoch(x):
+    h = train(small_vqvae(), x, steps=6, batch_size=16, progress=False)    # 4 steps per epoch
+    assert len(h.steps["loss"]) == 6 and len(h.epochs["loss"]) == 2 and h.usage[1].sum() == 2 * 16 * 2
+    full = train(small_vqvae(), x, epochs=2, batch_size=16, progress=False)
+    assert h.steps["loss"] == full.steps["loss"][:6]                        # the same batches, cut short
+    assert train(small_vqvae(), x, epochs=5, steps=4, batch_size=16, progress=False).steps["loss"] == \
+        full.steps["loss"][:4]                                              # steps overrides epochs
+    with pytest.raises(ValueError, match="steps"):
+        train(small_vqvae(), x, steps=0, progress=False)

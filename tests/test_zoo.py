@@ -1,5 +1,6 @@
 """Downstream metrics (k-means accuracy/NMI, softmax probe) and the bottleneck comparison (notebook 03)."""
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -150,3 +151,24 @@ def test_cli_runs_on_digits_and_reports_missing_mnist(tmp_path, capsys, no_netwo
     assert main(args + ["--device", "cpu"]) == table  # "auto" is the CPU here: the same numbers
     with pytest.raises(FileNotFoundError, match="mnist"):
         main(["--dataset", "mnist", "--root", str(tmp_path)])
+
+
+def test_paper_preset_is_table_1s_setup_and_options_override_it(monkeypatch):
+    paper = ZooConfig.paper()
+    assert (paper.latent_dim, paper.num_codes, paper.hidden) == (64, 128, (500, 500, 2000))
+    assert (paper.lr, paper.batch_size, paper.steps, paper.beta_vae_beta, paper.n_init) == (3e-4, 32, 40_000, 20.0, 100)
+    seen = {}
+
+    def fake_compare(data, seeds, bottlenecks, cfg, **kw):
+        seen["cfg"] = cfg
+        raise SystemExit(0)
+
+    monkeypatch.setattr("vqlab.zoo.compare_bottlenecks", fake_compare)
+    for args, expected in ((["--preset", "paper"], paper),
+                           (["--preset", "paper", "--steps", "200", "--lr", "1e-3"],
+                            replace(paper, steps=200, lr=1e-3)),
+                           (["--preset", "paper", "--epochs", "3"], replace(paper, epochs=3, steps=None)),
+                           ([], ZooConfig())):
+        with pytest.raises(SystemExit):
+            main(["--dataset", "digits", *args])
+        assert seen["cfg"] == expected, args

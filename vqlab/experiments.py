@@ -170,8 +170,8 @@ def _default_measure(trial: Trial, x_test: Tensor) -> dict[str, float]:
 
 
 def compare(variants: Mapping[str, Factory], x_train: Tensor, x_test: Tensor, *, seeds: Sequence[int] = (0, 1, 2),
-            epochs: int = 10, batch_size: int = 64, lr: float = 1e-3, measure: Measure | None = None,
-            device: str = "auto", timing: bool = False) -> Comparison:
+            epochs: int = 10, steps: int | None = None, batch_size: int = 64, lr: float = 1e-3,
+            measure: Measure | None = None, device: str = "auto", timing: bool = False) -> Comparison:
     """Train every variant once per seed with :func:`vqlab.train.train` and measure it on ``x_test``.
 
     Args:
@@ -180,7 +180,8 @@ def compare(variants: Mapping[str, Factory], x_train: Tensor, x_test: Tensor, *,
         x_train, x_test: training and test inputs.
         seeds: at least one seed; the same seeds for every variant (also the ``seed`` of ``train``, which
             fixes the batch order).
-        epochs, batch_size, lr: passed to :func:`vqlab.train.train`.
+        epochs, steps, batch_size, lr: passed to :func:`vqlab.train.train` (``steps``, when given, is the
+            budget in optimizer steps instead of ``epochs``).
         measure: ``measure(trial, x_test) -> {metric: value}`` after training (default
             :func:`vqlab.train.evaluate`: every loss term, ``recon``, ``perplexity``, ``codes_used``).
             Every trial records the wall time of its ``train`` call in ``trial.seconds`` (it depends on the
@@ -213,9 +214,9 @@ def compare(variants: Mapping[str, Factory], x_train: Tensor, x_test: Tensor, *,
                                 f"got {type(made).__name__}")
             trial.name, trial.seed, trial.device = name, seed, device
             start = time.perf_counter()
-            trial.history = train(trial.model, x_train, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                                  extra_losses=trial.extra_losses, callbacks=trial.callbacks, progress=False,
-                                  device=device)
+            trial.history = train(trial.model, x_train, epochs=epochs, steps=steps, batch_size=batch_size, lr=lr,
+                                  seed=seed, extra_losses=trial.extra_losses, callbacks=trial.callbacks,
+                                  progress=False, device=device)
             trial.seconds = time.perf_counter() - start
             trial.metrics = {k: float(v) for k, v in measure(trial, x_test).items()}
             if timing:

@@ -140,8 +140,8 @@ def _step_values(out, loss: Tensor) -> dict[str, float]:
     return values
 
 
-def train(model: nn.Module, x: Tensor, *, epochs: int = 10, batch_size: int = 64, lr: float = 1e-3,
-          weight_decay: float = 0.0, seed: int = 0, extra_losses: Iterable[ExtraLoss] = (),
+def train(model: nn.Module, x: Tensor, *, epochs: int = 10, steps: int | None = None, batch_size: int = 64,
+          lr: float = 1e-3, weight_decay: float = 0.0, seed: int = 0, extra_losses: Iterable[ExtraLoss] = (),
           callbacks: Iterable[Callback] = (), progress: bool | None = None,
           optimizer: torch.optim.Optimizer | None = None, device: str | torch.device = "auto") -> History:
     """Train ``model`` on ``x`` with Adam, minimising the sum of its named losses.
@@ -152,6 +152,8 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, batch_size: int = 64
         x: ``[N, ...]`` training inputs (the shape the model expects; integer tensors such as code
             maps are allowed).
         epochs, batch_size, lr, weight_decay: the usual; batches are reshuffled each epoch.
+        steps: train for exactly this many optimizer steps instead of ``epochs`` (the last epoch stops
+            part-way; papers often state their budget in steps). ``None``: ``epochs`` full epochs.
         seed: seeds everything (:func:`seed_everything`) before training, so a rerun gives the same
             history on the same machine.
         extra_losses: hooks adding terms such as a topological regularizer (see ``ExtraLoss``).
@@ -167,6 +169,8 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, batch_size: int = 64
     """
     check_tensor("x", x, floating=False)
     check_int("epochs", epochs, 0)
+    if steps is not None:
+        check_int("steps", steps)
     check_int("batch_size", batch_size)
     check_float("lr", lr, 0.0, strict=True)
     if progress is not None and not isinstance(progress, bool):
@@ -180,14 +184,15 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, batch_size: int = 64
     history = History()
     n = x.shape[0]
     steps_per_epoch = max(1, -(-n // batch_size))
+    total = epochs * steps_per_epoch if steps is None else steps
     model.train()
     step = 0
     show = _someone_watching() if progress is None else progress
-    bar = tqdm(total=epochs * steps_per_epoch, disable=not show, desc="train", leave=False)
-    for _ in range(epochs):
+    bar = tqdm(total=total, disable=not show, desc="train", leave=False)
+    for _ in range(-(-total // steps_per_epoch)):
         first = len(history.steps.get("loss", []))
         counts = None
-        for idx in torch.randperm(n, generator=generator).split(batch_size):
+        for idx in torch.randperm(n, generator=generator).split(batch_size)[:total - step]:
             xb = x[idx]
             out = model(xb)
             for hook in extra_losses:

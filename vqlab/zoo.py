@@ -7,7 +7,10 @@ classifier trained on the train latents); the :class:`~vqlab.experiments.Compari
 as a table (:func:`paper_table` gives the paper's MNIST numbers in the same form). The same function runs
 from the notebook (embedded digits) and from the command line for readers who have MNIST::
 
-    python -m vqlab.zoo --dataset mnist --root ~/.cache/vqlab/mnist --seeds 0 1 2 --epochs 30
+    python -m vqlab.zoo --dataset mnist --root ~/.cache/vqlab/mnist --preset paper --seeds 0 1 2
+
+(``--preset paper`` is :meth:`ZooConfig.paper`, the paper's Table 1 setup: 40 000 steps of MLPs with 4.5 M
+weights, hours on a laptop CPU; ``--steps 2000`` gives a quick run, ``--device cuda`` a GPU.)
 
 Bottlenecks (``BOTTLENECKS``): ``"ae"`` plain autoencoder; ``"vae"`` VAE; ``"beta_vae"`` beta-VAE;
 ``"vq"`` hard VQ-VAE; ``"soft_vq"`` soft VQ-VAE. For VAE/beta-VAE the encoder's last layer has 2d
@@ -19,7 +22,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor, nn
@@ -75,7 +78,8 @@ class ZooConfig:
         vae_beta, beta_vae_beta: KL weights of the VAE (1) and beta-VAE (paper: 20) in the authors'
             convention (reconstruction MSE divided by the pixel variance; see :func:`build_bottleneck`).
         vq_init: codebook initialisation of both VQ models.
-        epochs, batch_size, lr: training (``vqlab.train.train``).
+        epochs, batch_size, lr: training (``vqlab.train.train``). steps: the budget in optimizer steps
+            instead of ``epochs`` (``None``: ``epochs``).
         n_init: k-means restarts (paper: 100).
     """
 
@@ -93,7 +97,23 @@ class ZooConfig:
     epochs: int = 40
     batch_size: int = 128
     lr: float = 5e-3
+    steps: int | None = None
     n_init: int = 100
+
+    @classmethod
+    def paper(cls) -> ZooConfig:
+        """The paper's MNIST setup for Table 1 (Wu & Flierl 2020, section "Experiments").
+
+        From the paper: d = 64 and K = 128 (Table 1's header and rows); D-500-500-2000-d encoder and its
+        mirror as decoder ("Model Implementation"); Adam with learning rate 3e-4, 40 000 iterations of
+        batch 32 (same section); beta = 20 for the beta-VAE (Table 1); k-means with 100 random
+        initializations ("Evaluation"). Not given in the paper, kept at this module's defaults: the
+        commitment weight (0.25, the VQ-VAE paper's value), the soft VQ noise level ``noise_std`` and
+        ``init_log_var``, and the codebook initialisation (the paper initialises it by "uniform unit
+        scaling"; ``vq_init`` stays k-means++ as in the digits runs).
+        """
+        return cls(latent_dim=64, hidden=(500, 500, 2000), num_codes=128, beta_vae_beta=20.0, lr=3e-4,
+                   batch_size=32, steps=40_000, n_init=100)
 
     def __post_init__(self) -> None:
         check_int("latent_dim", self.latent_dim)
@@ -104,6 +124,8 @@ class ZooConfig:
             check_float(name, getattr(self, name), 0.0)
         check_choice("vq_init", self.vq_init, ("uniform", "kmeans++"))
         check_int("epochs", self.epochs)
+        if self.steps is not None:
+            check_int("steps", self.steps)
         check_int("batch_size", self.batch_size)
         check_float("lr", self.lr, 0.0, strict=True)
         check_int("n_init", self.n_init)
@@ -193,7 +215,7 @@ def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
         return {**{m: s[m] for m in METRICS}, "recon": evaluate(trial.model, x, device=trial.device)["recon"]}
 
     result = compare({name: factory(name) for name in bottlenecks}, x_train, x_test, seeds=seeds,
-                     epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, measure=measure, device=device)
+                     epochs=cfg.epochs, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, measure=measure, device=device)
     if not include_raw:
         return result
     probe = linear_probe(x_train, data.y_train, x_test, data.y_test)
@@ -214,28 +236,36 @@ def paper_table(reference: dict[str, tuple[float, float, float]] = PAPER_TABLE1)
 
 def main(argv: Sequence[str] | None = None) -> str:
     """Command line: ``python -m vqlab.zoo --dataset {digits,mnist,fashion-mnist} [--root DIR]
-    [--seeds 0 1 2] [--epochs N] [--latent-dim d] [--num-codes K] [--device auto] ...``; prints and returns
-    the table."""
+    [--preset {digits,paper}] [--seeds 0 1 2] [--steps N | --epochs N] [--latent-dim d] [--num-codes K]
+    [--device auto] ...``; prints and returns the table. The preset (``digits``: :class:`ZooConfig`'s
+    defaults; ``paper``: :meth:`ZooConfig.paper`) gives every value an option does not override."""
     p = argparse.ArgumentParser(prog="python -m vqlab.zoo", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="digits", choices=("digits", "mnist", "fashion-mnist"))
     p.add_argument("--root", default=None, help="folder with the four IDX files (MNIST/Fashion-MNIST)")
+    p.add_argument("--preset", default="digits", choices=("digits", "paper"),
+                   help="digits: the notebook's small setup; paper: Table 1's (40 000 steps, D-500-500-2000-d)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--bottlenecks", nargs="+", default=list(BOTTLENECKS), choices=BOTTLENECKS)
-    defaults = ZooConfig()
-    for f in ("latent_dim", "num_codes", "epochs", "batch_size", "n_init"):
-        p.add_argument("--" + f.replace("_", "-"), type=int, default=getattr(defaults, f))
+    for f in ("latent_dim", "num_codes", "epochs", "steps", "batch_size", "n_init"):
+        p.add_argument("--" + f.replace("_", "-"), type=int, default=None)
     for f in ("lr", "noise_std", "vq_beta", "beta_vae_beta"):
-        p.add_argument("--" + f.replace("_", "-"), type=float, default=getattr(defaults, f))
-    p.add_argument("--hidden", type=int, nargs="+", default=list(defaults.hidden),
+        p.add_argument("--" + f.replace("_", "-"), type=float, default=None)
+    p.add_argument("--hidden", type=int, nargs="+", default=None,
                    help="encoder hidden widths; the paper's MNIST nets: 500 500 2000")
     p.add_argument("--device", default="auto",
                    help="auto (a GPU when torch sees one, else the CPU), cpu, or cuda[:N]")
     a = p.parse_args(argv)
     data = {"digits": load_digits, "mnist": lambda: load_mnist(a.root),
             "fashion-mnist": lambda: load_fashion_mnist(a.root)}[a.dataset]()
-    cfg = ZooConfig(latent_dim=a.latent_dim, hidden=tuple(a.hidden), num_codes=a.num_codes, epochs=a.epochs,
-                    batch_size=a.batch_size, n_init=a.n_init, lr=a.lr, noise_std=a.noise_std,
-                    vq_beta=a.vq_beta, beta_vae_beta=a.beta_vae_beta)
+    preset = ZooConfig.paper() if a.preset == "paper" else ZooConfig()
+    given = {f: getattr(a, f) for f in ("latent_dim", "num_codes", "epochs", "steps", "batch_size", "n_init",
+                                         "lr", "noise_std", "vq_beta", "beta_vae_beta", "hidden")
+             if getattr(a, f) is not None}
+    if "epochs" in given and "steps" not in given:
+        given["steps"] = None                      # --epochs sets the budget in epochs, also over a preset
+    if "hidden" in given:
+        given["hidden"] = tuple(given["hidden"])
+    cfg = replace(preset, **given)
     start = time.perf_counter()
     result = compare_bottlenecks(data, a.seeds, a.bottlenecks, cfg, progress=True, device=a.device)
     table = result.table(**TABLE_STYLE)
