@@ -33,3 +33,12 @@ def test_executed_in_order_with_outputs(path):
         f"{path.name} was not executed top to bottom in one kernel (make outputs NB={path.with_suffix('.py')})"
     assert any(o.get("output_type") == "display_data" for c in code for o in c.get("outputs", [])), \
         f"{path.name} has no stored figures"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_control_characters_in_the_text(path):
+    """A tab or other control character in a cell is almost always a LaTeX command whose backslash was
+    read as an escape (``\\times`` -> tab + ``imes``)."""
+    for i, cell in enumerate(json.loads(path.read_text())["cells"]):
+        bad = sorted({c for c in "".join(cell["source"]) if ord(c) < 32 and c != "\n"})
+        assert not bad, f"{path.name} cell {i}: control characters {bad!r} in the source"
