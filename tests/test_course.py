@@ -85,12 +85,12 @@ def test_student_version_runs_to_the_end_with_every_check_not_yet_and_the_soluti
     student = dist / "student" / path.name
     assert "BEGIN SOLUTION" not in student.read_text()
     # debug=True: an error anywhere in the untouched student version fails the test (stubs must not crash)
-    stub = grade_submission(student, dist / "autograder" / f"{path.stem}-autograder.zip", debug=True)
+    stub = grade_submission(student, dist / "autograder" / f"{path.stem}-autograder.zip", debug=True, timeout=600)
     assert len(stub) >= 3 and all(score == 0 < possible for score, possible in stub.values()), stub
     subs = tmp_path / "submissions"
     subs.mkdir()
     (subs / f"{path.stem}-solution.ipynb").write_bytes((dist / "autograder" / path.name).read_bytes())
-    rows = grade(subs, dist / "autograder", tmp_path / "grades.csv")
+    rows = grade(subs, dist / "autograder", tmp_path / "grades.csv", timeout=600)
     assert rows and all(r["score"] == r["possible"] > 0 for r in rows), rows
     assert (tmp_path / "grades.csv").read_text().startswith("submission,notebook,exercise,score,possible")
 
