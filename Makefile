@@ -23,6 +23,9 @@ BROWSER_STAMP := $(VENV)/.vqlab-browser-installed
 # The project's JupyterLab settings (lab/overrides.json: widget state saved with the notebook), where the
 # venv's JupyterLab reads them.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+# The project kernel the notebooks declare (kernelspec name vqlab), registered inside the venv (--sys-prefix),
+# where the venv's JupyterLab, nbval and otter find it.
+KERNEL_SPEC := $(VENV)/share/jupyter/kernels/vqlab/kernel.json
 # torch==2.13.0 is the CPU build the course machines keep locally; installing it first stops pip
 # from pulling a multi-GB CUDA build when it resolves the rest.
 TORCH ?= torch==2.13.0
@@ -52,16 +55,18 @@ $(STAMP): pyproject.toml
 $(LAB_SETTINGS): lab/overrides.json $(STAMP)
 	mkdir -p $(dir $@) && cp lab/overrides.json $@
 
-install: $(STAMP) $(LAB_SETTINGS)
+$(KERNEL_SPEC): $(STAMP)
+	$(PY) -m ipykernel install --sys-prefix --name vqlab --display-name "Python (vqlab)" >/dev/null
 
-lab: $(STAMP) $(LAB_SETTINGS)
-	$(PY) -m ipykernel install --user --name vqlab --display-name "Python (vqlab)" >/dev/null
+install: $(STAMP) $(LAB_SETTINGS) $(KERNEL_SPEC)
+
+lab: $(STAMP) $(LAB_SETTINGS) $(KERNEL_SPEC)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -q -m "not course and not browser"
 
-notebooks: $(STAMP)
+notebooks: $(STAMP) $(KERNEL_SPEC)
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-cell-timeout=600 --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks -q
 
 test: unit notebooks
@@ -70,11 +75,11 @@ test: unit notebooks
 student: $(STAMP)
 	$(PY) -m vqlab.course student --out dist
 SUBMISSIONS ?= submissions
-grade: $(STAMP)
+grade: $(STAMP) $(KERNEL_SPEC)
 	@test -d "$(SUBMISSIONS)" || { echo "make grade SUBMISSIONS=dir: $(SUBMISSIONS)/ is not a folder of notebooks"; exit 1; }
 	$(PY) -m vqlab.course grade $(SUBMISSIONS) --autograder dist/autograder --csv dist/grades.csv
 # Instructors/CI: student versions run to the end with every check "not yet"; solutions grade full marks.
-test-course: $(STAMP)
+test-course: $(STAMP) $(KERNEL_SPEC)
 	$(PY) -m pytest tests -q -m course
 
 # The book extra (pyproject.toml) on top of the lab install.
@@ -96,8 +101,8 @@ $(BROWSER_STAMP): $(STAMP)
 
 # Every notebook in a headless JupyterLab + Chromium (tests/browser): run all, drive every widget (latency
 # table), save, reopen. Needs chromium on PATH (Debian/Ubuntu: apt-get install chromium).
-test-browser: $(BROWSER_STAMP) $(LAB_SETTINGS)
-	$(PY) -m pytest tests/browser -q -m browser
+test-browser: $(BROWSER_STAMP) $(LAB_SETTINGS) $(KERNEL_SPEC)
+	$(PY) -m pytest tests/browser -q -s -m browser
 
 clean:
 	rm -rf $(VENV)
