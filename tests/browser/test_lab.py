@@ -99,9 +99,10 @@ def _wait_kernel_idle(lab: Lab, name: str, timeout: float = 120) -> None:
 
 
 def _open(browser, lab: Lab, name: str):
-    """A new page with ``name`` open and its kernel idle."""
+    """A new page with ``name`` open (the only tab: ``reset`` drops the tabs a failed test left) and its
+    kernel idle."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{lab.url}lab/tree/{name}?token={lab.token}")
+    page.goto(f"{lab.url}lab/tree/{name}?reset&token={lab.token}")
     page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
     _wait_kernel_idle(lab, name)
     return page
