@@ -1,6 +1,6 @@
 """Where a widget update's time goes in the kernel: the callback (state + drawing) vs. the PNG encoding.
 
-For every widget that needs no trained model, moves its first control one step (as the browser test does)
+For every widget that needs no trained model, moves its first slider (else dropdown) one step, as the browser test does,
 and times the callback ``draw(state(...))`` and the PNG encoding the inline backend does after
 ``plt.show()``. The browser test (make test-browser) measures move -> new figure in the page; the
 difference is transfer and rendering. Run: python benchmarks/widget_latency.py
@@ -16,11 +16,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from vqlab import widgets as vw  # noqa: E402
+from vqlab.widgets import fsq, hcvq, homology, ib, ng_fcm, priors, soft_vq, vq  # noqa: E402
 
-BUILDERS = {"01 toy_vq": vw.toy_vq_widget, "02 ib_toy": vw.ib_toy_widget, "03 soft_vq": vw.soft_vq_widget,
-            "04 ng_fcm": vw.ng_fcm_widget, "04 ng_annealing": vw.ng_annealing_widget, "05 rips": vw.rips_widget,
-            "06 hcvq": vw.hcvq_widget, "07 receptive_field": vw.receptive_field_widget, "08 fsq": vw.fsq_widget}
+BUILDERS = {"01 toy_vq": vq.toy_vq_widget, "02 ib_toy": ib.ib_toy_widget, "03 soft_vq": soft_vq.soft_vq_widget,
+            "04 ng_fcm": ng_fcm.ng_fcm_widget, "04 ng_annealing": ng_fcm.ng_annealing_widget,
+            "05 rips": homology.rips_widget, "06 hcvq": hcvq.hcvq_widget,
+            "07 receptive_field": priors.receptive_field_widget, "08 fsq": fsq.fsq_widget}
 
 
 def _interactive(widget: widgets.Widget) -> widgets.interactive:
@@ -46,7 +47,8 @@ def main() -> None:
     for name, build in BUILDERS.items():
         ui = _interactive(build())
         plt.close("all")
-        control = ui.kwargs_widgets[0]
+        sliders = [w for w in ui.kwargs_widgets if isinstance(w, widgets.widget_float._Float | widgets.widget_int._Int)]
+        control = (sliders or [w for w in ui.kwargs_widgets if isinstance(w, widgets.Dropdown)])[0]
         start = time.perf_counter()
         _step(control)
         callback = time.perf_counter() - start

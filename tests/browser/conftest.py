@@ -15,14 +15,12 @@ import subprocess
 import sys
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from lab_server import REPO, Lab  # tests/browser/lab_server.py (pytest puts this folder on sys.path)
 
-REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("VQLAB_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 # The JupyterLab settings `make lab` installs (Makefile: lab/overrides.json -> <venv>/share/jupyter/lab/settings).
 LAB_OVERRIDES = REPO / "lab" / "overrides.json"
@@ -33,23 +31,6 @@ TEST_USER_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
 }
-
-
-@dataclass
-class Lab:
-    """A running JupyterLab: its base URL, token and the folder it serves (a copy of notebooks/)."""
-
-    url: str
-    token: str
-    root: Path
-
-    def api(self, path: str, method: str = "GET") -> object:
-        """The JSON answer of the Jupyter server REST API at ``path`` (e.g. ``"api/sessions"``)."""
-        req = urllib.request.Request(f"{self.url}{path}", method=method,
-                                     headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(req, timeout=10) as answer:
-            body = answer.read()
-        return json.loads(body) if body else None
 
 
 def _free_port() -> int:

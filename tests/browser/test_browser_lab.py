@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import REPO, Lab  # tests/browser/conftest.py (pytest puts its folder on sys.path)
+from lab_server import REPO, Lab  # tests/browser/lab_server.py (pytest puts this folder on sys.path)
 
 pytestmark = pytest.mark.browser
 
