@@ -19,6 +19,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.vqlab-installed
 BOOK_STAMP := $(VENV)/.vqlab-book-installed
+BROWSER_STAMP := $(VENV)/.vqlab-browser-installed
+# The project's JupyterLab settings (lab/overrides.json: widget state saved with the notebook), where the
+# venv's JupyterLab reads them.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+# The project kernel the notebooks declare (kernelspec name vqlab), registered inside the venv (--sys-prefix),
+# where the venv's JupyterLab, nbval and otter find it.
+KERNEL_SPEC := $(VENV)/share/jupyter/kernels/vqlab/kernel.json
 # torch==2.13.0 is the CPU build the course machines keep locally; installing it first stops pip
 # from pulling a multi-GB CUDA build when it resolves the rest.
 TORCH ?= torch==2.13.0
@@ -34,7 +41,8 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_ARGS := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test unit notebooks install book clean outputs wheelhouse test-floors student grade test-course
+.PHONY: lab test unit notebooks install book clean outputs wheelhouse test-floors student grade test-course \
+	test-browser
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { $(CHECK_PYTHON); }
@@ -44,16 +52,21 @@ $(STAMP): pyproject.toml
 	$(PY) -c "import vqlab, torch, ripser, persim, gph, nbval, jupytext"
 	touch $(STAMP)
 
-install: $(STAMP)
+$(LAB_SETTINGS): lab/overrides.json $(STAMP)
+	mkdir -p $(dir $@) && cp lab/overrides.json $@
 
-lab: $(STAMP)
-	$(PY) -m ipykernel install --user --name vqlab --display-name "Python (vqlab)" >/dev/null
+$(KERNEL_SPEC): $(STAMP)
+	$(PY) -m ipykernel install --sys-prefix --name vqlab --display-name "Python (vqlab)" >/dev/null
+
+install: $(STAMP) $(LAB_SETTINGS) $(KERNEL_SPEC)
+
+lab: $(STAMP) $(LAB_SETTINGS) $(KERNEL_SPEC)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -q -m "not course"
+	$(PY) -m pytest tests -q -m "not course and not browser"
 
-notebooks: $(STAMP)
+notebooks: $(STAMP) $(KERNEL_SPEC)
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-cell-timeout=600 --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks -q
 
 test: unit notebooks
@@ -62,11 +75,11 @@ test: unit notebooks
 student: $(STAMP)
 	$(PY) -m vqlab.course student --out dist
 SUBMISSIONS ?= submissions
-grade: $(STAMP)
+grade: $(STAMP) $(KERNEL_SPEC)
 	@test -d "$(SUBMISSIONS)" || { echo "make grade SUBMISSIONS=dir: $(SUBMISSIONS)/ is not a folder of notebooks"; exit 1; }
 	$(PY) -m vqlab.course grade $(SUBMISSIONS) --autograder dist/autograder --csv dist/grades.csv
 # Instructors/CI: student versions run to the end with every check "not yet"; solutions grade full marks.
-test-course: $(STAMP)
+test-course: $(STAMP) $(KERNEL_SPEC)
 	$(PY) -m pytest tests -q -m course
 
 # The book extra (pyproject.toml) on top of the lab install.
@@ -80,6 +93,17 @@ $(BOOK_STAMP): $(STAMP)
 book: $(BOOK_STAMP)
 	$(PY) -m sphinx -b html -W --keep-going -q -c book . _build/book/html
 
+# The browser extra (Playwright, driving the system Chromium; no browser download) on top of the lab install.
+$(BROWSER_STAMP): $(STAMP)
+	$(PY) $(PIP_INSTALL) $(OFFLINE) --no-build-isolation -e ".[browser]" $(STALE)
+	$(PY) -c "import playwright.sync_api"
+	touch $(BROWSER_STAMP)
+
+# Every notebook in a headless JupyterLab + Chromium (tests/browser): run all, drive every widget (latency
+# table), save, reopen. Needs chromium on PATH (Debian/Ubuntu: apt-get install chromium).
+test-browser: $(BROWSER_STAMP) $(LAB_SETTINGS) $(KERNEL_SPEC)
+	$(PY) -m pytest tests/browser -q -s -m browser
+
 clean:
 	rm -rf $(VENV)
 
@@ -87,7 +111,7 @@ clean:
 wheelhouse:
 	@$(CHECK_PYTHON)
 	$(PYTHON) -m pip download --quiet --disable-pip-version-check --only-binary=:all: --dest $(WHEELHOUSE) \
-	    "$(TORCH)" $(BUILD_REQS) ".[book]"
+	    "$(TORCH)" $(BUILD_REQS) ".[book]" ".[browser]"
 
 # The declared minimum versions (constraints/floors.txt, from the registry) in a throw-away venv, unit tests.
 FLOORS_VENV ?= /tmp/vqlab-floors-venv
