@@ -339,7 +339,8 @@ def code_index(digits: torch.Tensor, levels: tuple) -> torch.Tensor:
 # %%
 def test_code_index_small(code_index, torch):
     idx = code_index(torch.tensor([[0, 0], [1, 0], [0, 1], [2, 3]]), (3, 4))
-    assert isinstance(idx, torch.Tensor) and idx.tolist() == [0, 1, 3, 11]
+    assert isinstance(idx, torch.Tensor) and idx.shape == (4,), "return a long tensor of shape [N]"
+    assert idx.tolist() == [0, 1, 3, 11], "dimension 0 is the least significant digit: q_0 + L_0 q_1"
 test_code_index_small(code_index, torch)
 
 # %%

@@ -3,16 +3,19 @@
 Fast checks of every notebook's exercises (structure only) run with the unit tests. The end-to-end checks
 (marked ``course``, run by ``make test-course``) build the student versions with :func:`vqlab.course.assign`
 and grade, per notebook, the untouched student version (it must run to the end: otter's debug mode raises on
-any error; every check fails, 0 points) and the solution version (full marks).
+any error; every check fails, 0 points) and the solution version (full marks), and check that a wrong
+answer kept here, one per notebook, fails its public check with the message a student sees. The notebooks
+are the committed ones (``tests/committed.py``), not a working copy a student has saved.
 """
 import json
 from pathlib import Path
 
 import pytest
 
-from vqlab.course import NOTEBOOK_PATTERN, assign, grade, grade_submission, notebook_stem
+from committed import notebook_paths
+from vqlab.course import assign, grade, grade_submission, notebook_stem
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob(NOTEBOOK_PATTERN))
+NOTEBOOKS = notebook_paths()
 
 
 def _questions(path: Path) -> list[dict]:
@@ -110,3 +113,71 @@ def test_a_submission_that_hangs_is_killed_after_the_timeout_and_reported(dist, 
     assert time.monotonic() - start < 120       # two attempts of 15 s, not the 600 s the cell sleeps
     assert rows == [{"submission": f"{NOTEBOOKS[0].stem}-hangs.ipynb", "notebook": NOTEBOOKS[0].stem,
                      "exercise": "TIMED OUT", "score": 0.0, "possible": 0.0}]
+
+
+# One plausible wrong answer per notebook (a mistake students make), the exercise it answers, and the
+# message its public check must show: the student runs grader.check(name) and learns what to fix.
+WRONG_ANSWERS = {
+    "01_vector_quantization": ("vq_losses", "commitment differs from VectorQuantizer's", """
+def vq_losses(z_e, w, beta):          # forgot beta on the commitment term
+    return {"codebook": ((z_e.detach() - w) ** 2).mean(), "commitment": ((z_e - w.detach()) ** 2).mean()}
+"""),
+    "02_information_bottleneck": ("vdib_regularizer", "the regulariser is log K for any posterior", """
+def vdib_regularizer(probs, prior):   # the posterior's entropy instead of the cross-entropy to the prior
+    return -(probs * probs.clamp_min(1e-30).log()).sum(1).mean()
+"""),
+    "03_soft_vq_vae": ("soft_posterior", "sigma -> 0 must give hard VQ", """
+def soft_posterior(z, mu, log_var):   # ignores the widths
+    return torch.softmax(-0.5 * torch.cdist(z, mu) ** 2, dim=1)
+"""),
+    "04_neural_gas_fuzzy_cmeans": ("ng_posterior", "row 0: the codes are already in rank order", """
+def ng_posterior(d, lam):             # a Gibbs posterior of the distances, not of the ranks
+    return torch.softmax(-d / lam, dim=1)
+"""),
+    "05_topological_regularization": ("h0_deaths", "return a tensor of shape [n - 1]", """
+def h0_deaths(x):                     # nearest-neighbour distances: one per point, not the MST's n - 1 edges
+    d = torch.cdist(x, x) + torch.diag(torch.full((len(x),), float("inf")))
+    return d.min(1).values
+"""),
+    "06_hcvq_entropy_regularizer": ("usage_entropy_nats", "one code used: entropy 0 (and no NaN)", """
+def usage_entropy_nats(counts):       # 0 * log 0 is NaN in floating point
+    p = counts / counts.sum()
+    return -(p * p.log()).sum()
+"""),
+    "07_autoregressive_priors": ("pixelcnn_mask", "mask A: all rows above", """
+def pixelcnn_mask(k, kind):           # always mask B (the centre pixel sees itself)
+    m = torch.ones(k, k)
+    m[k // 2, k // 2 + 1:] = 0
+    m[k // 2 + 1:] = 0
+    return m
+"""),
+    "08_codebook_collapse_scoreboard": ("fsq_code_index", "dimension 0 is the least significant digit", """
+def code_index(digits, levels):       # the last dimension taken as the least significant digit
+    place = torch.cumprod(torch.tensor((*levels[1:], 1)).flip(0), 0).flip(0)
+    return (digits * place).sum(-1)
+"""),
+}
+
+
+def test_every_notebook_has_a_wrong_answer_kept_for_its_checks():
+    assert sorted(WRONG_ANSWERS) == [p.stem for p in NOTEBOOKS]
+    for path in NOTEBOOKS:
+        name, _, _ = WRONG_ANSWERS[path.stem]
+        assert name in {q["config"]["name"] for q in _questions(path)}, (path.name, name)
+
+
+@pytest.mark.course
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_wrong_answer_fails_its_check_with_a_message_the_student_can_act_on(dist, path, monkeypatch):
+    import math
+
+    import torch
+    from otter.check.notebook import Notebook
+
+    name, message, source = WRONG_ANSWERS[path.stem]
+    env = {"torch": torch, "math": math}
+    exec(source, env)
+    monkeypatch.chdir(dist / "student")
+    result = Notebook(nb_path=path.name).check(name, global_env=env)
+    assert result.grade == 0, f"{path.stem}: the wrong {name} passed its public check"
+    assert message in repr(result), repr(result)

@@ -1,12 +1,20 @@
 """Every notebook is paired with a jupytext py:percent file whose cells are identical, and was committed
-executed top to bottom with outputs (so its figures show on GitHub)."""
+executed top to bottom with outputs (so its figures show on GitHub).
+
+The notebooks checked are the committed ones (``tests/committed.py``): a student's saved working copy
+does not turn these tests red."""
 import json
-from pathlib import Path
+import os
+import shutil
+import subprocess
+import sys
 
 import jupytext
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from committed import REPO, notebook_paths
+
+NOTEBOOKS = notebook_paths()
 
 
 def _cells(nb):
@@ -20,9 +28,9 @@ def test_there_are_notebooks():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_pair_in_sync(path):
     script = path.with_suffix(".py")
-    assert script.is_file(), f"{path.name} has no paired {script.name} (run: jupytext --sync {path})"
+    assert script.is_file(), f"{path.name} has no paired {script.name} (run: jupytext --sync notebooks/{path.name})"
     assert _cells(jupytext.read(path)) == _cells(jupytext.read(script)), \
-        f"{path.name} and {script.name} differ: run `jupytext --sync {script}`"
+        f"{path.name} and {script.name} differ: run `jupytext --sync notebooks/{script.name}`"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -30,7 +38,7 @@ def test_executed_in_order_with_outputs(path):
     code = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
     counts = [c.get("execution_count") for c in code]
     assert None not in counts and counts == list(range(1, len(code) + 1)), \
-        f"{path.name} was not executed top to bottom in one kernel (make outputs NB={path.with_suffix('.py')})"
+        f"{path.name} was not executed top to bottom in one kernel (make outputs NB=notebooks/{path.stem}.py)"
     assert any(o.get("output_type") == "display_data" for c in code for o in c.get("outputs", [])), \
         f"{path.name} has no stored figures"
 
@@ -42,3 +50,26 @@ def test_no_control_characters_in_the_text(path):
     for i, cell in enumerate(json.loads(path.read_text())["cells"]):
         bad = sorted({c for c in "".join(cell["source"]) if ord(c) < 32 and c != "\n"})
         assert not bad, f"{path.name} cell {i}: control characters {bad!r} in the source"
+
+
+def test_a_half_executed_saved_working_copy_does_not_fail_the_notebook_tests(tmp_path):
+    """A student ran notebook 01 halfway and saved it. The notebook tests read the committed notebooks and
+    stay green; pointed at the working copy (``VQLAB_NOTEBOOKS=worktree``) they report it."""
+    if subprocess.run(["git", "-C", str(REPO), "rev-parse", "-q", "--verify", "HEAD"],
+                      capture_output=True).returncode:
+        pytest.skip("not a git checkout: the working copy is all there is")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    shutil.copytree(REPO / "tests", clone / "tests", dirs_exist_ok=True)    # these tests, committed or not
+    saved = clone / "notebooks" / NOTEBOOKS[0].name
+    nb = json.loads(saved.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    for cell in code[len(code) // 2:]:
+        cell["execution_count"], cell["outputs"] = None, []
+    saved.write_text(json.dumps(nb))
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_notebooks.py",
+           "-k", "not half_executed"]
+    run = {src: subprocess.run(cmd, cwd=clone, capture_output=True, text=True,
+                               env={**os.environ, "VQLAB_NOTEBOOKS": src}) for src in ("HEAD", "worktree")}
+    assert run["HEAD"].returncode == 0, run["HEAD"].stdout[-3000:]
+    assert run["worktree"].returncode == 1 and "was not executed top to bottom" in run["worktree"].stdout
