@@ -60,9 +60,9 @@ def test_state_validation(kwargs, message):
         ib_toy_state(**kwargs)
 
 
-def test_builder_returns_interactive_widget():
-    import ipywidgets
+def test_builder_returns_a_slider_figure():
+    from vqlab.widgets._ui import SliderFigure
 
     ui = ib_toy_widget()
-    assert isinstance(ui, ipywidgets.interactive)
-    assert {c.description for c in ui.children[:-1]} == {"log10 tau", "K", "data"}
+    assert isinstance(ui, SliderFigure)
+    assert {c.description for c in ui.controls.values()} == {"log10 tau", "K", "data"}

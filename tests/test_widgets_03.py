@@ -60,8 +60,8 @@ def test_bad_arguments():
         soft_vq_state(probe=(float("nan"), 0.0))
 
 
-def test_builder_returns_interactive():
+def test_builder_returns_a_slider_figure():
     w = soft_vq_widget()
-    names = {c.description for c in w.children[:-1]}
+    names = {c.description for c in w.controls.values()}
     assert {"σ_k", "σ_ε", "z_e x", "z_e y"} <= names
     matplotlib.pyplot.close("all")

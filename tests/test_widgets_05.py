@@ -74,8 +74,7 @@ def test_death_ascent_spreads_and_hinge_only_does_not():
 
 
 def test_builders_return_widgets():
-    import ipywidgets
+    from vqlab.widgets._ui import SliderFigure
 
-    assert isinstance(homology.rips_widget(), ipywidgets.interactive)
-    assert isinstance(homology.death_ascent_widget(homology.death_ascent_state(n=10, steps=(0, 2))),
-                      ipywidgets.interactive)
+    assert isinstance(homology.rips_widget(), SliderFigure)
+    assert isinstance(homology.death_ascent_widget(homology.death_ascent_state(n=10, steps=(0, 2))), SliderFigure)

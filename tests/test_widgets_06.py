@@ -40,13 +40,13 @@ def test_extreme_sliders_no_nan(values):
 
 
 def test_draw_and_builder():
-    import ipywidgets
+    from vqlab.widgets._ui import SliderFigure
 
     fig = draw_hcvq(hcvq_state(**SMALL))
     assert len(fig.axes) == 3
     matplotlib.pyplot.close("all")
     box = hcvq_widget(**SMALL)
-    assert isinstance(box, ipywidgets.interactive)
+    assert isinstance(box, SliderFigure) and "vqlab-trains" in box._dom_classes
     names = {c.description for c in box.children if hasattr(c, "description")}
     assert {"T_beta", "T_mu", "lambda", "k"} <= names
     matplotlib.pyplot.close("all")

@@ -1,7 +1,6 @@
 """Tests for the notebook 08 widget (the FSQ implicit codebook): state, draw, builder."""
 import math
 
-import ipywidgets
 import matplotlib
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ import torch
 matplotlib.use("Agg")
 
 from vqlab.quantizers import FSQuantizer  # noqa: E402
+from vqlab.widgets._ui import SliderFigure  # noqa: E402
 from vqlab.widgets.fsq import FSQState, draw_fsq, fsq_state, fsq_widget  # noqa: E402
 
 
@@ -50,7 +50,7 @@ def test_draw_and_builder():
     assert len(fig.axes) == 3 and fig.axes[0].name == "3d"  # grid, usage bars, colour bar
     matplotlib.pyplot.close("all")
     box = fsq_widget()
-    assert isinstance(box, ipywidgets.interactive)
+    assert isinstance(box, SliderFigure)
     names = {c.description for c in box.children if hasattr(c, "description")}
     assert {"D", "L₁", "L₂", "spread"} <= names
     assert fsq_widget(latents=torch.randn(10, 2)).children[0].options == (2,)

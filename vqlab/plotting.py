@@ -75,16 +75,21 @@ def show_reconstructions(x, x_hat, image_shape: tuple[int, int], n: int = 10, ti
 
 
 def plot_voronoi(codebook, points=None, labels=None, ax: Axes | None = None, resolution: int = 300,
-                 margin: float = 0.5, title: str | None = None, highlight_unused: bool = True) -> Axes:
+                 margin: float = 0.5, title: str | None = None, highlight_unused: bool = True,
+                 extent: tuple[float, float, float, float] | None = None) -> Axes:
     """Voronoi cells of a 2-D codebook ``[K, 2]`` (nearest-codeword regions drawn on a grid), the
     codewords as black crosses and, optionally, data ``points [N, 2]`` coloured by ``labels``.
-    Codes that no point maps to are circled in red (dead codes)."""
+    Codes that no point maps to are circled in red (dead codes). The view is the codewords' and points'
+    bounding box grown by ``margin``, or ``extent = (x0, x1, y0, y1)`` (a fixed view for a sequence of
+    pictures)."""
     w = to_numpy(codebook).astype(np.float64)
     if w.ndim != 2 or w.shape[1] != 2:
         raise ValueError(f"codebook must be [K, 2] for a Voronoi picture, got shape {w.shape}")
     pts = None if points is None else to_numpy(points)
     ref = w if pts is None else np.concatenate([w, pts])
     lo, hi = ref.min(0) - margin, ref.max(0) + margin
+    if extent is not None:
+        lo, hi = np.array(extent[::2], dtype=np.float64), np.array(extent[1::2], dtype=np.float64)
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     grid = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1))
     cell = squared_distances(grid, torch.tensor(w)).argmin(1).numpy().reshape(gx.shape)

@@ -15,8 +15,11 @@ module                                    notebook  what the sliders explore
 
 Every widget has three parts: ``<thing>_state(...)`` computes what to show from the slider values and
 returns a ``<Thing>State`` dataclass (plain numbers and arrays, unit-tested in
-``tests/test_widgets_<NN>.py``, no ipywidgets involved); ``draw_<thing>(state)`` turns it into a matplotlib
-figure; ``<thing>_widget(...)`` wires sliders to the two with :func:`vqlab.widgets._ui.interactive`.
-Notebooks draw the default state once (a static figure for readers without a kernel) and then show the
-widget. Drawings of experiment *results* live in :mod:`vqlab.plotting`.
+``tests/test_widgets_<NN>.py``, no ipywidgets involved); ``draw_<thing>(state, fig=None)`` turns it into a
+matplotlib figure, or draws it into a figure it drew before (a slider move redraws in place);
+``<thing>_widget(...)`` wires sliders to the two with :func:`vqlab.widgets._ui.slider_figure`, which redraws
+only what changed and shows the picture in an ``ipywidgets.Image`` (``tests/test_widgets_ui.py`` checks each
+widget's redraw against a new drawing; the browser test times it). Notebooks draw the default state once (a
+static figure for readers without a kernel) and then show the widget. Drawings of experiment *results* live
+in :mod:`vqlab.plotting`.
 """

@@ -15,12 +15,13 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 from torch import Tensor
 
 from vqlab._checks import check_float, check_int, check_tensor
 from vqlab.metrics import perplexity
 from vqlab.quantizers import FSQuantizer
-from vqlab.widgets._ui import interactive
+from vqlab.widgets._ui import slider_figure, subplots
 
 __all__ = ["FSQState", "fsq_state", "draw_fsq", "fsq_widget"]
 
@@ -80,23 +81,30 @@ def fsq_state(levels: Sequence[int] = (5, 3), *, scale: float = 1.0, latents: Te
                     perplexity=float(perplexity(counts)), scale=shown_scale)
 
 
-def draw_fsq(state: FSQState):
-    """Left: the implicit codebook (grid points, area and colour = usage; grey crosses = unused codes) and
-    a sample of the bounded latents before rounding, in 2-D or 3-D. Right: the usage of every code,
-    sorted, against the uniform usage N / K."""
+def draw_fsq(state: FSQState, fig: Figure | None = None) -> Figure:
+    """Left: the implicit codebook (grid points, area and colour = usage relative to the uniform N / K;
+    grey crosses = unused codes) and a sample of the bounded latents before rounding, in 2-D or 3-D.
+    Right: the usage of every code, sorted, against the uniform usage N / K. ``fig``: a figure drawn by
+    this function before for as many dimensions, to draw ``state`` into (the widget's redraw)."""
     d, k = len(state.levels), len(state.grid)
-    fig = plt.figure(figsize=(8.6, 3.8))
-    a0 = fig.add_subplot(1, 2, 1, projection="3d" if d == 3 else None)
-    a1 = fig.add_subplot(1, 2, 2)
+    new = fig is None
+    if new:
+        fig = plt.figure(figsize=(8.6, 3.8))
+        a0 = fig.add_subplot(1, 2, 1, projection="3d" if d == 3 else None)
+        a1 = fig.add_subplot(1, 2, 2)
+    else:
+        fig, (a0, a1), _ = subplots(fig, 1, 2)
     n = max(1, int(state.counts.sum()))
     used = state.counts > 0
     show = state.bounded[:: max(1, len(state.bounded) // 400)]
     size = 12 + 400 * state.counts / n * math.sqrt(k)
     a0.scatter(*show.T, s=3, c="0.6", alpha=0.5, label="bounded latents")
     a0.scatter(*state.grid[~used].T, marker="x", c="0.5", s=20, label="unused code")
-    points = a0.scatter(*state.grid[used].T, s=size[used], c=state.counts[used], cmap="viridis",
-                        edgecolors="k", linewidths=0.4, label="used code")
-    fig.colorbar(points, ax=a0, shrink=0.7, pad=0.12 if d == 3 else 0.04, label="count")
+    points = a0.scatter(*state.grid[used].T, s=size[used], c=state.counts[used] * k / n, cmap="viridis",
+                        vmin=0.0, vmax=3.0, edgecolors="k", linewidths=0.4, label="used code")
+    if new:
+        fig.colorbar(points, ax=a0, shrink=0.7, pad=0.12 if d == 3 else 0.04, extend="max",
+                     label="count / (N/K)")
     spread = "trained latents" if state.scale is None else f"z ~ N(0, {state.scale:.3g}²)"
     a0.set_title(f"levels {state.levels}: K = {k}, {spread}", fontsize=9)
     a0.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
@@ -108,7 +116,8 @@ def draw_fsq(state: FSQState):
     a1.set_ylabel("count")
     a1.set_title(f"used {state.usage_fraction:.0%} of the codes, perplexity {state.perplexity:.1f}", fontsize=9)
     a1.legend(fontsize=7)
-    fig.tight_layout()
+    if new:
+        fig.tight_layout()
     return fig
 
 
@@ -116,15 +125,14 @@ def fsq_widget(latents: Tensor | None = None):
     """Sliders for the levels ``L_1, L_2`` (and ``L_3`` when three dimensions are shown) and the spread
     of the random latents (log scale), redrawing :func:`draw_fsq`. With ``latents`` ``[..., D]`` (D = 2
     or 3, e.g. a trained model's encoder outputs) those are quantized and the number of dimensions is
-    theirs. Returns the ``ipywidgets.interactive`` object."""
+    theirs (a new figure when D changes)."""
     dims = (2, 3) if latents is None else (int(latents.shape[-1]),)
 
-    def show(dims, l1, l2, l3, scale):
-        levels = (l1, l2, l3)[:dims]
-        draw_fsq(fsq_state(levels, scale=scale, latents=latents))
+    def state(dims, l1, l2, l3, scale):
+        return fsq_state((l1, l2, l3)[:dims], scale=scale, latents=latents)
 
-    return interactive(
-        show,
+    return slider_figure(
+        state, draw_fsq, rebuild_on=("dims",),
         dims=widgets.ToggleButtons(options=dims, value=dims[0], description="D"),
         l1=widgets.IntSlider(value=5, min=2, max=9, description="L₁"),
         l2=widgets.IntSlider(value=3, min=2, max=9, description="L₂"),

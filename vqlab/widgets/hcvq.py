@@ -10,14 +10,14 @@ import functools
 from dataclasses import dataclass, field
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from vqlab._checks import check_choice, check_float, check_int
 from vqlab.data import load_digits
 from vqlab.experiments import hcvq_comparison
 from vqlab.plotting import plot_diagram
-from vqlab.widgets._ui import interactive
+from vqlab.widgets._ui import slider_figure, subplots
 
 __all__ = ["HCVQState", "hcvq_state", "draw_hcvq", "hcvq_widget"]
 
@@ -91,10 +91,11 @@ def hcvq_state(target_betti: float = 100.0, target_mu: float = 0.5, weight: floa
         params=dict(target_betti=target_betti, target_mu=target_mu, weight=weight, period=period, mode=mode))
 
 
-def draw_hcvq(state: HCVQState):
+def draw_hcvq(state: HCVQState, fig: Figure | None = None) -> Figure:
     """Three panels: per-batch code-usage entropy (dry vs HC-VQ, with the factor g), mu^0 of the codebook
-    over training, and the final HC-VQ codebook diagram (persim)."""
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+    over training, and the final HC-VQ codebook diagram (persim). ``fig``: a figure drawn by this function
+    before, to draw ``state`` into (the widget's redraw)."""
+    fig, axes, new = subplots(fig, 1, 3, figsize=(11, 3.2))
     ax = axes[0]
     ax.plot(state.steps, state.usage_dry, color="0.5", label=f"dry run (test E_z {state.test_dry['E_z']:.2f})")
     ax.plot(state.steps, state.usage_hcvq, color="C3", label=f"HC-VQ (test E_z {state.test['E_z']:.2f})")
@@ -120,7 +121,8 @@ def draw_hcvq(state: HCVQState):
                  title=f"HC-VQ codebook: T_b={p['target_betti']:g}, T_mu={p['target_mu']:g}, weight={p['weight']:g}, "
                        f"k={p['period']}")
     axes[2].title.set_fontsize(8)
-    fig.tight_layout()
+    if new:
+        fig.tight_layout()
     return fig
 
 
@@ -128,12 +130,12 @@ def hcvq_widget(target_betti: float = 100.0, target_mu: float = 0.5, weight: flo
                   **kwargs):
     """Sliders for T_beta, T_mu, lambda (log scale), k and the mode -> a live short run, :func:`draw_hcvq`.
     ``kwargs`` (``epochs``, ``n_train``, ``seed``) go to :func:`hcvq_state`."""
-    def show(target_betti, target_mu, weight, period, mode):
-        draw_hcvq(hcvq_state(target_betti, target_mu, weight, period, mode=mode, **kwargs))
+    def state(target_betti, target_mu, weight, period, mode):
+        return hcvq_state(target_betti, target_mu, weight, period, mode=mode, **kwargs)
 
     slider = dict(continuous_update=False)
-    return interactive(
-        show,
+    return slider_figure(
+        state, draw_hcvq, trains=True,
         target_betti=widgets.FloatSlider(value=target_betti, min=0.0, max=200.0, step=10.0, description="T_beta",
                                    **slider),
         target_mu=widgets.FloatSlider(value=target_mu, min=0.0, max=4.0, step=0.1, description="T_mu", **slider),

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import functools
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.figure import Figure
 
 from vqlab import topology
 from vqlab._checks import check_choice, check_float, check_int
 from vqlab.data import make_toy
 from vqlab.plotting import plot_diagram
-from vqlab.widgets._ui import interactive
+from vqlab.widgets._ui import slider_figure, subplots
 
 __all__ = ["RIPS_CLOUDS", "RipsState", "rips_cloud", "rips_state", "draw_rips", "rips_widget",
     "DeathAscentState", "death_ascent_state", "draw_death_ascent", "death_ascent_widget"]
@@ -75,11 +78,12 @@ def rips_state(eps: float = 0.3, cloud: str = "circle", noise: float = 0.05, n: 
     return RipsState(x, eps, edges, triangles, dgms, topology.betti_numbers_at(dgms, eps), cloud, noise)
 
 
-def draw_rips(state: RipsState):
+def draw_rips(state: RipsState, fig: Figure | None = None) -> Figure:
     """Left: the cloud, its ε/2-balls, and the complex ``R_ε`` (edges, filled triangles). Right: the
-    persistence diagram; the bars alive at ε (counted by the Betti numbers) lie in the shaded corner."""
+    persistence diagram; the bars alive at ε (counted by the Betti numbers) lie in the shaded corner.
+    ``fig``: a figure drawn by this function before, to draw ``state`` into (the widget's redraw)."""
     x, eps = state.points, state.eps
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(7.6, 3.6))
+    fig, (ax, bx), new = subplots(fig, 1, 2, figsize=(7.6, 3.6))
     for p in x:
         ax.add_patch(plt.Circle(p, eps / 2, color="tab:blue", alpha=0.06, lw=0))
     if len(state.triangles):
@@ -98,17 +102,15 @@ def draw_rips(state: RipsState):
     bx.axvline(eps, color="tab:green", lw=0.8, ls="--")
     bx.axhline(eps, color="tab:green", lw=0.8, ls="--")
     bx.set_title("diagram: bars alive at eps are shaded", fontsize=9)
-    fig.tight_layout()
+    if new:
+        fig.tight_layout()
     return fig
 
 
 def rips_widget(eps: float = 0.3, cloud: str = "circle", noise: float = 0.05, n: int = 40):
     """ε slider, a cloud menu and a noise slider -> :func:`draw_rips` of :func:`rips_state`."""
-    def show(eps, cloud, noise):
-        draw_rips(rips_state(eps, cloud, noise, n))
-
-    return interactive(
-        show,
+    return slider_figure(
+        functools.partial(rips_state, n=n), draw_rips,
         eps=widgets.FloatSlider(value=eps, min=0.0, max=2.0, step=0.02, description="eps", continuous_update=False),
         cloud=widgets.Dropdown(options=list(RIPS_CLOUDS), value=cloud, description="cloud"),
         noise=widgets.FloatSlider(value=noise, min=0.0, max=0.3, step=0.01, description="noise",
@@ -158,12 +160,12 @@ def death_ascent_state(n: int = 60, steps: tuple[int, ...] = (0, 5, 25, 100), lr
     return state
 
 
-def draw_death_ascent(state: DeathAscentState, index: int | None = None):
+def draw_death_ascent(state: DeathAscentState, index: int | None = None, fig: Figure | None = None) -> Figure:
     """The snapshots side by side (or only snapshot ``index``), MST edges coloured by length, the unit
-    circle dashed."""
+    circle dashed. ``fig``: a figure drawn by this function before, to draw into."""
     idx = range(len(state.steps)) if index is None else [index]
-    fig, axes = plt.subplots(1, len(idx), figsize=(2.3 * len(idx), 2.5), squeeze=False)
-    for ax, s in zip(axes[0], idx):
+    fig, axes, new = subplots(fig, 1, len(idx), figsize=(2.3 * len(idx), 2.5))
+    for ax, s in zip(axes, idx):
         x, e = state.points[s], state.edges[s]
         seg = x[e]
         lc = LineCollection(seg, array=np.linalg.norm(seg[:, 0] - seg[:, 1], axis=1), cmap="viridis",
@@ -177,14 +179,13 @@ def draw_death_ascent(state: DeathAscentState, index: int | None = None):
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"step {state.steps[s]}: sum d = {state.death_sum[s]:.2f}", fontsize=8)
-    fig.tight_layout()
+    if new:
+        fig.tight_layout()
     return fig
 
 
 def death_ascent_widget(state: DeathAscentState):
     """A slider over the snapshots of a :class:`DeathAscentState` -> :func:`draw_death_ascent`."""
-    def show(snapshot):
-        draw_death_ascent(state, snapshot)
-
-    return interactive(show, snapshot=widgets.IntSlider(value=0, min=0, max=len(state.steps) - 1,
+    return slider_figure(lambda snapshot: snapshot, functools.partial(draw_death_ascent, state),
+                         snapshot=widgets.IntSlider(value=0, min=0, max=len(state.steps) - 1,
                                                     description="snapshot"))

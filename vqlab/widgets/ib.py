@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 from torch import Tensor
 
 from vqlab import losses
@@ -21,7 +21,7 @@ from vqlab._checks import check_choice, check_float, check_int
 from vqlab.clustering import init_prototypes, kmeans
 from vqlab.data import TOY_SETS, make_toy
 from vqlab.posteriors import gibbs_posterior, squared_distances
-from vqlab.widgets._ui import interactive
+from vqlab.widgets._ui import slider_figure, subplots
 
 __all__ = ["IB_TOY_LOG10_TAUS", "IBToyState", "ib_toy_state", "draw_ib_toy", "ib_toy_widget"]
 
@@ -112,18 +112,20 @@ def ib_toy_state(log10_tau: float = -0.5, num_codes: int = 6, dataset: str = "bl
     return IBToyState(x, w, tau, gx, gy, heat.numpy(), _ib_terms(d, tau), curve, _ib_terms(d, 1e-300))
 
 
-def draw_ib_toy(state: IBToyState):
+def draw_ib_toy(state: IBToyState, fig: Figure | None = None) -> Figure:
     """Left: the heat map of ``H(p(Z | x))`` with the data and codewords. Right: the VIB rate bound
     ``KL(p(Z|I) || r)`` and the true rate ``I(I; Z)`` against the distortion over all temperatures, the
-    current temperature marked (the vertical distance between the two curves is the gap, eq. 16)."""
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.6), gridspec_kw={"width_ratios": [1, 1.1]})
+    current temperature marked (the vertical distance between the two curves is the gap, eq. 16).
+    ``fig``: a figure drawn by this function before for the same K and data, to draw ``state`` into."""
+    fig, (ax, ax2), new = subplots(fig, 1, 2, figsize=(8.4, 3.6), gridspec_kw={"width_ratios": [1, 1.1]})
     k = len(state.codebook)
     im = ax.imshow(state.heat, origin="lower", cmap="magma", vmin=0.0, vmax=max(math.log(k), 1e-9),
                    extent=(state.grid_x[0], state.grid_x[-1], state.grid_y[0], state.grid_y[-1]), aspect="auto")
     pts, w = state.points.numpy(), state.codebook.numpy()
     ax.scatter(pts[:, 0], pts[:, 1], s=4, c="w", alpha=0.6)
     ax.scatter(w[:, 0], w[:, 1], marker="x", c="tab:cyan", s=50)
-    fig.colorbar(im, ax=ax, fraction=0.046, label="H(p(Z|x)) [nats]")
+    if new:
+        fig.colorbar(im, ax=ax, fraction=0.046, label="H(p(Z|x)) [nats]")
     t = state.terms
     ax.set_title(f"tau = {state.tau:.3g}:  H(p(Z|I)) = {t['conditional_entropy']:.3f} nats", fontsize=9)
     c = state.curve
@@ -138,17 +140,16 @@ def draw_ib_toy(state: IBToyState):
     ax2.set_ylabel("nats")
     ax2.set_title(f"rate bound {t['rate_bound']:.3f}, I(I;Z) {t['mutual_information']:.3f}", fontsize=9)
     ax2.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
+    if new:
+        fig.tight_layout()
     return fig
 
 
 def ib_toy_widget(log10_tau: float = -0.5, num_codes: int = 6, dataset: str = "blobs"):
-    """Sliders for ``log10 tau`` (the temperature = VIB beta) and K, and the toy set -> :func:`draw_ib_toy`."""
-    def show(log10_tau, num_codes, dataset):
-        draw_ib_toy(ib_toy_state(log10_tau, num_codes, dataset))
-
-    return interactive(
-        show,
+    """Sliders for ``log10 tau`` (the temperature = VIB beta) and K, and the toy set -> :func:`draw_ib_toy`
+    (a new figure when K or the data change: the colour scale goes up to log K)."""
+    return slider_figure(
+        ib_toy_state, draw_ib_toy, rebuild_on=("num_codes", "dataset"),
         log10_tau=widgets.FloatSlider(value=log10_tau, min=-3.0, max=1.5, step=0.1, description="log10 tau"),
         num_codes=widgets.IntSlider(value=num_codes, min=1, max=32, description="K", continuous_update=False),
         dataset=widgets.Dropdown(options=list(TOY_SETS), value=dataset, description="data"))

@@ -10,9 +10,9 @@ import functools
 from dataclasses import dataclass
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 from torch import Tensor
 
 from vqlab._checks import check_float, check_int
@@ -20,7 +20,7 @@ from vqlab.clustering import dead_units, fuzzy_cmeans, init_prototypes, kmeans, 
 from vqlab.data import TOY_SETS, make_toy
 from vqlab.plotting import plot_voronoi
 from vqlab.posteriors import distance_ranks, fuzzy_cmeans_posterior, neural_gas_posterior, squared_distances
-from vqlab.widgets._ui import interactive
+from vqlab.widgets._ui import slider_figure, subplots
 
 __all__ = ["NGFCMState", "ng_fcm_state", "draw_ng_fcm", "ng_fcm_widget", "NGAnnealingState",
     "ng_annealing_state", "draw_ng_annealing", "ng_annealing_widget"]
@@ -58,6 +58,22 @@ class NGFCMState:
     m: float
 
 
+@functools.lru_cache(maxsize=64)  # a move of another slider (the probe, the other algorithm's) reuses the run
+def _settled(algorithm: str, value: float, num_codes: int, dataset: str, iterations: int,
+             seed: int) -> tuple[Tensor, float]:
+    """Where batch neural gas (``algorithm="ng"``, fixed lambda = ``value``) or fuzzy c-means (``"fcm"``,
+    m = ``value``) settles from ``num_codes`` data points of the toy set: prototypes ``[K, 2]`` and their
+    eq. 4.2 distortion."""
+    x, _ = make_toy(dataset, 300, seed=seed)
+    w = init_prototypes(x, num_codes, "data", seed=seed)
+    if algorithm == "fcm":
+        fcm = fuzzy_cmeans(x, w, iterations, m=value)
+        return fcm.prototypes, fcm.distortion[-1]
+    if iterations:
+        w = neural_gas(x, w, iterations, lam_initial=value, lam_final=value).prototypes
+    return w, float(squared_distances(x, w).min(1).values.mean())
+
+
 def ng_fcm_state(lam: float = 1.0, m: float = 2.0, num_codes: int = 8, dataset: str = "blobs",
                iterations: int = 40, seed: int = 0, probe: tuple[float, float] = (0.0, 0.0)) -> NGFCMState:
     """Ranks and memberships of a probe point, and where neural gas (fixed ``lam``) and fuzzy c-means
@@ -71,26 +87,27 @@ def ng_fcm_state(lam: float = 1.0, m: float = 2.0, num_codes: int = 8, dataset: 
     lam = check_float("lam", lam, 0.0, strict=True)
     m = check_float("m", m, 1.0, strict=True)
     check_int("num_codes", num_codes)
+    check_int("iterations", iterations, 0)
+    check_int("seed", seed, 0)
     x, _ = make_toy(dataset, 300, seed=seed)
     w = init_prototypes(x, num_codes, "data", seed=seed)
     p = torch.tensor([probe], dtype=x.dtype)
     d = squared_distances(p, w)
-    ng = neural_gas(x, w, max(1, iterations), lam_initial=lam, lam_final=lam) if iterations else None
-    fcm = fuzzy_cmeans(x, w, iterations, m=m)
-    ng_w = w if ng is None else ng.prototypes
+    ng_w, ng_distortion = _settled("ng", lam, num_codes, dataset, iterations, seed)
+    fcm_w, fcm_distortion = _settled("fcm", m, num_codes, dataset, iterations, seed)
     return NGFCMState(points=x, codebook=w, probe=p[0], ranks=distance_ranks(d)[0],
                        ng_probs=neural_gas_posterior(d, lam)[0], fcm_probs=fuzzy_cmeans_posterior(d, m)[0],
-                       ng_prototypes=ng_w, fcm_prototypes=fcm.prototypes,
-                       ng_distortion=float(squared_distances(x, ng_w).min(1).values.mean()),
-                       ng_dead=dead_units(x, ng_w), fcm_distortion=fcm.distortion[-1],
-                       fcm_dead=dead_units(x, fcm.prototypes), lam=lam, m=m)
+                       ng_prototypes=ng_w, fcm_prototypes=fcm_w, ng_distortion=ng_distortion,
+                       ng_dead=dead_units(x, ng_w), fcm_distortion=fcm_distortion,
+                       fcm_dead=dead_units(x, fcm_w), lam=lam, m=m)
 
 
-def draw_ng_fcm(state: NGFCMState):
+def draw_ng_fcm(state: NGFCMState, fig: Figure | None = None) -> Figure:
     """Three panels: the codebook with the probe's ranks; the probe's neural-gas posterior and fuzzy
-    memberships ordered by rank; where both algorithms settle from the same start."""
+    memberships ordered by rank; where both algorithms settle from the same start. ``fig``: a figure
+    drawn by this function before, to draw ``state`` into (the widget's redraw)."""
     x, w, p = state.points.numpy(), state.codebook.numpy(), state.probe.numpy()
-    fig, axes = plt.subplots(1, 3, figsize=(11.0, 3.4))
+    fig, axes, new = subplots(fig, 1, 3, figsize=(11.0, 3.4))
     ax = axes[0]
     ax.scatter(x[:, 0], x[:, 1], s=4, c="0.75")
     ax.scatter(w[:, 0], w[:, 1], marker="x", c="k", s=40)
@@ -117,18 +134,19 @@ def draw_ng_fcm(state: NGFCMState):
                label=f"fuzzy c-means: E={state.fcm_distortion:.3f}, dead {state.fcm_dead}")
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title("where the prototypes settle", fontsize=9)
-    fig.tight_layout()
+    if new:
+        fig.tight_layout()
     return fig
 
 
 def ng_fcm_widget(lam: float = 1.0, m: float = 2.0, num_codes: int = 8, dataset: str = "blobs"):
     """Sliders for lambda (log scale), m, K, the toy set and the probe -> :func:`draw_ng_fcm`."""
-    def show(lam, m, num_codes, dataset, probe_x, probe_y):
-        draw_ng_fcm(ng_fcm_state(lam, m, num_codes, dataset, probe=(probe_x, probe_y)))
+    def state(lam, m, num_codes, dataset, probe_x, probe_y):
+        return ng_fcm_state(lam, m, num_codes, dataset, probe=(probe_x, probe_y))
 
     slider = dict(continuous_update=False)
-    return interactive(
-        show,
+    return slider_figure(
+        state, draw_ng_fcm,
         lam=widgets.FloatLogSlider(value=lam, base=10, min=-2, max=1.5, step=0.05, description="lambda", **slider),
         m=widgets.FloatSlider(value=m, min=1.02, max=6.0, step=0.02, description="m", **slider),
         num_codes=widgets.IntSlider(value=num_codes, min=1, max=30, description="K", **slider),
@@ -146,6 +164,8 @@ class NGAnnealingState:
         prototypes: ``[K, 2]`` after t iterations. trail: ``[t+1, K, 2]`` the path so far.
         distortion: ``T+1`` eq. 4.2 distortions of the whole run. lambdas: ``T`` lambda values.
         dead: dead units after t iterations. kmeans_dead: dead units of k-means from the same start.
+        extent: ``(x0, x1, y0, y1)`` the view: points and every prototype of the whole run, with a margin
+            (the same for every t, so the pictures of a run line up).
     """
 
     points: Tensor
@@ -158,6 +178,7 @@ class NGAnnealingState:
     lambdas: list[float]
     dead: int
     kmeans_dead: int
+    extent: tuple[float, float, float, float]
 
 
 @functools.lru_cache(maxsize=16)
@@ -187,18 +208,19 @@ def ng_annealing_state(step: int, lam_initial: float | None = None, lam_final: f
     x, y, res, km_dead = _annealing_run(None if lam_initial is None else float(lam_initial), float(lam_final),
                                      iterations, num_codes, dataset, seed, float(spread))
     w = res.history[step]
+    everything = torch.cat([x, res.history.reshape(-1, 2)])
+    lo, hi = everything.amin(0) - 0.7, everything.amax(0) + 0.7
     return NGAnnealingState(points=x, labels=y, step=step, lam=res.lambdas[min(step, iterations - 1)], prototypes=w,
                           trail=res.history[: step + 1], distortion=list(res.distortion),
-                          lambdas=list(res.lambdas), dead=dead_units(x, w), kmeans_dead=km_dead)
+                          lambdas=list(res.lambdas), dead=dead_units(x, w), kmeans_dead=km_dead,
+                          extent=(float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])))
 
 
-def draw_ng_annealing(state: NGAnnealingState):
-    """Two panels: prototype paths and Voronoi cells after t iterations; distortion and lambda per step."""
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(9.0, 3.6))
-    ref = torch.cat([state.points, state.prototypes])
-    margin = max(0.5, float((state.trail.amax((0, 1)) - ref.amax(0)).max()),
-                 float((ref.amin(0) - state.trail.amin((0, 1))).max()))
-    plot_voronoi(state.prototypes, state.points, state.labels, ax=ax, resolution=120, margin=margin + 0.2,
+def draw_ng_annealing(state: NGAnnealingState, fig: Figure | None = None) -> Figure:
+    """Two panels: prototype paths and Voronoi cells after t iterations; distortion and lambda per step.
+    ``fig``: a figure drawn by this function before, to draw ``state`` into (the widget's redraw)."""
+    fig, (ax, ax2), new = subplots(fig, 1, 2, figsize=(9.0, 3.6))
+    plot_voronoi(state.prototypes, state.points, state.labels, ax=ax, resolution=120, extent=state.extent,
                  title=f"t={state.step}, lambda={state.lam:.3g}: {state.dead} dead "
                        f"(k-means from this start: {state.kmeans_dead})")
     ax.title.set_fontsize(9)
@@ -210,24 +232,25 @@ def draw_ng_annealing(state: NGAnnealingState):
     ax2.set_xlabel("iteration t")
     ax2.set_yscale("log")
     ax2.set_ylabel("E", color="tab:blue")
-    ax3 = ax2.twinx()
+    ax3 = ax2.twinx() if new else fig.axes[2]
     ax3.plot(state.lambdas, c="tab:orange")
     ax3.set_yscale("log")
     ax3.set_ylabel("lambda(t)", color="tab:orange")
     ax2.set_title("annealing: lambda_i (lambda_f / lambda_i)^(t / t_max)", fontsize=9)
-    fig.tight_layout()
+    if new:
+        fig.tight_layout()
     return fig
 
 
 def ng_annealing_widget(iterations: int = 40, num_codes: int = 10, dataset: str = "blobs"):
     """A step slider (with a play button) over the annealing run -> :func:`draw_ng_annealing`."""
-    def show(step, lam_final):
-        draw_ng_annealing(ng_annealing_state(step, None, lam_final, iterations, num_codes, dataset))
+    def state(step, lam_final):
+        return ng_annealing_state(step, None, lam_final, iterations, num_codes, dataset)
 
     step = widgets.IntSlider(value=0, min=0, max=iterations, description="step t")
     play = widgets.Play(value=0, min=0, max=iterations, step=1, interval=400, description="play")
     widgets.jslink((play, "value"), (step, "value"))
-    ui = interactive(show, step=step,
+    ui = slider_figure(state, draw_ng_annealing, step=step,
                        lam_final=widgets.FloatLogSlider(value=0.01, base=10, min=-3, max=1, step=0.1,
-                                                  description="lambda_f", continuous_update=False))
+                                                        description="lambda_f", continuous_update=False))
     return widgets.VBox([play, ui])

@@ -8,13 +8,14 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 from torch import Tensor
 
 from vqlab._checks import check_choice, check_int
 from vqlab.plotting import image_grid
 from vqlab.priors import GatedPixelCNN, masked_conv_stack, receptive_field
 from vqlab.train import seed_everything
-from vqlab.widgets._ui import interactive
+from vqlab.widgets._ui import axes_figure, slider_figure, subplots
 
 __all__ = ["RF_MASKS", "ReceptiveFieldState", "receptive_field_state", "draw_receptive_field", "receptive_field_widget",
     "PriorSamplesState", "prior_samples_state", "draw_prior_samples", "prior_samples_widget", "CompletionState", "completion_state",
@@ -91,11 +92,9 @@ def draw_receptive_field(state: ReceptiveFieldState, ax=None):
 
 def receptive_field_widget(kernel_size: int = 3, mask_type: str = "A then B", n_layers: int = 3):
     """Sliders: kernel size, mask type and number of layers -> receptive-field picture."""
-    def show(kernel_size, mask_type, n_layers):
-        draw_receptive_field(receptive_field_state(kernel_size, mask_type, n_layers))
-
-    return interactive(
-        show, kernel_size=widgets.IntSlider(value=kernel_size, min=3, max=7, step=2, description="kernel"),
+    return slider_figure(
+        receptive_field_state, axes_figure(draw_receptive_field, figsize=(3.4, 3.4)),
+        kernel_size=widgets.IntSlider(value=kernel_size, min=3, max=7, step=2, description="kernel"),
         mask_type=widgets.Dropdown(options=list(RF_MASKS), value=mask_type, description="mask"),
         n_layers=widgets.IntSlider(value=n_layers, min=1, max=6, description="layers"))
 
@@ -122,19 +121,29 @@ def prior_samples_state(prior, decode, temperature: float = 1.0, n: int = 20, se
                              distinct=int(torch.unique(codes.flatten(1), dim=0).shape[0]))
 
 
-def draw_prior_samples(state: PriorSamplesState, ncols: int = 10):
-    ax = image_grid(state.images, ncols=ncols)
+def _grid_figure(fig: Figure | None, n: int, ncols: int) -> tuple[Figure, object]:
+    """A figure sized for an ``image_grid`` of ``n`` images in ``ncols`` columns (or ``fig``, emptied)."""
+    cols = max(1, min(ncols, n))
+    fig, (ax,), _ = subplots(fig, figsize=(0.6 * cols + 0.5, 0.6 * -(-n // cols) + 0.5))
+    return fig, ax
+
+
+def draw_prior_samples(state: PriorSamplesState, fig: Figure | None = None, ncols: int = 10) -> Figure:
+    """The decoded samples in a grid of ``ncols`` columns; ``fig``: a figure drawn before, to draw into."""
+    fig, ax = _grid_figure(fig, len(state.images), ncols)
+    image_grid(state.images, ncols=ncols, ax=ax)
     ax.set_title(f"T = {state.temperature:.2f}: {state.distinct} distinct code maps", fontsize=9)
-    return ax
+    return fig
 
 
 def prior_samples_widget(prior, decode, n: int = 20):
     """A sampling-temperature slider (log scale, 0.01 .. 100) over decoded prior samples."""
-    def show(temperature, seed):
-        draw_prior_samples(prior_samples_state(prior, decode, temperature, n, seed))
+    def state(temperature, seed):
+        return prior_samples_state(prior, decode, temperature, n, seed)
 
-    return interactive(
-        show, temperature=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.1, description="T"),
+    return slider_figure(
+        state, draw_prior_samples,
+        temperature=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.1, description="T"),
         seed=widgets.IntSlider(value=0, min=0, max=20, description="seed"))
 
 
@@ -169,18 +178,21 @@ def completion_state(prior, decode, code_maps: Tensor, index: int = 0, rows_fixe
     return CompletionState(original=original, completed=completed, images=images, rows_fixed=rows_fixed)
 
 
-def draw_completion(state: CompletionState):
-    ax = image_grid(state.images, ncols=len(state.images))
+def draw_completion(state: CompletionState, fig: Figure | None = None) -> Figure:
+    """The original and its completions in one row; ``fig``: a figure drawn before, to draw into."""
+    fig, ax = _grid_figure(fig, len(state.images), len(state.images))
+    image_grid(state.images, ncols=len(state.images), ax=ax)
     ax.set_title(f"left: original; right: top {state.rows_fixed} code row(s) kept, rest sampled", fontsize=9)
-    return ax
+    return fig
 
 
 def completion_widget(prior, decode, code_maps: Tensor, n: int = 8):
     """Sliders: which test digit, how many code rows to keep, temperature -> completions."""
-    def show(index, rows_fixed, temperature):
-        draw_completion(completion_state(prior, decode, code_maps, index, rows_fixed, n, temperature))
+    def state(index, rows_fixed, temperature):
+        return completion_state(prior, decode, code_maps, index, rows_fixed, n, temperature)
 
-    return interactive(
-        show, index=widgets.IntSlider(value=0, min=0, max=len(code_maps) - 1, description="digit"),
+    return slider_figure(
+        state, draw_completion,
+        index=widgets.IntSlider(value=0, min=0, max=len(code_maps) - 1, description="digit"),
         rows_fixed=widgets.IntSlider(value=2, min=0, max=prior.shape[0], description="rows kept"),
         temperature=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.1, description="T"))

@@ -8,10 +8,11 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from vqlab._checks import check_float, check_int
 from vqlab.posteriors import soft_vq_posterior, squared_distances
-from vqlab.widgets._ui import interactive
+from vqlab.widgets._ui import slider_figure, subplots
 
 __all__ = ["SOFT_VQ_CODEBOOK", "SoftVQState", "soft_vq_state", "draw_soft_vq", "soft_vq_widget"]
 
@@ -99,13 +100,14 @@ def soft_vq_state(sigma: float = 0.4, noise_std: float = 0.2, probe: tuple[float
     )
 
 
-def draw_soft_vq(state: SoftVQState):
+def draw_soft_vq(state: SoftVQState, fig: Figure | None = None) -> Figure:
     """Left: soft assignment regions (colour = most probable code, strength = its posterior probability),
     the probe, its noisy copies (grey) and their posterior means (blue), the hard-VQ output (black square)
     and the posterior mean at the probe (blue diamond). Right: the first coordinate of both estimators
-    along the horizontal line through the probe: a staircase for hard VQ, a smooth curve for soft VQ."""
+    along the horizontal line through the probe: a staircase for hard VQ, a smooth curve for soft VQ.
+    ``fig``: a figure drawn by this function before, to draw ``state`` into (the widget's redraw)."""
     w, e = state.codebook, float(state.slice_x[-1])
-    fig, (a0, a1) = plt.subplots(1, 2, figsize=(8.4, 3.8), gridspec_kw={"width_ratios": [1.1, 1]})
+    fig, (a0, a1), new = subplots(fig, 1, 2, figsize=(8.4, 3.8), gridspec_kw={"width_ratios": [1.1, 1]})
     colours = plt.get_cmap("tab10")(np.arange(len(w)) % 10)[:, :3]
     rgb = colours[state.region]
     k = len(w)
@@ -131,18 +133,19 @@ def draw_soft_vq(state: SoftVQState):
     a1.set_ylabel("first coordinate of the output")
     a1.set_title("along the dotted line", fontsize=9)
     a1.legend(fontsize=7)
-    fig.tight_layout()
+    if new:
+        fig.tight_layout()
     return fig
 
 
 def soft_vq_widget(codebook=None):
     """Sliders for the component std sigma_k (log scale), the noise std sigma_eps and the probe point,
-    redrawing :func:`draw_soft_vq`; returns the ``ipywidgets.interactive`` object."""
-    def show(sigma, noise_std, probe_x, probe_y):
-        draw_soft_vq(soft_vq_state(sigma, noise_std, (probe_x, probe_y), codebook))
+    redrawing :func:`draw_soft_vq`."""
+    def state(sigma, noise_std, probe_x, probe_y):
+        return soft_vq_state(sigma, noise_std, (probe_x, probe_y), codebook)
 
-    return interactive(
-        show,
+    return slider_figure(
+        state, draw_soft_vq,
         sigma=widgets.FloatLogSlider(value=0.4, base=10, min=-3, max=1, step=0.05, description="σ_k"),
         noise_std=widgets.FloatSlider(value=0.2, min=0.0, max=1.0, step=0.02, description="σ_ε"),
         probe_x=widgets.FloatSlider(value=0.3, min=-1.8, max=1.8, step=0.05, description="z_e x"),

@@ -6,12 +6,13 @@ Equations refer to Badran 2021, master thesis ("the thesis").
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
@@ -22,7 +23,7 @@ from vqlab.models import VQVAE
 from vqlab.plotting import image_grid, plot_voronoi
 from vqlab.quantizers import VectorQuantizer
 from vqlab.train import seed_everything, train
-from vqlab.widgets._ui import interactive
+from vqlab.widgets._ui import slider_figure, subplots
 
 __all__ = ["ToyVQState", "toy_vq_model", "toy_vq_state", "draw_toy_vq", "toy_vq_widget", "CodeBrowserState",
     "code_browser_state", "draw_code_browser", "code_browser_widget"]
@@ -137,10 +138,11 @@ def toy_vq_state(num_codes: int = 8, beta: float = 0.25, steps: int = 100, datas
                       settings=dict(num_codes=num_codes, beta=beta, steps=steps, dataset=dataset, init=init))
 
 
-def draw_toy_vq(state: ToyVQState):
+def draw_toy_vq(state: ToyVQState, fig: Figure | None = None) -> Figure:
     """Two panels: the Voronoi cells of the codebook over the encoded points (dead codes circled red),
-    and the relative distortion per training step."""
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.0, 3.6), gridspec_kw={"width_ratios": [1.15, 1]})
+    and the relative distortion per training step. ``fig``: a figure drawn by this function before, to
+    draw ``state`` into (the widget's redraw)."""
+    fig, (ax, ax2), new = subplots(fig, 1, 2, figsize=(8.0, 3.6), gridspec_kw={"width_ratios": [1.15, 1]})
     s = state.settings
     plot_voronoi(state.codebook, state.z_e, state.labels, ax=ax, resolution=150,
                  title=f"latent space: K={s.get('num_codes')}, beta={s.get('beta')}, steps={s.get('steps')}")
@@ -151,18 +153,16 @@ def draw_toy_vq(state: ToyVQState):
     ax2.set_ylim(bottom=0)
     ax2.set_title(f"E={state.distortion:.3f} (rel. {state.relative_distortion:.3f}), "
                   f"{state.codes_used} codes used, recon {state.recon:.3f}", fontsize=9)
-    fig.tight_layout()
+    if new:
+        fig.tight_layout()
     return fig
 
 
 def toy_vq_widget(num_codes: int = 8, beta: float = 0.25, steps: int = 100, dataset: str = "blobs"):
     """Sliders for K, beta, steps and the toy set (plus the initialisation) -> :func:`draw_toy_vq`."""
-    def show(num_codes, beta, steps, dataset, init):
-        draw_toy_vq(toy_vq_state(num_codes, beta, steps, dataset, init=init))
-
     slider = dict(continuous_update=False)
-    return interactive(
-        show,
+    return slider_figure(
+        toy_vq_state, draw_toy_vq, trains=True,
         num_codes=widgets.IntSlider(value=num_codes, min=1, max=64, description="K", **slider),
         beta=widgets.FloatSlider(value=beta, min=0.0, max=2.0, step=0.05, description="beta", **slider),
         steps=widgets.IntSlider(value=steps, min=0, max=400, step=10, description="steps", **slider),
@@ -230,10 +230,12 @@ def code_browser_state(model, x: Tensor, code: int) -> CodeBrowserState:
                             inputs=x[idx], count=int(idx.numel()), usage=usage)
 
 
-def draw_code_browser(state: CodeBrowserState, image_shape: tuple[int, int] = (8, 8), max_inputs: int = 40):
+def draw_code_browser(state: CodeBrowserState, image_shape: tuple[int, int] = (8, 8), max_inputs: int = 40,
+                      fig: Figure | None = None) -> Figure:
     """Left: the decoded image of the code. Right: up to ``max_inputs`` inputs mapped to it, or a clear
-    "no input maps to this code" for a dead code."""
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.0, 2.6), gridspec_kw={"width_ratios": [1, 3]})
+    "no input maps to this code" for a dead code. ``fig``: a figure drawn by this function before, to draw
+    ``state`` into (the widget's redraw)."""
+    fig, (ax, ax2), new = subplots(fig, 1, 2, figsize=(7.0, 2.6), gridspec_kw={"width_ratios": [1, 3]})
     image_grid(state.decoded.reshape(1, *image_shape), ax=ax, title=f"decoded code {state.code}")
     if state.count == 0:
         ax2.text(0.5, 0.5, f"no input maps to code {state.code}\n(a dead code)", ha="center", va="center",
@@ -244,7 +246,8 @@ def draw_code_browser(state: CodeBrowserState, image_shape: tuple[int, int] = (8
         image_grid(shown, ncols=10, ax=ax2,
                    title=f"{state.count} inputs map to code {state.code}"
                          + (f" (first {max_inputs} shown)" if state.count > max_inputs else ""))
-    fig.tight_layout()
+    if new:
+        fig.tight_layout()
     return fig
 
 
@@ -254,7 +257,6 @@ def code_browser_widget(model, x: Tensor, image_shape: tuple[int, int] = (8, 8))
     options = [(f"code {k} ({n} inputs)", k) for k, n in enumerate(usage)]
     first_used = next((k for k, n in enumerate(usage) if n > 0), 0)
 
-    def show(code):
-        draw_code_browser(code_browser_state(model, x, code), image_shape)
-
-    return interactive(show, code=widgets.Dropdown(options=options, value=first_used, description="code"))
+    return slider_figure(functools.partial(code_browser_state, model, x),
+                         functools.partial(draw_code_browser, image_shape=image_shape),
+                         code=widgets.Dropdown(options=options, value=first_used, description="code"))
