@@ -1,8 +1,9 @@
 """The book's notebook reader: each ipywidget is replaced by the figure it showed when the notebook ran.
 
-The notebooks are stored with their widget state, in which a slider widget's Output widget holds the
-figure drawn next to the sliders. The book shows those saved outputs as plain outputs and drops the widget
-state, so the pages need no widget JavaScript (which would come from a CDN) and read offline.
+The notebooks are stored with their widget state, in which a slider figure's Image widget holds the
+figure drawn under the sliders (an Output widget holds what a widget printed). The book shows those saved
+pictures and outputs as plain outputs and drops the widget state, so the pages need no widget JavaScript
+(which would come from a CDN) and read offline.
 """
 import nbformat
 
@@ -26,9 +27,13 @@ def _static(output: dict, state: dict) -> list:
 
 
 def _saved_outputs(model_id: str, state: dict) -> list:
-    """The outputs saved in the Output widgets at or below one widget (none where nothing was saved)."""
+    """The pictures and outputs saved in the Image and Output widgets at or below one widget (none where
+    nothing was saved): a slider figure's picture is its ``Image`` widget's PNG."""
     model = state.get(model_id, {})
     if model.get("model_name") == "OutputModel":
         return [nbformat.from_dict(output) for output in model["state"].get("outputs", [])]
+    if model.get("model_name") == "ImageModel":
+        return [nbformat.v4.new_output("display_data", data={f"image/{model['state'].get('format', 'png')}": b["data"]})
+                for b in model.get("buffers", []) if b.get("path") == ["value"] and b.get("encoding") == "base64"]
     children = model.get("state", {}).get("children", [])
     return [saved for child in children for saved in _saved_outputs(child.removeprefix("IPY_MODEL_"), state)]
