@@ -3,10 +3,12 @@
 Fast checks of every notebook's exercises (structure only) run with the unit tests. The end-to-end checks
 (marked ``course``, run by ``make test-course``) build the student versions with :func:`vqlab.course.assign`
 and grade, per notebook, the untouched student version (it must run to the end: otter's debug mode raises on
-any error; every check fails, 0 points) and the solution version (full marks), and check that a wrong
-answer kept here, one per notebook, fails its public check with the message a student sees. The notebooks
-are the committed ones (``tests/committed.py``), not a working copy a student has saved.
+any error; every check fails, 0 points); run every solution against its public and hidden checks; grade a
+folder with a solution and a student version (full marks and zero); and check that a wrong answer kept
+here, one per notebook, fails its public check with the message a student sees. The notebooks are the
+committed ones (``tests/committed.py``), not a working copy a student has saved.
 """
+import ast
 import json
 from pathlib import Path
 
@@ -83,18 +85,57 @@ def dist(tmp_path_factory):
 
 @pytest.mark.course
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_student_version_runs_to_the_end_with_every_check_not_yet_and_the_solution_gets_full_marks(
-        dist, path, tmp_path):
+def test_student_version_runs_to_the_end_with_every_check_not_yet(dist, path):
     student = dist / "student" / path.name
     assert "BEGIN SOLUTION" not in student.read_text()
     # debug=True: an error anywhere in the untouched student version fails the test (stubs must not crash)
     stub = grade_submission(student, dist / "autograder" / f"{path.stem}-autograder.zip", debug=True, timeout=600)
     assert len(stub) >= 3 and all(score == 0 < possible for score, possible in stub.values()), stub
+
+
+def _imports(path: Path) -> str:
+    """Every import statement of a notebook, one per line (what its exercises' solutions may use)."""
+    lines = []
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] == "code":
+            tree = ast.parse("".join(cell["source"]))
+            lines += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return "\n".join(lines)
+
+
+@pytest.mark.course
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_solution_passes_its_public_and_hidden_checks(dist, path, monkeypatch):
+    """otter's checker runs each auto-checked exercise's tests (public and hidden, from the autograder
+    notebook) against its solution, defined after the notebook's imports. (nbval runs the solutions in the
+    whole notebook; the next test grades a whole solution notebook end to end.)"""
+    from otter.check.notebook import Notebook
+
+    monkeypatch.chdir(dist / "autograder")
+    checked = [q for q in _questions(path) if q["config"].get("manual") != "true"]
+    for q in checked:
+        env: dict = {}
+        exec(_imports(path), env)
+        exec("\n".join("".join(c["source"]) for c in q["solution"] if c["cell_type"] == "code"), env)
+        result = Notebook(nb_path=path.name).check(q["config"]["name"], global_env=env)
+        hidden = [r for r in result.test_case_results if r.test_case.hidden]
+        assert hidden and result.grade == 1, f"{path.stem}: {q['config']['name']}: {result!r}"
+
+
+@pytest.mark.course
+def test_make_grade_gives_a_solution_full_marks_and_the_student_version_zero(dist, tmp_path):
+    """`make grade` (vqlab.course.grade) on a folder with a solution and an untouched student version."""
+    first = NOTEBOOKS[0]
     subs = tmp_path / "submissions"
     subs.mkdir()
-    (subs / f"{path.stem}-solution.ipynb").write_bytes((dist / "autograder" / path.name).read_bytes())
+    (subs / f"{first.stem}-solution.ipynb").write_bytes((dist / "autograder" / first.name).read_bytes())
+    (subs / f"{first.stem}-student.ipynb").write_bytes((dist / "student" / first.name).read_bytes())
     rows = grade(subs, dist / "autograder", tmp_path / "grades.csv", timeout=600)
-    assert rows and all(r["score"] == r["possible"] > 0 for r in rows), rows
+    solution = [r for r in rows if r["submission"].endswith("-solution.ipynb")]
+    student = [r for r in rows if r["submission"].endswith("-student.ipynb")]
+    assert len(solution) >= 3 and all(r["score"] == r["possible"] > 0 for r in solution), solution
+    assert {r["exercise"] for r in student} == {r["exercise"] for r in solution}
+    assert all(r["score"] == 0 < r["possible"] for r in student), student
     assert (tmp_path / "grades.csv").read_text().startswith("submission,notebook,exercise,score,possible")
 
 
