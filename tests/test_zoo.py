@@ -168,6 +168,9 @@ def test_paper_preset_is_table_1s_setup_and_options_override_it(monkeypatch):
                            (["--preset", "paper", "--steps", "200", "--lr", "1e-3"],
                             replace(paper, steps=200, lr=1e-3)),
                            (["--preset", "paper", "--epochs", "3"], replace(paper, epochs=3, steps=None)),
+                           (["--preset", "paper", "--noise-std", "0", "--normalization", "code",
+                             "--no-straight-through"],
+                            replace(paper, noise_std=0.0, normalization="code", straight_through=False)),
                            ([], ZooConfig())):
         with pytest.raises(SystemExit):
             main(["--dataset", "digits", *args])

@@ -123,6 +123,7 @@ class ZooConfig:
         for name in ("vq_beta", "noise_std", "vae_beta", "beta_vae_beta"):
             check_float(name, getattr(self, name), 0.0)
         check_choice("vq_init", self.vq_init, ("uniform", "kmeans++"))
+        check_choice("normalization", self.normalization, ("paper", "code"))
         check_int("epochs", self.epochs)
         if self.steps is not None:
             check_int("steps", self.steps)
@@ -237,7 +238,8 @@ def paper_table(reference: dict[str, tuple[float, float, float]] = PAPER_TABLE1)
 def main(argv: Sequence[str] | None = None) -> str:
     """Command line: ``python -m vqlab.zoo --dataset {digits,mnist,mnist-5k,fashion-mnist} [--root DIR]
     [--preset {digits,paper}] [--seeds 0 1 2] [--steps N | --epochs N] [--latent-dim d] [--num-codes K]
-    [--device auto] ...``; prints and returns the table. The preset (``digits``: :class:`ZooConfig`'s
+    [--noise-std s] [--normalization {paper,code}] [--no-straight-through] [--device auto] ...``; prints and
+    returns the table. The preset (``digits``: :class:`ZooConfig`'s
     defaults; ``paper``: :meth:`ZooConfig.paper`) gives every value an option does not override."""
     p = argparse.ArgumentParser(prog="python -m vqlab.zoo", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="digits", choices=("digits", "mnist", "mnist-5k", "fashion-mnist"),
@@ -253,6 +255,10 @@ def main(argv: Sequence[str] | None = None) -> str:
         p.add_argument("--" + f.replace("_", "-"), type=float, default=None)
     p.add_argument("--hidden", type=int, nargs="+", default=None,
                    help="encoder hidden widths; the paper's MNIST nets: 500 500 2000")
+    p.add_argument("--normalization", default=None, choices=("paper", "code"),
+                   help="soft VQ-VAE components: eq. 5 (paper) or the authors' code's normalisation")
+    p.add_argument("--straight-through", default=None, action=argparse.BooleanOptionalAction,
+                   help="soft VQ-VAE decoder input: straight-through (default) or the posterior mean itself")
     p.add_argument("--device", default="auto",
                    help="auto (a GPU when torch sees one, else the CPU), cpu, or cuda[:N]")
     a = p.parse_args(argv)
@@ -260,7 +266,8 @@ def main(argv: Sequence[str] | None = None) -> str:
             "fashion-mnist": lambda: load_fashion_mnist(a.root)}[a.dataset]()
     preset = ZooConfig.paper() if a.preset == "paper" else ZooConfig()
     given = {f: getattr(a, f) for f in ("latent_dim", "num_codes", "epochs", "steps", "batch_size", "n_init",
-                                         "lr", "noise_std", "vq_beta", "beta_vae_beta", "hidden")
+                                         "lr", "noise_std", "vq_beta", "beta_vae_beta", "hidden", "normalization",
+                                         "straight_through")
              if getattr(a, f) is not None}
     if "epochs" in given and "steps" not in given:
         given["steps"] = None                      # --epochs sets the budget in epochs, also over a preset
