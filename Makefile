@@ -137,7 +137,7 @@ test-floors:
 	$(FLOORS_VENV)/bin/python $(PIP_INSTALL) -c constraints/floors.txt --no-build-isolation -e .
 	$(FLOORS_VENV)/bin/python -m pip list --format=freeze --disable-pip-version-check > $(FLOORS_VENV)/installed.txt
 	$(FLOORS_VENV)/bin/python -c "import vqlab, torch, ripser, persim, gph, nbval, jupytext, ipykernel.kernelapp, ipywidgets, jupyterlab"
-	$(FLOORS_VENV)/bin/python -m pytest tests -q -m "not course and not browser" \
+	$(FLOORS_VENV)/bin/python -m pytest tests -q -m "not course and not browser" --basetemp=$(FLOORS_VENV)/tmp \
 	    --deselect tests/test_install.py::test_offline_install_from_wheelhouse  # that one: make test
 
 # Developers: re-execute notebooks in place (stores outputs for GitHub) and keep the .py pair in step.
