@@ -105,7 +105,7 @@ print("equal:", abs(E_41 - E_42) < 1e-5 and abs(E_54 - E_42) < 1e-5)
 # %% [markdown]
 # ## 2. The VQ-VAE: encoder → quantizer → decoder
 #
-# The VQ-VAE (van den Oord et al. 2017; thesis §5) does the same clustering, but in a *learned* latent
+# The VQ-VAE (van den Oord et al. 2017, [arXiv:1711.00937](https://arxiv.org/abs/1711.00937); thesis §5) does the same clustering, but in a *learned* latent
 # space: an encoder $z_\theta(x)$ maps the input to a continuous vector, the quantizer snaps it to its nearest
 # codeword $\mathbf w_{\gamma(x)}$ (the k-means posterior of §4.1.2), and a decoder $p_\phi(x\mid z)$
 # reconstructs $x$ from the codeword. The distortion the quantizer introduces is the expectation

@@ -19,7 +19,7 @@
 # Wu & Flierl, *Variational Information Bottleneck on Vector Quantized Autoencoders*
 # ([arXiv:1808.01048](https://arxiv.org/abs/1808.01048), equation numbers below are theirs) show
 # that the VQ-VAE loss follows from the **variational deterministic information bottleneck** (VDIB), and
-# that a VQ-VAE trained with soft **EM** assignments (Roy et al. 2018) approximates the **variational
+# that a VQ-VAE trained with soft **EM** assignments (Roy et al. 2018, [arXiv:1805.11063](https://arxiv.org/abs/1805.11063)) approximates the **variational
 # information bottleneck** (VIB).
 #
 # ## What you will learn

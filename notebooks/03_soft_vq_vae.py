@@ -108,7 +108,7 @@ for sigma in (1.0, 0.3, 0.05):
 # Theorem 1 says the posterior mean is the parameter of the best Gaussian latent distribution for the noisy
 # model. The core step (eqs. 24–26): for weights $\omega_k = p(\mu^{(k)}\mid z'_e)$, the minimiser of the
 # expected Bregman divergence $\sum_k \omega_k\, d_A(\mu^{(k)}, \eta)$ is the weighted mean
-# $\eta^\star = \sum_k \omega_k \mu^{(k)}$ (Banerjee et al. 2005). For a Gaussian with identity covariance
+# $\eta^\star = \sum_k \omega_k \mu^{(k)}$ (Banerjee et al. 2005, [JMLR 6](https://jmlr.org/papers/v6/banerjee05b.html)). For a Gaussian with identity covariance
 # $d_A(\mu, \eta) = \tfrac12\lVert\mu - \eta\rVert^2$, so the claim is that eq. 6 minimises the **expected
 # squared error** under the posterior.
 #
@@ -405,7 +405,7 @@ assert abs(score["raw"]["clustering"] - 0.69) < 0.01 and abs(score["raw"]["class
 # %% [markdown]
 # ## 7. What the latents look like
 #
-# t-SNE (van der Maaten & Hinton 2008) of the 16-dimensional test latents of the first seed, one panel per
+# t-SNE (van der Maaten & Hinton 2008, [JMLR 9](https://jmlr.org/papers/v9/vandermaaten08a.html)) of the 16-dimensional test latents of the first seed, one panel per
 # bottleneck, coloured by the true digit (the paper's Fig. 4), with the raw pixels for comparison.
 
 # %%

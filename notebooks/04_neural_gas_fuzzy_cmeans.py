@@ -143,7 +143,7 @@ plt.show()
 #
 # `vqlab.clustering` runs the batch versions of the three algorithms: weights from the posterior above,
 # then the exact minimiser for fixed weights, $\mathbf w_z = \sum_n a_{nz}\mathbf x_n / \sum_n a_{nz}$
-# (Lloyd's k-means; batch neural gas, Cottrell et al. 2006 = thesis ref. [7]; Bezdek's fuzzy c-means with
+# (Lloyd's k-means; batch neural gas, Cottrell et al. 2006, [doi:10.1016/j.neunet.2006.05.018](https://doi.org/10.1016/j.neunet.2006.05.018) = thesis ref. [7]; Bezdek's fuzzy c-means with
 # $a=w^m$). Neural gas anneals $\lambda(t)=\lambda_i(\lambda_f/\lambda_i)^{t/t_{\max}}$ from $K/2$ to $0.01$.
 #
 # A **bad start**: $K=10$ prototypes drawn uniformly from a box twice the size of the data. Prototypes that

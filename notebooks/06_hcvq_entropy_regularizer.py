@@ -98,7 +98,7 @@ for name, cloud, mu_expected in [("square", square, 1.0), ("12-gon", circle, 2 *
           f"beta1 = {float(sig.beta1.detach()):.4f} (expected 1)")
 
 # %% [markdown]
-# Persistent entropy (§2, Atienza et al.) is the Shannon entropy of the normalised bar lifetimes,
+# Persistent entropy (§2, Atienza et al., [arXiv:1701.07857](https://arxiv.org/abs/1701.07857)) is the Shannon entropy of the normalised bar lifetimes,
 # $E(F) = -\sum_i p_i\log p_i$ with $p_i=\ell_i/\sum_j\ell_j$: high when many bars of similar length, low
 # when a few bars dominate. It describes the *shape* of the codebook and is blind to *usage*: below, the
 # same spread codebook (12 codes on a circle) is used by data sitting near one code (usage entropy 0) or

@@ -18,8 +18,9 @@
 #
 # Source: the neural-gas thesis (Y. Badran, *VQ-VAE with Neural Gas and Fuzzy c-Means*, master thesis,
 # Hochschule Mittweida, 2021), §3.1–3.3 (autoregressive models, MADE,
-# PixelCNN masks A and B, eqs. 3.1–3.5) and §5.3 (stage 2: learning the prior over code maps). The code
-# lives in `vqlab.priors`.
+# PixelCNN masks A and B, eqs. 3.1–3.5) and §5.3 (stage 2: learning the prior over code maps), which follow
+# MADE (Germain et al. 2015, [arXiv:1502.03509](https://arxiv.org/abs/1502.03509)) and PixelCNN (van den Oord
+# et al. 2016, [arXiv:1601.06759](https://arxiv.org/abs/1601.06759)). The code lives in `vqlab.priors`.
 #
 # ## What you will learn
 # - the **chain rule** (eq. 3.1) as a recipe for exact likelihoods, and why the ordering matters;
@@ -110,7 +111,7 @@ print("mask B - mask A is the centre only:", torch.equal(priors.conv_mask(5, "B"
 # ordering but can **never** influence it, orange would be cheating (the pixel itself or a later one).
 # Stacked masked $3\times3$ kernels grow the field up and to the left but never further right than one
 # column per row up: the **blind spot** of the thesis's Fig. 3.2. The gated PixelCNN (van den Oord et al.
-# 2016, the thesis's ref. [23]) splits each layer into a *vertical stack* (a $(c{+}1)\times k$ kernel over the
+# 2016, [arXiv:1606.05328](https://arxiv.org/abs/1606.05328), the thesis's ref. [23]) splits each layer into a *vertical stack* (a $(c{+}1)\times k$ kernel over the
 # rows above, shifted down by one row) and a *horizontal stack* (a $1\times(c{+}1)$ kernel over the current row),
 # joined by gates $\tanh(W_f * x)\odot\sigma(W_g * x)$; its field is a full cone. Using mask B in the first
 # layer instead would let the output see the pixel it predicts.

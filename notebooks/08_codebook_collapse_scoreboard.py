@@ -18,9 +18,9 @@
 #
 # **What you will learn**
 #
-# 1. Finite scalar quantization (FSQ, Mentzer et al. 2023, arXiv:2309.15505): bound each latent
+# 1. Finite scalar quantization (FSQ, Mentzer et al. 2023, [arXiv:2309.15505](https://arxiv.org/abs/2309.15505)): bound each latent
 #    dimension, round it, and get an *implicit* codebook of $\prod_d L_d$ codes that nothing has to learn.
-# 2. The rotation trick (Fifty et al. 2024, arXiv:2410.06424): the same forward pass as the
+# 2. The rotation trick (Fifty et al. 2024, [arXiv:2410.06424](https://arxiv.org/abs/2410.06424)): the same forward pass as the
 #    straight-through estimator, but a gradient that is rotated from the codeword back onto the encoder
 #    output — both checked numerically.
 # 3. Every collapse fix of notebooks 01–06 and these two on **one** conv VQ-VAE, with one training budget
@@ -61,11 +61,11 @@ torch.set_printoptions(precision=4)
 # | EMA | codewords are running means of their assigned vectors, no codebook loss | 01 |
 # | k-means++ | the codebook is seeded by k-means++ on the first batch | 01 |
 # | dead-code restart | a code unused for 20 steps jumps onto a random encoder output | 01 |
-# | EM | soft assignments $p(z\mid x)\propto e^{-\lVert z_e-e_z\rVert^2/\tau}$, sampled decoder input (Roy et al.) | 02 |
+# | EM | soft assignments $p(z\mid x)\propto e^{-\lVert z_e-e_z\rVert^2/\tau}$, sampled decoder input (Roy et al. 2018, [arXiv:1805.11063](https://arxiv.org/abs/1805.11063)) | 02 |
 # | soft VQ | noisy latents and the posterior-mean estimator (Wu & Flierl) | 03 |
 # | neural gas | rank-based posterior $\propto e^{-\text{rank}/\lambda}$ in the eq. 5.4 loss | 04 |
 # | normalised fuzzy c-means | the normalised fuzzy memberships (thesis eq. 4.7) in the eq. 5.4 loss | 04 |
-# | HC-VQ | plain VQ plus the homology-constrained entropy regularizer (Volkov 2022) | 06 |
+# | HC-VQ | plain VQ plus the homology-constrained entropy regularizer (Volkov 2022, [arXiv:2211.14363](https://arxiv.org/abs/2211.14363)) | 06 |
 # | FSQ | no learned codebook at all: bounded, rounded latents | this notebook |
 # | rotation trick | plain VQ with the rotated gradient instead of straight-through | this notebook |
 #

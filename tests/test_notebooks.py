@@ -5,6 +5,7 @@ The notebooks checked are the committed ones (``tests/committed.py``): a student
 does not turn these tests red."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,3 +74,22 @@ def test_a_half_executed_saved_working_copy_does_not_fail_the_notebook_tests(tmp
                                env={**os.environ, "VQLAB_NOTEBOOKS": src}) for src in ("HEAD", "worktree")}
     assert run["HEAD"].returncode == 0, run["HEAD"].stdout[-3000:]
     assert run["worktree"].returncode == 1 and "was not executed top to bottom" in run["worktree"].stdout
+
+
+# "Author et al. 2017", "Wu & Flierl (2020", "van der Maaten & Hinton 2008": a citation of a paper by year
+CITATION = re.compile(r"([A-Z][\w\-]+(?: [a-z]{2,3} [a-z]{2,4})? (?:et al\.|& [A-Z][\w\-]+),? \(?((?:19|20)\d\d))")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_cited_papers_carry_a_public_link(path):
+    """The first citation of each paper in a notebook's text carries its arXiv, DOI or journal link (in the
+    same paragraph, right after it); the course copies beside the repository are not a reference."""
+    text = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown")
+    assert "shared/papers" not in text, f"{path.name} points at ../shared/papers, which a clone does not have"
+    seen = set()
+    for match in CITATION.finditer(text):
+        key = (match.group(1).split()[0], match.group(2))
+        if key not in seen:
+            seen.add(key)
+            after = text[match.start(): match.end() + 160].split("\n\n")[0]
+            assert "https://" in after, f"{path.name}: '{match.group(1)}' is cited without a link"
