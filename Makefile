@@ -64,7 +64,7 @@ lab: $(STAMP) $(LAB_SETTINGS) $(KERNEL_SPEC)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -q -m "not course and not browser"
+	$(PY) -m pytest tests -q -m "not course and not browser" -n auto
 
 # The notebook checks (nbval here, tests/test_notebooks.py, the course tests) read the notebooks as committed
 # (git HEAD), so a notebook a student ran and saved does not turn them red; NOTEBOOKS_FROM=worktree checks the
