@@ -25,6 +25,9 @@ from vqlab.widgets._ui import slider_figure, subplots
 
 __all__ = ["FSQState", "fsq_state", "draw_fsq", "fsq_widget"]
 
+#: Where :func:`draw_fsq` draws an unused code's usage (relative to N / K) on its log scale.
+USAGE_FLOOR = 1e-2
+
 
 @dataclass
 class FSQState:
@@ -84,8 +87,10 @@ def fsq_state(levels: Sequence[int] = (5, 3), *, scale: float = 1.0, latents: Te
 def draw_fsq(state: FSQState, fig: Figure | None = None) -> Figure:
     """Left: the implicit codebook (grid points, area and colour = usage relative to the uniform N / K;
     grey crosses = unused codes) and a sample of the bounded latents before rounding, in 2-D or 3-D.
-    Right: the usage of every code, sorted, against the uniform usage N / K. ``fig``: a figure drawn by
-    this function before for as many dimensions, to draw ``state`` into (the widget's redraw)."""
+    Right: the usage of every code relative to the uniform N / K, sorted, against the fraction of the K
+    codes (log scale, fixed axes so that codebooks of any size compare; unused codes sit on the floor
+    at 0.01). ``fig``: a figure drawn by this function before for as many dimensions, to draw ``state``
+    into (the widget's redraw)."""
     d, k = len(state.levels), len(state.grid)
     new = fig is None
     if new:
@@ -109,11 +114,17 @@ def draw_fsq(state: FSQState, fig: Figure | None = None) -> Figure:
     a0.set_title(f"levels {state.levels}: K = {k}, {spread}", fontsize=9)
     a0.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
     if d == 2:
+        a0.set_xlim(-1.15, 1.15)
+        a0.set_ylim(-1.15, 1.15)
         a0.set_aspect("equal")
-    a1.bar(np.arange(k), np.sort(state.counts)[::-1], width=1.0, color="tab:blue")
-    a1.axhline(n / k, c="k", ls="--", lw=0.8, label="uniform N/K")
-    a1.set_xlabel("code (sorted by usage)")
-    a1.set_ylabel("count")
+    relative = np.maximum(np.sort(state.counts)[::-1] * k / n, USAGE_FLOOR)
+    a1.stairs(relative, np.linspace(0.0, 1.0, k + 1), baseline=USAGE_FLOOR, fill=True, color="tab:blue")
+    a1.axhline(1.0, c="k", ls="--", lw=0.8, label="uniform N/K")
+    a1.set_yscale("log")
+    a1.set_xlim(0.0, 1.0)
+    a1.set_ylim(USAGE_FLOOR, 1e2)
+    a1.set_xlabel("fraction of the codes (sorted by usage)")
+    a1.set_ylabel("count / (N/K)")
     a1.set_title(f"used {state.usage_fraction:.0%} of the codes, perplexity {state.perplexity:.1f}", fontsize=9)
     a1.legend(fontsize=7)
     if new:
