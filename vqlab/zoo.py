@@ -110,7 +110,10 @@ class ZooConfig:
         initializations ("Evaluation"). Not given in the paper, kept at this module's defaults: the
         commitment weight (0.25, the VQ-VAE paper's value), the soft VQ noise level ``noise_std`` and
         ``init_log_var``, and the codebook initialisation (the paper initialises it by "uniform unit
-        scaling"; ``vq_init`` stays k-means++ as in the digits runs).
+        scaling"; ``vq_init`` stays k-means++ as in the digits runs). The authors' code trains the soft
+        VQ-VAE without noise and with its own normalisation of the components; on 5000 MNIST digits those
+        two choices (``noise_std=0, normalization="code"``) scored 11-15 points more clustering accuracy at
+        the same budget (notebook 03, three seeds).
         """
         return cls(latent_dim=64, hidden=(500, 500, 2000), num_codes=128, beta_vae_beta=20.0, lr=3e-4,
                    batch_size=32, steps=40_000, n_init=100)
