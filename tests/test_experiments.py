@@ -18,7 +18,6 @@ from vqlab.experiments import (Comparison, Trial, collapse_experiment, compare, 
 from vqlab.models import build_vqvae  # noqa: E402
 from vqlab.plotting import plot_generated, plot_hcvq_runs, plot_latents, plot_usage_over_training  # noqa: E402
 from vqlab.quantizers import EMQuantizer, VectorQuantizer  # noqa: E402
-from vqlab.train import train  # noqa: E402
 
 
 # ---------------------------------------------------------------- the result type and the driver

@@ -7,8 +7,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from vqlab.data import make_toy  # noqa: E402
-from vqlab.models import build_vqvae  # noqa: E402
 from vqlab.posteriors import squared_distances  # noqa: E402
 from vqlab.quantizers import VectorQuantizer  # noqa: E402
 from vqlab.widgets.vq import code_browser_state, draw_code_browser, draw_toy_vq, toy_vq_state  # noqa: E402
@@ -117,7 +115,6 @@ def test_code_browser_unused_code_and_mode_restored(digits_model):
 def test_code_browser_grid_latents():
     from vqlab.models import VQVAE
     from vqlab.nets import MLPDecoder, MLPEncoder
-    from vqlab.quantizers import VectorQuantizer
 
     model = VQVAE(MLPEncoder(64, (3, 4), (16,)), VectorQuantizer(5, 4), MLPDecoder((3, 4), 64, (16,)))
     x = torch.rand(30, 64)

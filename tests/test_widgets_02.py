@@ -6,7 +6,6 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
 from vqlab.widgets.ib import IB_TOY_LOG10_TAUS, draw_ib_toy, ib_toy_state, ib_toy_widget  # noqa: E402
 

@@ -3,12 +3,17 @@ quality of generated samples (classifier judge), and latent-space sample quality
 energy distance)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
 from vqlab._checks import check_float, check_int, check_tensor
+
+if TYPE_CHECKING:  # scikit-learn is imported where it is used (importing vqlab stays quick)
+    from sklearn.linear_model import LogisticRegression
 
 __all__ = [
     "perplexity",
@@ -165,7 +170,7 @@ def downstream_scores(z_train, y_train, z_test, y_test, n_init: int = 100, seed:
     return scores
 
 
-def digit_judge(x_train: Tensor, y_train: Tensor, max_iter: int = 2000) -> "LogisticRegression":
+def digit_judge(x_train: Tensor, y_train: Tensor, max_iter: int = 2000) -> LogisticRegression:
     """The judge of generated digits (notebooks 05 and 07): a logistic-regression classifier fitted on
     real flat images ``x_train [N, P]`` with labels ``y_train [N]``. Its ``predict_proba`` on generated
     images feeds :func:`sample_quality`; it sees only pixels, so it can be confidently wrong on images
