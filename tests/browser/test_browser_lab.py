@@ -2,9 +2,10 @@
 
 ``make test-browser`` (marker ``browser``; ``make unit`` skips it). Per notebook: Run -> Run All Cells,
 wait for the kernel to finish, fail on any traceback or widget error text; for every slider figure
-(:class:`vqlab.widgets._ui.SliderFigure`) move its first slider one step three times, towards the end with
-more room (or pick the next menu option), and require a new figure each time, timing move -> new figure
-in the page; then a burst of moves, which must settle soon after the last one (no queue of stale redraws); then save, close the tab,
+(:class:`vqlab.widgets._ui.SliderFigure`) move its first slider one step three times, on in one direction
+(values not seen yet, so no cache is hit; back at an end), or pick the next menu option, and require a new
+figure each time, timing move -> new figure in the page; then a burst of moves on the same way, which must
+settle soon after the last one (no queue of stale redraws); then save, close the tab,
 shut the kernel down, reopen and require the widgets to display without error. A latency table is
 printed at the end; the median move -> figure time must be within the budget: 0.3 s for a widget that
 only recomputes, 1.5 s for one that trains (CSS class ``vqlab-trains``), times ``VQLAB_LATENCY_SLACK``
@@ -162,43 +163,44 @@ def _wait_figures(page, lab: Lab, name: str, label: str, quiet: float = QUIET_S)
                                  f"(changes seen: {changes})")
 
 
-def _move(page, widget, times: int) -> str:
-    """Move the widget's first slider ``times`` steps towards the end with more room (so each move shows a
-    value not seen yet where there is room), or pick the option ``times`` places on in its menu; its label.
+def _move(page, widget, times: int, right: bool = True) -> tuple[str, bool]:
+    """Move the widget's first slider ``times`` steps (right or left; back the other way once it reaches
+    an end), or pick the option ``times`` places on in its menu. Returns its label and the direction it
+    moved, so the next move can go on the same way (values not seen yet: a widget's cache is not hit).
     The recorder's clock starts at the first key press."""
     handle = widget.locator(".noUi-handle")
     if handle.count():
         label = widget.locator(".widget-slider .widget-label").first.inner_text() or "slider"
         now, low, high = (float(handle.first.get_attribute(f"aria-value{a}")) for a in ("now", "min", "max"))
-        key = "ArrowRight" if high - now >= now - low else "ArrowLeft"
+        right = right and now < high or now <= low
         handle.first.focus()
         page.evaluate("() => { window.__vqlabRec.t0 = performance.now(); }")
         for i in range(times):
-            page.keyboard.press(key)
+            page.keyboard.press("ArrowRight" if right else "ArrowLeft")
             if i + 1 < times:
                 time.sleep(BURST_GAP_S)
-        return label
+        return label, right
     select = widget.locator("select").first
     options = select.locator("option").all_inner_texts()
     current = select.evaluate("s => s.selectedIndex")
     label = widget.locator(".widget-dropdown .widget-label").first.inner_text() or "menu"
     page.evaluate("() => { window.__vqlabRec.t0 = performance.now(); }")
     select.select_option(index=(current + times) % len(options))
-    return label
+    return label, right
 
 
 def _drive(page, lab: Lab, name: str, index: int, widget) -> Timing:
     """Time MOVES single moves and one burst of the widget's first control."""
     label = f"{name} widget {index}"
     kind = "trains" if "vqlab-trains" in (widget.get_attribute("class") or "") else "recomputes"
-    moves = []
+    moves, right = [], True
     for _ in range(MOVES):
         assert page.evaluate(_WATCH, widget.element_handle()), f"{label}: no figure before the move"
-        control = _move(page, widget, 1)
+        control, right = _move(page, widget, 1, right)
         changes, presses = _wait_figures(page, lab, name, label, quiet=0.5)
         moves.append(changes[0] - presses[0])
     page.evaluate(_WATCH, widget.element_handle())
-    _move(page, widget, BURST)
+    _move(page, widget, BURST, right)
     burst, presses = _wait_figures(page, lab, name, f"{label} (burst)")
     timing = Timing(name, index, control, kind, moves, burst[-1] - presses[0], len(burst), presses[-1] - presses[0])
     assert not _errors(page), f"{label}: errors after moving {control}: {_errors(page)}"
