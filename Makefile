@@ -84,7 +84,11 @@ reset:
 	@test "$(origin NB)" = "command line" || { echo "say which notebook: make reset NB=notebooks/03_soft_vq_vae.ipynb"; exit 1; }
 	@for f in $(NB); do stem=$${f%.*}; git checkout HEAD -- $$stem.ipynb $$stem.py && echo "restored $$stem.ipynb"; done
 
-test: unit notebooks
+# The unit tests (no Jupyter kernels) and the notebooks (one kernel at a time) side by side on the two cores;
+# each one's report is printed when it ends.
+test: $(STAMP) $(KERNEL_SPEC)
+	@echo "unit tests and notebooks run side by side; each report appears when it ends (about 6 min in all)"
+	@$(MAKE) --no-print-directory -j2 --output-sync=target unit notebooks
 
 # Course lab (otter-grader): student versions and local grading; see README "Teaching with vqlab".
 student: $(STAMP)
