@@ -41,7 +41,7 @@ LAB_ARGS ?=
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_ARGS := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test unit notebooks install book clean outputs wheelhouse test-floors student grade test-course \
+.PHONY: lab test unit notebooks install book test-book clean outputs wheelhouse test-floors student grade test-course \
 	test-browser reset
 
 $(STAMP): pyproject.toml
@@ -98,8 +98,9 @@ grade: $(STAMP) $(KERNEL_SPEC)
 	@test -d "$(SUBMISSIONS)" || { echo "make grade SUBMISSIONS=dir: $(SUBMISSIONS)/ is not a folder of notebooks"; exit 1; }
 	$(PY) -m vqlab.course grade $(SUBMISSIONS) --autograder dist/autograder --csv dist/grades.csv
 # Instructors/CI: student versions run to the end with every check "not yet"; solutions grade full marks.
+# Two workers: the tests that start kernels take turns on one, the solution and wrong-answer checks the other.
 test-course: $(STAMP) $(KERNEL_SPEC)
-	$(PY) -m pytest tests -q -m course
+	$(PY) -m pytest tests -q -m course -n 2 --dist loadgroup
 
 # The book extra (pyproject.toml) on top of the lab install.
 $(BOOK_STAMP): $(STAMP)
@@ -111,6 +112,11 @@ $(BOOK_STAMP): $(STAMP)
 # Any warning, e.g. a broken internal link, fails the build.
 book: $(BOOK_STAMP)
 	$(PY) -m sphinx -b html -W --keep-going -q -c book . _build/book/html
+
+# CI: the book's tests (tests/test_book.py, skipped where the book extra is missing): a page per notebook with
+# every stored figure and widget picture, a reference page per module, a broken internal link fails the build.
+test-book: $(BOOK_STAMP)
+	$(PY) -m pytest tests/test_book.py -q
 
 # The browser extra (Playwright, driving the system Chromium; no browser download) on top of the lab install.
 $(BROWSER_STAMP): $(STAMP)

@@ -9,6 +9,7 @@ here, one per notebook, fails its public check with the message a student sees. 
 committed ones (``tests/committed.py``), not a working copy a student has saved.
 """
 import ast
+import fcntl
 import json
 from pathlib import Path
 
@@ -77,13 +78,30 @@ def test_grade_says_what_is_missing(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dist")
-    assign(NOTEBOOKS, out)
+def dist(tmp_path_factory, worker_id):
+    """The student and autograder versions of every notebook, built once per run: under pytest-xdist the
+    first worker builds them in the run's shared temporary folder while the other waits on a lock."""
+    if worker_id == "master":
+        out = tmp_path_factory.mktemp("dist")
+        assign(NOTEBOOKS, out)
+        return out
+    shared = tmp_path_factory.getbasetemp().parent
+    out = shared / "dist"
+    with open(shared / "dist.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "built").exists():
+            assign(NOTEBOOKS, out)
+            (out / "built").touch()
     return out
 
 
+# Tests that start Jupyter kernels (otter run) share one pytest-xdist worker, so kernels start one at a time
+# (two starting at the same moment can stall: a port race in jupyter_client); the other tests run beside them.
+KERNELS = pytest.mark.xdist_group("kernels")
+
+
 @pytest.mark.course
+@KERNELS
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_student_version_runs_to_the_end_with_every_check_not_yet(dist, path):
     student = dist / "student" / path.name
@@ -123,6 +141,7 @@ def test_every_solution_passes_its_public_and_hidden_checks(dist, path, monkeypa
 
 
 @pytest.mark.course
+@KERNELS
 def test_make_grade_gives_a_solution_full_marks_and_the_student_version_zero(dist, tmp_path):
     """`make grade` (vqlab.course.grade) on a folder with a solution and an untouched student version."""
     first = NOTEBOOKS[0]
@@ -140,6 +159,7 @@ def test_make_grade_gives_a_solution_full_marks_and_the_student_version_zero(dis
 
 
 @pytest.mark.course
+@KERNELS
 def test_a_submission_that_hangs_is_killed_after_the_timeout_and_reported(dist, tmp_path):
     import time
 
