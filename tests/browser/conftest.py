@@ -68,7 +68,8 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
                PYTHONPATH=os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]))
     port, token = _free_port(), secrets.token_hex(16)
     args = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.token={token}", f"--notebook-dir={root}", "--ServerApp.port_retries=0"]
+            f"--ServerApp.token={token}", f"--notebook-dir={root}", "--ServerApp.port_retries=0",
+            "--LabApp.expose_app_in_browser=True"]   # window.jupyterapp: the test opens notebooks with its commands
     if os.geteuid() == 0:
         args.append("--allow-root")
     log = (base / "jupyterlab.log").open("w")

@@ -118,14 +118,33 @@ def _wait_kernel_idle(lab: Lab, name: str, timeout: float = 120) -> None:
         time.sleep(0.3)
 
 
-def _open(browser, lab: Lab, name: str):
-    """A new page with ``name`` open (the only tab: ``reset`` drops the tabs a failed test left) and its
-    kernel idle."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{lab.url}lab/tree/{name}?reset&token={lab.token}")
+_PAGES: list = []   # the one JupyterLab page the tests share (loading the app takes seconds)
+
+
+def _open(browser, lab: Lab, name: str, *, kernel: bool = True):
+    """The JupyterLab page with ``name`` open as its only tab (and, with ``kernel``, its kernel idle).
+
+    One page is loaded once and kept; each notebook is opened in it (``docmanager:open``) after whatever
+    the main area still holds (the launcher, a tab a failed test left) is closed unsaved."""
+    if not _PAGES or _PAGES[0].is_closed():
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{lab.url}lab?reset&token={lab.token}")
+        page.wait_for_function("() => window.jupyterapp !== undefined", timeout=120_000)
+        page.evaluate("async () => { await window.jupyterapp.started; await window.jupyterapp.restored; }")
+        _PAGES[:] = [page]
+    page = _PAGES[0]
+    _close_unsaved(page)
+    page.evaluate("name => window.jupyterapp.commands.execute('docmanager:open', {path: name})", name)
     page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
-    _wait_kernel_idle(lab, name)
+    if kernel:
+        _wait_kernel_idle(lab, name)
     return page
+
+
+def _close_unsaved(page) -> None:
+    """Close every tab of the main area without saving (and without asking)."""
+    page.evaluate("() => { for (const w of Array.from(window.jupyterapp.shell.widgets('main'))) w.dispose(); }")
+    page.locator(".jp-NotebookPanel").wait_for(state="detached", timeout=30_000)
 
 
 def _errors(page) -> list[str]:
@@ -248,18 +267,17 @@ def test_notebook_in_lab(browser, lab: Lab, name: str):
         page.locator(".lm-TabBar-tab.jp-mod-current .lm-TabBar-tabCloseIcon").click()
         page.locator(".jp-NotebookPanel").wait_for(state="detached")
     finally:
-        page.close()
-    session = _session(lab, name)
-    if session:
-        lab.api(f"api/sessions/{session['id']}", method="DELETE")
-    page = _open(browser, lab, name)
+        session = _session(lab, name)
+        if session:
+            lab.api(f"api/sessions/{session['id']}", method="DELETE")
+    page = _open(browser, lab, name, kernel=False)   # the saved widget state alone must show the widgets
     try:
         page.locator(WIDGETS).nth(expected - 1).wait_for(timeout=30_000)
         time.sleep(1)
         assert not _errors(page), f"{name}: errors after save and reopen: {_errors(page)}"
         assert page.locator(WIDGETS).count() == expected
+        _close_unsaved(page)
     finally:
-        page.close()
         session = _session(lab, name)
         if session:
             lab.api(f"api/sessions/{session['id']}", method="DELETE")
