@@ -1,6 +1,7 @@
 """`make book`: the HTML book builds from the notebooks' stored outputs and fails on a broken internal link.
 
-Skipped unless the book extra (pyproject.toml) is installed. The builds run book/conf.py as `make book` does.
+Skipped unless the book extra (pyproject.toml) is installed. The builds run book/conf.py as `make book` does;
+`make test-book` checks the book `make book` built.
 """
 import os
 import subprocess
@@ -26,6 +27,10 @@ def sphinx_build(source: Path, out: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory) -> Path:
+    """The built book: ``VQLAB_BOOK_HTML`` (``make test-book`` checks what ``make book`` built), else a
+    fresh build of this checkout."""
+    if os.environ.get("VQLAB_BOOK_HTML"):
+        return Path(os.environ["VQLAB_BOOK_HTML"])
     out = tmp_path_factory.mktemp("book") / "html"
     done = sphinx_build(ROOT, out)
     assert done.returncode == 0, done.stderr
