@@ -48,6 +48,26 @@ def test_rips_extremes_draw_without_error(cloud, noise):
         plt.close(homology.draw_rips(s))
 
 
+def test_draw_rips_balls_have_radius_eps_over_two_in_data_units():
+    """The ε/2-balls (one EllipseCollection) sit on the points; a redraw at another ε resizes them."""
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import EllipseCollection
+
+    s = homology.rips_state(eps=0.4)
+    fig = homology.draw_rips(s)
+    for eps in (0.4, 1.0):
+        fig = homology.draw_rips(homology.rips_state(eps=eps), fig=fig)
+        ax = fig.axes[0]
+        (balls,) = [c for c in ax.collections if isinstance(c, EllipseCollection)]
+        np.testing.assert_allclose(balls.get_offsets(), s.points)
+        fig.canvas.draw()
+        # the first ball's drawn width in pixels is eps data units on the x axis (a diameter of eps)
+        (x0, _), (x1, _) = ax.transData.transform([[0.0, 0.0], [eps, 0.0]])
+        outline = balls.get_transform().transform(balls.get_paths()[0].vertices @ balls.get_transforms()[0][:2, :2].T)
+        assert np.ptp(outline[:, 0]) == pytest.approx(x1 - x0, rel=0.02)
+    plt.close(fig)
+
+
 def test_rips_bad_arguments():
     with pytest.raises(ValueError, match="cloud"):
         homology.rips_state(cloud="torus")

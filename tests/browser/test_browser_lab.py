@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lab_server import REPO, Lab  # tests/browser/lab_server.py (pytest puts this folder on sys.path)
 
@@ -43,6 +44,10 @@ QUIET_S = 1.0          # no new figure for this long (and the kernel idle): the 
 MOVES = 3              # single moves timed per widget
 BURST = 4              # key presses in a burst
 BURST_GAP_S = 0.05
+# A burst settles at most two updates after its last press (the one in flight, then the latest value) when
+# stale values are dropped; this much more is allowed for a noisy machine (a CI run measured 0.85 s for
+# two updates of 0.29 s). Four queued redraws of a widget that trains would take twice as long.
+BURST_NOISE_S = 0.4
 
 # Records the widget's figures: installed on the widget, it timestamps every new image (a new blob URL)
 # and every key press or menu change, in seconds from rec.t0 (reset just before the first press).
@@ -121,8 +126,8 @@ def _wait_kernel_idle(lab: Lab, name: str, timeout: float = 120) -> None:
 _PAGES: list = []   # the one JupyterLab page the tests share (loading the app takes seconds)
 
 
-def _open(browser, lab: Lab, name: str, *, kernel: bool = True):
-    """The JupyterLab page with ``name`` open as its only tab (and, with ``kernel``, its kernel idle).
+def _open(browser, lab: Lab, name: str):
+    """The JupyterLab page with ``name`` open as its only tab and its kernel idle.
 
     One page is loaded once and kept; each notebook is opened in it (``docmanager:open``) after whatever
     the main area still holds (the launcher, a tab a failed test left) is closed unsaved."""
@@ -136,9 +141,17 @@ def _open(browser, lab: Lab, name: str, *, kernel: bool = True):
     _close_unsaved(page)
     page.evaluate("name => window.jupyterapp.commands.execute('docmanager:open', {path: name})", name)
     page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=120_000)
-    if kernel:
-        _wait_kernel_idle(lab, name)
+    _wait_kernel_idle(lab, name)
     return page
+
+
+def _shut_down(page, lab: Lab, name: str) -> None:
+    """Shut the notebook's kernel down (its session deleted) and make the page forget the session, so a
+    reopened notebook starts a new kernel rather than connecting to the one shut down."""
+    session = _session(lab, name)
+    if session:
+        lab.api(f"api/sessions/{session['id']}", method="DELETE")
+    page.evaluate("async () => { await window.jupyterapp.serviceManager.sessions.refreshRunning(); }")
 
 
 def _close_unsaved(page) -> None:
@@ -267,24 +280,25 @@ def test_notebook_in_lab(browser, lab: Lab, name: str):
         page.locator(".lm-TabBar-tab.jp-mod-current .lm-TabBar-tabCloseIcon").click()
         page.locator(".jp-NotebookPanel").wait_for(state="detached")
     finally:
-        session = _session(lab, name)
-        if session:
-            lab.api(f"api/sessions/{session['id']}", method="DELETE")
-    page = _open(browser, lab, name, kernel=False)   # the saved widget state alone must show the widgets
+        _shut_down(page, lab, name)
+    page = _open(browser, lab, name)   # a new kernel, with no widgets: the saved widget state must show them
     try:
-        page.locator(WIDGETS).nth(expected - 1).wait_for(timeout=30_000)
+        try:
+            page.locator(WIDGETS).nth(expected - 1).wait_for(timeout=30_000)
+        except PlaywrightTimeout:
+            raise AssertionError(f"{name}: {page.locator(WIDGETS).count()} of {expected} slider figures shown "
+                                 f"30 s after reopening; session {_session(lab, name)}; dialogs: "
+                                 f"{page.locator('.jp-Dialog').all_inner_texts()}") from None
         time.sleep(1)
         assert not _errors(page), f"{name}: errors after save and reopen: {_errors(page)}"
         assert page.locator(WIDGETS).count() == expected
         _close_unsaved(page)
     finally:
-        session = _session(lab, name)
-        if session:
-            lab.api(f"api/sessions/{session['id']}", method="DELETE")
+        _shut_down(page, lab, name)
     for t in timings:  # after save and reopen, so a slow widget does not hide a broken reopen
         budget = BUDGET_S[t.kind] * SLACK
         assert t.median <= budget, (f"{name} widget {t.widget} ({t.control}, {t.kind}): move -> figure "
                                     f"{t.median:.2f} s (median of {t.moves}), budget {budget:.2f} s")
-        assert t.burst_settled - t.last_press <= 2 * max(t.moves) + 0.2, (
+        assert t.burst_settled - t.last_press <= 2 * max(t.moves) + BURST_NOISE_S, (
             f"{name} widget {t.widget}: a burst of {BURST} moves settled {t.burst_settled:.2f} s after the "
             f"first press, more than two updates ({max(t.moves):.2f} s each) after the last: redraws queue up")

@@ -6,15 +6,14 @@ Paper: Hoagland, Liu & Montelli; code at github.com/BCHoagland/TDA-Project
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import functools
+from dataclasses import dataclass
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.collections import EllipseCollection, LineCollection, PolyCollection
 from matplotlib.figure import Figure
 
 from vqlab import topology
@@ -84,8 +83,9 @@ def draw_rips(state: RipsState, fig: Figure | None = None) -> Figure:
     ``fig``: a figure drawn by this function before, to draw ``state`` into (the widget's redraw)."""
     x, eps = state.points, state.eps
     fig, (ax, bx), new = subplots(fig, 1, 2, figsize=(7.6, 3.6))
-    for p in x:
-        ax.add_patch(plt.Circle(p, eps / 2, color="tab:blue", alpha=0.06, lw=0))
+    ax.add_collection(EllipseCollection(widths=eps, heights=eps, angles=0.0, units="xy", offsets=x,
+                                        offset_transform=ax.transData, facecolor="tab:blue", alpha=0.06, lw=0),
+                      autolim=False)   # the eps/2-balls: one collection (40 patches cost 0.1 s a move)
     if len(state.triangles):
         ax.add_collection(PolyCollection(x[state.triangles[:4000]], facecolor="tab:orange", alpha=0.15, lw=0))
     if len(state.edges):
