@@ -63,7 +63,8 @@ def test_draw_rips_balls_have_radius_eps_over_two_in_data_units():
         fig.canvas.draw()
         # the first ball's drawn width in pixels is eps data units on the x axis (a diameter of eps)
         (x0, _), (x1, _) = ax.transData.transform([[0.0, 0.0], [eps, 0.0]])
-        outline = balls.get_transform().transform(balls.get_paths()[0].vertices @ balls.get_transforms()[0][:2, :2].T)
+        scaled = balls.get_paths()[0].vertices @ balls.get_transforms()[0][:2, :2].T   # the unit circle, sized
+        outline = balls.get_transform().transform(scaled)                                # in pixels
         assert np.ptp(outline[:, 0]) == pytest.approx(x1 - x0, rel=0.02)
     plt.close(fig)
 
