@@ -56,10 +56,15 @@ def test_landing_page_is_the_readme_and_every_module_has_a_reference_page(book):
     assert "The notebooks" in landing and "https://arxiv.org/abs/1711.00937" in landing
     assert "book/index.html" in (book / "index.html").read_text()
     modules = sorted(p.stem for p in (ROOT / "vqlab").glob("[a-z]*.py"))
+    packages = sorted(p.parent.name for p in (ROOT / "vqlab").glob("[a-z]*/__init__.py"))
     pages = sorted(p.stem for p in (ROOT / "book" / "reference").glob("*.md"))
-    assert pages == sorted(modules + ["index", "vqlab", "widgets"])  # a new module needs its page in book/reference/
-    for module in modules:
+    assert pages == sorted(modules + packages + ["index", "vqlab"])  # a new module needs its page in book/reference/
+    for module in modules + packages:
         assert f'id="module-vqlab.{module}"' in (book / "book" / "reference" / f"{module}.html").read_text()
+    for package in packages:  # one page per package, which documents each of its public modules
+        page = (book / "book" / "reference" / f"{package}.html").read_text()
+        for sub in sorted((ROOT / "vqlab" / package).glob("[a-z]*.py")):
+            assert f'id="module-vqlab.{package}.{sub.stem}"' in page, (package, sub.stem)
 
 
 def test_a_broken_internal_link_fails_the_build(tmp_path):

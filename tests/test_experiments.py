@@ -17,7 +17,7 @@ from vqlab.experiments import (Comparison, Trial, collapse_experiment, compare, 
                                usage_counts)
 from vqlab.models import build_vqvae  # noqa: E402
 from vqlab.plotting import plot_generated, plot_hcvq_runs, plot_latents, plot_usage_over_training  # noqa: E402
-from vqlab.quantizers import EMQuantizer, VectorQuantizer  # noqa: E402
+from vqlab.quantizers import EMQuantizer, SoftVectorQuantizer, VectorQuantizer  # noqa: E402
 
 
 # ---------------------------------------------------------------- the result type and the driver
@@ -212,7 +212,7 @@ def test_scoreboard_trial_builds_every_row_on_the_same_conv_nets():
     with pytest.raises(ValueError, match="fsq_levels"):
         experiments.scoreboard_trial("FSQ", 0, code_dim=2, fsq_levels=(4, 4, 4))
     with pytest.raises(ValueError, match="variance_head=False"):
-        build_vqvae(experiments.SoftVectorQuantizer(8, 2), arch="conv")
+        build_vqvae(SoftVectorQuantizer(8, 2), arch="conv")
 
 
 def test_compare_timing_and_a_tiny_scoreboard():

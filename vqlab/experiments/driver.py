@@ -1,0 +1,200 @@
+"""The experiment driver: train named model factories over seeds and collect their metrics (variants x seeds).
+
+Every training run goes through :func:`vqlab.train.train`. :func:`~vqlab.experiments.compare` is the
+driver: ``variants`` maps a name to a factory ``seed -> model`` (or ``seed ->``
+:class:`~vqlab.experiments.Trial` when the run needs ``extra_losses`` hooks or ``callbacks``); each variant
+is trained once per seed, measured on the test data, and the numbers land in a
+:class:`~vqlab.experiments.Comparison` (values per seed, mean, std, a text table, a plain dict for printing).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from torch import Tensor, nn
+
+from vqlab._checks import check_int
+from vqlab.train import History, evaluate, train
+
+__all__ = ["Trial", "Comparison", "compare", "Factory", "Measure"]
+
+
+@dataclass
+class Trial:
+    """One training run: the ``model`` and what :func:`vqlab.train.train` needs besides it.
+
+    A factory passed to :func:`compare` returns a model or a ``Trial``; the driver fills in ``name``,
+    ``seed``, ``device`` (the one it trains on), the training ``history``, ``seconds`` (the wall time of the
+    :func:`vqlab.train.train` call) and the measured ``metrics``. ``artifacts`` holds what a callback or a measure keeps that is not a number (e.g. diagrams).
+    """
+
+    model: nn.Module
+    extra_losses: Sequence = ()
+    callbacks: Sequence = ()
+    name: str = ""
+    seed: int = 0
+    device: str = "auto"
+    history: History | None = None
+    seconds: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)
+    artifacts: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Comparison:
+    """Metrics over variants x seeds.
+
+    Attributes:
+        values: ``{variant: {metric: [one value per seed]}}``.
+        seeds: the seeds, in the order of the values.
+        trials: ``{variant: [Trial per seed]}`` (the trained models, histories); empty for rows that
+            were not trained (e.g. the zoo's raw-pixel row).
+
+    ``std`` is the **sample** standard deviation over seeds (``ddof=1``), and 0.0 with a single seed
+    (no spread measured; the table then shows the mean alone).
+    """
+
+    values: dict[str, dict[str, list[float]]]
+    seeds: tuple[int, ...]
+    trials: dict[str, list[Trial]] = field(default_factory=dict)
+
+    @property
+    def variants(self) -> list[str]:
+        return list(self.values)
+
+    def metrics(self) -> list[str]:
+        """Every metric name, in first-seen order."""
+        return list(dict.fromkeys(m for row in self.values.values() for m in row))
+
+    def _row(self, variant: str, metric: str) -> np.ndarray:
+        if variant not in self.values:
+            raise KeyError(f"no variant {variant!r}; the variants are {self.variants}")
+        if metric not in self.values[variant]:
+            raise KeyError(f"variant {variant!r} has no metric {metric!r}; it has {list(self.values[variant])}")
+        return np.asarray(self.values[variant][metric], dtype=float)
+
+    def mean(self, variant: str, metric: str) -> float:
+        return float(np.mean(self._row(variant, metric)))
+
+    def std(self, variant: str, metric: str) -> float:
+        """Sample std over seeds (ddof=1); 0.0 for one seed."""
+        v = self._row(variant, metric)
+        return float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
+
+    def summary(self, variant: str, metric: str) -> tuple[float, float]:
+        """``(mean, std)`` over seeds (std with ddof=1)."""
+        return self.mean(variant, metric), self.std(variant, metric)
+
+    def subset(self, variants: Sequence[str]) -> Comparison:
+        """The same result restricted to ``variants`` (e.g. to draw one of them as a reference)."""
+        return Comparison({v: self.values[v] for v in variants}, self.seeds,
+                          {v: self.trials[v] for v in variants if v in self.trials})
+
+    def to_dict(self, metrics: Sequence[str] | None = None, digits: int = 4) -> dict[str, dict[str, dict]]:
+        """``{variant: {metric: {"mean", "std"}}}`` rounded to ``digits``: plain values for printing."""
+        keys = self.metrics() if metrics is None else list(metrics)
+        return {v: {m: {"mean": round(self.mean(v, m), digits), "std": round(self.std(v, m), digits)}
+                    for m in keys if m in self.values[v]} for v in self.values}
+
+    def table(self, metrics: Sequence[str] | None = None, *, digits: int | Mapping[str, int] = 3,
+              titles: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None,
+              scale: Mapping[str, float] | None = None, note: str | None = None) -> str:
+        """A plain-text table, one row per variant: ``mean ± std`` over seeds of each metric.
+
+        Args:
+            metrics: the columns (default: every metric). digits: decimals, one int or per metric.
+            titles: column titles per metric (default: the metric name). labels: row labels per variant.
+            scale: a factor per metric applied before printing (e.g. 100 for accuracies in %).
+            note: the last line (default: which seeds, and that std is the sample std).
+        """
+        keys = self.metrics() if metrics is None else list(metrics)
+        titles, labels, scale = dict(titles or {}), dict(labels or {}), dict(scale or {})
+        one_seed = len(self.seeds) == 1
+
+        def cell(v: str, m: str) -> str:
+            if m not in self.values[v]:
+                return "-"
+            nd = digits if isinstance(digits, int) else digits.get(m, 3)
+            f = scale.get(m, 1.0)
+            mean = f"{f * self.mean(v, m):.{nd}f}"
+            return mean if one_seed else f"{mean} ± {f * self.std(v, m):.{nd}f}"
+
+        head = ["variant"] + [titles.get(m, m) for m in keys]
+        rows = [[labels.get(v, v)] + [cell(v, m) for m in keys] for v in self.values]
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+
+        def line(r: list[str]) -> str:
+            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
+        seeds = list(self.seeds)
+        if note is None:
+            note = f"(seed {seeds[0]})" if one_seed else f"(mean ± std over seeds {seeds}; sample std, ddof=1)"
+        return "\n".join([line(head), *map(line, rows), note])
+
+
+Factory = Callable[[int], "nn.Module | Trial"]
+Measure = Callable[[Trial, Tensor], dict[str, float]]
+
+
+def _default_measure(trial: Trial, x_test: Tensor) -> dict[str, float]:
+    return evaluate(trial.model, x_test, device=trial.device)
+
+
+def compare(variants: Mapping[str, Factory], x_train: Tensor, x_test: Tensor, *, seeds: Sequence[int] = (0, 1, 2),
+            epochs: int = 10, steps: int | None = None, batch_size: int = 64, lr: float = 1e-3,
+            measure: Measure | None = None, device: str = "auto", timing: bool = False) -> Comparison:
+    """Train every variant once per seed with :func:`vqlab.train.train` and measure it on ``x_test``.
+
+    Args:
+        variants: name -> factory ``seed -> model`` or ``seed ->`` :class:`Trial` (a fresh model per call;
+            the factory seeds its own weights, e.g. through :func:`vqlab.models.build_vqvae`).
+        x_train, x_test: training and test inputs.
+        seeds: at least one seed; the same seeds for every variant (also the ``seed`` of ``train``, which
+            fixes the batch order).
+        epochs, steps, batch_size, lr: passed to :func:`vqlab.train.train` (``steps``, when given, is the
+            budget in optimizer steps instead of ``epochs``).
+        measure: ``measure(trial, x_test) -> {metric: value}`` after training (default
+            :func:`vqlab.train.evaluate`: every loss term, ``recon``, ``perplexity``, ``codes_used``).
+            Every trial records the wall time of its ``train`` call in ``trial.seconds`` (it depends on the
+            machine and its load).
+        device: ``"auto"`` (a GPU when torch sees one), ``"cpu"`` or ``"cuda[:N]"``, passed to ``train``
+            (see :func:`vqlab.train.resolve_device`) and available to ``measure`` as ``trial.device``.
+        timing: also report ``trial.seconds`` as the metric ``train_seconds`` (off by default, so that
+            tables printed with every metric stay free of machine-dependent numbers).
+    Returns:
+        a :class:`Comparison` with the trained :class:`Trial` of every run in ``trials``.
+    """
+    seeds = tuple(check_int("seeds", s, 0) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds must contain at least one seed")
+    if not variants:
+        raise ValueError("variants must name at least one model factory")
+    check_int("epochs", epochs)
+    if not isinstance(timing, bool):
+        raise TypeError(f"timing must be a bool, got {timing!r}")
+    measure = _default_measure if measure is None else measure
+    values: dict[str, dict[str, list[float]]] = {}
+    trials: dict[str, list[Trial]] = {}
+    for name, factory in variants.items():
+        values[name], trials[name] = {}, []
+        for seed in seeds:
+            made = factory(seed)
+            trial = made if isinstance(made, Trial) else Trial(made)
+            if not isinstance(trial.model, nn.Module):
+                raise TypeError(f"the factory of {name!r} must return an nn.Module or a Trial, "
+                                f"got {type(made).__name__}")
+            trial.name, trial.seed, trial.device = name, seed, device
+            start = time.perf_counter()
+            trial.history = train(trial.model, x_train, epochs=epochs, steps=steps, batch_size=batch_size, lr=lr,
+                                  seed=seed, extra_losses=trial.extra_losses, callbacks=trial.callbacks,
+                                  progress=False, device=device)
+            trial.seconds = time.perf_counter() - start
+            trial.metrics = {k: float(v) for k, v in measure(trial, x_test).items()}
+            if timing:
+                trial.metrics["train_seconds"] = trial.seconds
+            for key, value in trial.metrics.items():
+                values[name].setdefault(key, []).append(value)
+            trials[name].append(trial)
+    return Comparison(values, seeds, trials)
