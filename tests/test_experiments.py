@@ -38,6 +38,35 @@ def test_comparison_mean_std_table_and_dict():
     assert c.subset(["b"]).variants == ["b"]
 
 
+def test_paired_differences_pair_seed_with_seed():
+    # "a" is lower than "b" on every seed by 1 +- 0.1 although both spread widely over seeds
+    c = Comparison({"a": {"mse": [1.0, 5.0, 9.0, 3.0]}, "b": {"mse": [2.1, 5.9, 10.0, 4.0]},
+                    "c": {"mse": [4.0, 1.0, 8.0, 6.0]}}, (0, 1, 2, 3))
+    d = c.paired("a", "b", "mse")
+    assert d.differences == pytest.approx((-1.1, -0.9, -1.0, -1.0)) and d.established and d.sign == -1
+    assert not c.paired("c", "b", "mse").established            # differences -1.9 -4.9 -2.0 +2.0
+    text = c.paired_table("b", ["mse"], higher_is_better={"mse": False}, digits=2)
+    rows = text.splitlines()
+    assert rows[0].split() == ["variant", "mse", "-", "b"]
+    assert rows[1].startswith("a") and rows[1].endswith("better") and "-1.00 [" in rows[1]
+    assert rows[2].startswith("c") and rows[2].endswith("n.e.")
+    assert "not established at this size" in rows[-1]
+    assert c.paired_table("b", ["mse"], higher_is_better={"mse": True}).splitlines()[1].endswith("worse")
+    with pytest.raises(ValueError, match="higher_is_better"):
+        c.paired_table("b", ["mse"], higher_is_better={})
+    with pytest.raises(KeyError, match="no variant"):
+        c.paired_table("z", ["mse"], higher_is_better={"mse": False})
+
+
+def test_save_and_load_keep_values_seeds_and_meta(tmp_path):
+    c = Comparison({"a": {"x": [1.0, 2.5]}, "b": {"x": [0.5, 0.25], "y": [3.0, 4.0]}}, (3, 4))
+    path = c.save(tmp_path / "results" / "r.json", meta={"command": "python scripts/x.py", "seconds": 12.5})
+    back = Comparison.load(path)
+    assert back.values == c.values and back.seeds == (3, 4) and back.trials == {}
+    assert back.meta == {"command": "python scripts/x.py", "seconds": 12.5}
+    assert back.table() == c.table()
+
+
 def test_compare_trains_each_factory_per_seed_and_is_reproducible():
     x = torch.rand(64, 64)
     seen = []

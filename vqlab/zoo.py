@@ -33,7 +33,7 @@ from vqlab.experiments import Comparison, Trial, compare
 from vqlab.metrics import downstream_scores, kmeans_scores, linear_probe
 from vqlab.models import VAE, Autoencoder, build_vqvae
 from vqlab.nets import MLPDecoder, MLPEncoder
-from vqlab.quantizers import SoftVectorQuantizer, VectorQuantizer
+from vqlab.quantizers import INITS, SoftVectorQuantizer, VectorQuantizer
 from vqlab.train import eval_mode, evaluate, seed_everything
 
 __all__ = ["BOTTLENECKS", "LABELS", "METRICS", "TABLE_STYLE", "PAPER_TABLE1", "ZooConfig", "build_bottleneck",
@@ -125,7 +125,7 @@ class ZooConfig:
         check_float("init_log_var", self.init_log_var)
         for name in ("vq_beta", "noise_std", "vae_beta", "beta_vae_beta"):
             check_float(name, getattr(self, name), 0.0)
-        check_choice("vq_init", self.vq_init, ("uniform", "kmeans++"))
+        check_choice("vq_init", self.vq_init, INITS)
         check_choice("normalization", self.normalization, ("paper", "code"))
         check_int("epochs", self.epochs)
         if self.steps is not None:

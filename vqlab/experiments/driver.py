@@ -8,14 +8,17 @@ is trained once per seed, measured on the test data, and the numbers land in a
 """
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from torch import Tensor, nn
 
 from vqlab._checks import check_int
+from vqlab.stats import PairedDifference, paired_difference
 from vqlab.train import History, evaluate, train
 
 __all__ = ["Trial", "Comparison", "compare", "Factory", "Measure"]
@@ -51,6 +54,7 @@ class Comparison:
         seeds: the seeds, in the order of the values.
         trials: ``{variant: [Trial per seed]}`` (the trained models, histories); empty for rows that
             were not trained (e.g. the zoo's raw-pixel row).
+        meta: how a saved result was made (command line, machine, seconds, date), kept by :meth:`save`.
 
     ``std`` is the **sample** standard deviation over seeds (``ddof=1``), and 0.0 with a single seed
     (no spread measured; the table then shows the mean alone).
@@ -59,6 +63,7 @@ class Comparison:
     values: dict[str, dict[str, list[float]]]
     seeds: tuple[int, ...]
     trials: dict[str, list[Trial]] = field(default_factory=dict)
+    meta: dict[str, object] = field(default_factory=dict)
 
     @property
     def variants(self) -> list[str]:
@@ -90,13 +95,74 @@ class Comparison:
     def subset(self, variants: Sequence[str]) -> Comparison:
         """The same result restricted to ``variants`` (e.g. to draw one of them as a reference)."""
         return Comparison({v: self.values[v] for v in variants}, self.seeds,
-                          {v: self.trials[v] for v in variants if v in self.trials})
+                          {v: self.trials[v] for v in variants if v in self.trials}, dict(self.meta))
 
     def to_dict(self, metrics: Sequence[str] | None = None, digits: int = 4) -> dict[str, dict[str, dict]]:
         """``{variant: {metric: {"mean", "std"}}}`` rounded to ``digits``: plain values for printing."""
         keys = self.metrics() if metrics is None else list(metrics)
         return {v: {m: {"mean": round(self.mean(v, m), digits), "std": round(self.std(v, m), digits)}
                     for m in keys if m in self.values[v]} for v in self.values}
+
+    def paired(self, a: str, b: str, metric: str, *, confidence: float = 0.95) -> PairedDifference:
+        """The per-seed differences ``a - b`` of ``metric`` and their t interval (:mod:`vqlab.stats`).
+
+        Both variants were trained with the same seeds (the driver guarantees it), so seed ``s`` of ``a`` is
+        paired with seed ``s`` of ``b``. Print it beside the claim; assert only ``.established`` verdicts.
+        """
+        return paired_difference(self._row(a, metric), self._row(b, metric), a=a, b=b, metric=metric,
+                                 confidence=confidence)
+
+    def paired_table(self, baseline: str, metrics: Sequence[str], *, higher_is_better: Mapping[str, bool],
+                     confidence: float = 0.95, digits: int | Mapping[str, int] = 3,
+                     scale: Mapping[str, float] | None = None, labels: Mapping[str, str] | None = None) -> str:
+        """Every other variant against ``baseline``: per metric the mean paired difference (variant - baseline),
+        its interval, and a mark: ``better`` / ``worse`` where the interval excludes 0, ``n.e.`` (not
+        established at this size) where it does not.
+
+        Args:
+            baseline: the variant every row is compared with. metrics: the columns.
+            higher_is_better: per metric, whether a larger value is better (every metric must be listed).
+            confidence: the interval's coverage. digits, scale, labels: as in :meth:`table`.
+        """
+        if baseline not in self.values:
+            raise KeyError(f"no variant {baseline!r}; the variants are {self.variants}")
+        missing = [m for m in metrics if m not in higher_is_better]
+        if missing:
+            raise ValueError(f"higher_is_better must say for every metric whether larger is better; missing {missing}")
+        scale, labels = dict(scale or {}), dict(labels or {})
+
+        def cell(v: str, m: str) -> str:
+            d = self.paired(v, baseline, m, confidence=confidence)
+            nd = digits if isinstance(digits, int) else digits.get(m, 3)
+            f = scale.get(m, 1.0)
+            mark = "n.e." if d.sign == 0 else "better" if (d.sign > 0) == higher_is_better[m] else "worse"
+            return f"{f * d.mean:+.{nd}f} [{f * d.low:+.{nd}f}, {f * d.high:+.{nd}f}] {mark}"
+
+        head = ["variant"] + [f"{m} - {labels.get(baseline, baseline)}" for m in metrics]
+        rows = [[labels.get(v, v)] + [cell(v, m) for m in metrics] for v in self.values if v != baseline]
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+        lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+                 for r in [head, *rows]]
+        note = (f"(mean paired difference over seeds {list(self.seeds)} [{100 * confidence:g} % t interval]; "
+                "n.e. = not established at this size)")
+        return "\n".join([*lines, note])
+
+    def save(self, path: str | Path, *, meta: Mapping[str, object] | None = None) -> Path:
+        """Write the values, seeds and ``meta`` (merged into :attr:`meta`) as JSON: a result measured outside a
+        notebook, which the notebook reads back with :meth:`load`. The trained models are not saved."""
+        self.meta.update(meta or {})
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"seeds": list(self.seeds), "values": self.values, "meta": self.meta},
+                                   indent=1) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Comparison:
+        """A :class:`Comparison` written by :meth:`save` (no trials; ``meta`` says how it was made)."""
+        data = json.loads(Path(path).read_text())
+        return cls({v: {m: [float(x) for x in xs] for m, xs in row.items()} for v, row in data["values"].items()},
+                   tuple(int(s) for s in data["seeds"]), meta=dict(data.get("meta", {})))
 
     def table(self, metrics: Sequence[str] | None = None, *, digits: int | Mapping[str, int] = 3,
               titles: Mapping[str, str] | None = None, labels: Mapping[str, str] | None = None,

@@ -21,7 +21,7 @@ module                                   notebook  what it holds
 same :class:`QuantizerOutput` and has ``num_codes``, ``code_dim`` and ``codebook`` (its implicit grid), so it
 drops into :class:`vqlab.models.VQVAE` the same way.
 """
-from vqlab.quantizers.base import Quantizer, QuantizerOutput, nearest_codes, one_hot_posterior
+from vqlab.quantizers.base import INITS, Quantizer, QuantizerOutput, nearest_codes, one_hot_posterior
 from vqlab.quantizers.em import EMQuantizer
 from vqlab.quantizers.fsq import FSQuantizer
 from vqlab.quantizers.posterior import PosteriorQuantizer
@@ -29,5 +29,5 @@ from vqlab.quantizers.rotation import rotation_trick
 from vqlab.quantizers.soft_vq import SoftVectorQuantizer
 from vqlab.quantizers.vq import VectorQuantizer
 
-__all__ = ["QuantizerOutput", "Quantizer", "nearest_codes", "one_hot_posterior", "rotation_trick",
+__all__ = ["QuantizerOutput", "Quantizer", "INITS", "nearest_codes", "one_hot_posterior", "rotation_trick",
            "VectorQuantizer", "EMQuantizer", "SoftVectorQuantizer", "PosteriorQuantizer", "FSQuantizer"]

@@ -19,6 +19,7 @@ subclass lists the base keywords it accepts by name and passes them on by name (
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -30,7 +31,7 @@ from vqlab.clustering import kmeans_plusplus
 from vqlab.metrics import perplexity
 from vqlab.posteriors import posterior_losses
 
-__all__ = ["QuantizerOutput", "Quantizer", "nearest_codes", "one_hot_posterior"]
+__all__ = ["QuantizerOutput", "Quantizer", "INITS", "nearest_codes", "one_hot_posterior"]
 
 
 @dataclass
@@ -68,6 +69,10 @@ class QuantizerOutput:
         return self.probs
 
 
+#: The codebook initialisations every :class:`Quantizer` accepts (``init=``; see :class:`Quantizer`).
+INITS = ("uniform", "variance_scaling", "kmeans++")
+
+
 class Quantizer(nn.Module):
     """Base class: a codebook ``[K, D]`` plus the machinery shared by all quantizers.
 
@@ -79,8 +84,12 @@ class Quantizer(nn.Module):
             averages of assigned vectors, van den Oord et al. 2017, App. A.1; no codebook loss).
         decay: EMA decay gamma in [0, 1).
         epsilon: Laplace smoothing of the EMA cluster sizes, > 0.
-        init: ``"uniform"`` (U(-1/K, 1/K), as in the VQ-VAE reference code) or ``"kmeans++"``
-            (seeded from the first training batch).
+        init: the codebook's start. ``"uniform"``: U(-1/K, 1/K), the initialiser of common PyTorch ports
+            of the VQ-VAE (e.g. zalandoresearch/pytorch-vq-vae and its many copies): every codeword within
+            1/K of the origin. ``"variance_scaling"``: U(-sqrt(3/D), sqrt(3/D)), the initialiser of DeepMind's
+            reference VQ-VAE (Sonnet / Haiku ``VectorQuantizer``: ``VarianceScaling(distribution="uniform")`` on
+            the ``[D, K]`` embedding, fan-in D; about +-0.61 for D = 8). ``"kmeans++"``: k-means++ seeding
+            from the first training batch.
         restart_after: if set, a code unused for this many consecutive training steps is moved onto a
             random encoder output of the current batch (dead-code restart). ``None`` disables it.
         seed: seed of the quantizer's own generator (initialisation, restarts, sampling).
@@ -108,19 +117,19 @@ class Quantizer(nn.Module):
         if self.decay >= 1.0:
             raise ValueError(f"decay must be in [0, 1), got {decay!r}")
         self.epsilon = check_float("epsilon", epsilon, 0.0, strict=True)
-        self.init = check_choice("init", init, ("uniform", "kmeans++"))
+        self.init = check_choice("init", init, INITS)
         self.restart_after = None if restart_after is None else check_int("restart_after", restart_after)
         self.generator = torch.Generator().manual_seed(check_int("seed", seed, 0))
 
-        weight = torch.empty(num_codes, code_dim).uniform_(-1.0 / num_codes, 1.0 / num_codes,
-                                                          generator=self.generator)
+        limit = math.sqrt(3.0 / code_dim) if self.init == "variance_scaling" else 1.0 / num_codes
+        weight = torch.empty(num_codes, code_dim).uniform_(-limit, limit, generator=self.generator)
         if self.codebook_update == "gradient":
             self.weight = nn.Parameter(weight)
         else:
             self.register_buffer("weight", weight)
             self.register_buffer("ema_size", torch.ones(num_codes))
             self.register_buffer("ema_sum", weight.clone())
-        self.register_buffer("initialized", torch.tensor(self.init == "uniform"))
+        self.register_buffer("initialized", torch.tensor(self.init != "kmeans++"))
         self.register_buffer("unused_steps", torch.zeros(num_codes, dtype=torch.long))
 
     @property
