@@ -227,7 +227,7 @@ for name, quantizer in [("hard VQ", VectorQuantizer(K, D, seed=0)),
     with torch.no_grad():
         out = model(x_batch)
     probs = out.quant.probs
-    vdib = L.vdib_loss(out.losses["recon"], probs, beta=1.0)               # eq. 23, uniform r
+    vdib = L.vdib_loss(out.losses["recon"], probs, ib_weight=1.0)          # eq. 23, uniform r
     print(f"{name:8s} H(p(Z|I), r) == log K: {bool(abs(L.cross_entropy(probs) - math.log(K)) < 1e-5)}   "
           f"L_VDIB - log K == recon: {bool(abs(vdib - math.log(K) - out.losses['recon']) < 1e-5)}   "
           f"eq. 24 terms: {sorted(out.losses)}")

@@ -157,7 +157,7 @@ def test_kl_nonnegative_and_entropy_bounds(seed):
 
 def test_ib_lagrangian_eq3():
     assert L.ib_lagrangian(1.5, 2.0, 0.25) == 2.0
-    with pytest.raises(ValueError, match="beta"):
+    with pytest.raises(ValueError, match="ib_weight"):
         L.ib_lagrangian(1.0, 1.0, -1.0)
 
 
@@ -177,7 +177,7 @@ def test_losses_are_differentiable_even_at_one_hot():
     (lambda: L.kl_to_prior(torch.tensor([[0.5, 0.5]]), torch.tensor([0.7, 0.7])), "prior must sum to one"),
     (lambda: L.kl_divergence(torch.tensor([0.5, 0.5]), torch.tensor([1.0, 0.0])), "q is zero where p"),
     (lambda: L.conditional_entropy(torch.tensor([[0.5, 0.5]] * 2), torch.tensor([1.0])), "weights must have"),
-    (lambda: L.vib_loss(torch.tensor(0.0), torch.tensor([[0.5, 0.5]]), -1.0), "beta"),
+    (lambda: L.vib_loss(torch.tensor(0.0), torch.tensor([[0.5, 0.5]]), -1.0), "ib_weight"),
     (lambda: L.mutual_information(torch.full((2, 2, 2), 1 / 8)), "2-D"),
     (lambda: L.ib_distortion(torch.full((2, 2), 0.25), torch.full((3, 2), 0.5)), "p_z_given_i must have shape"),
     (lambda: L.decoder_bound(torch.full((2, 2), 0.25), torch.full((2, 2), 0.5), torch.tensor([[1.0, 0], [1, 0]])),

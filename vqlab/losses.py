@@ -197,30 +197,35 @@ def mutual_information_iz(probs: Tensor, weights: Tensor | None = None) -> Tenso
     return (w * (flat * (_log(flat) - _log(pz))).sum(1)).sum()
 
 
-def ib_lagrangian(distortion: Tensor | float, rate: Tensor | float, beta: float) -> Tensor | float:
-    """``L_IB = d_IB(I, Z) + beta I(I, Z)`` (eq. 3), the Lagrangian of the rate-distortion problem
-    eq. 2. ``distortion`` and ``rate`` are scalars (nats); ``beta >= 0``."""
-    b = check_float("beta", beta, 0.0)
+def ib_lagrangian(distortion: Tensor | float, rate: Tensor | float, ib_weight: float) -> Tensor | float:
+    """``L_IB = d_IB(I, Z) + w_IB I(I, Z)`` (eq. 3; the paper's ``beta``, the course's IB trade-off
+    ``w_IB``), the Lagrangian of the rate-distortion problem eq. 2. ``distortion`` and ``rate`` are
+    scalars (nats); ``ib_weight >= 0``."""
+    b = check_float("ib_weight", ib_weight, 0.0)
     return _check_scalar("distortion", distortion) + b * _check_scalar("rate", rate)
 
 
-def vib_loss(distortion: Tensor, probs: Tensor, beta: float, prior: Tensor | None = None,
+def vib_loss(distortion: Tensor, probs: Tensor, ib_weight: float, prior: Tensor | None = None,
              weights: Tensor | None = None) -> Tensor:
-    """``L_VIB = distortion + beta KL(p(Z|I) || r(Z))`` (eq. 18).
+    """``L_VIB = distortion + w_IB KL(p(Z|I) || r(Z))`` (eq. 18; ``w_IB`` = ``ib_weight``, the paper's
+    ``beta``).
 
     ``distortion`` is the first term of eq. 18, ``-E log q(x̂ | z)``: for a Gaussian decoder the
     reconstruction error (``ModelOutput.losses["recon"]``) up to scale and constants.
-    By eq. 26 this equals :func:`vdib_loss` minus ``beta H(p(Z|I))``.
+    By eq. 26 this equals :func:`vdib_loss` minus ``w_IB H(p(Z|I))``.
     """
-    return _check_scalar("distortion", distortion) + check_float("beta", beta, 0.0) * kl_to_prior(probs, prior, weights)
+    w_ib = check_float("ib_weight", ib_weight, 0.0)
+    return _check_scalar("distortion", distortion) + w_ib * kl_to_prior(probs, prior, weights)
 
 
-def vdib_loss(distortion: Tensor, probs: Tensor, beta: float, prior: Tensor | None = None,
+def vdib_loss(distortion: Tensor, probs: Tensor, ib_weight: float, prior: Tensor | None = None,
               weights: Tensor | None = None) -> Tensor:
-    """``L_VDIB = distortion + beta H(p(Z|I), r(Z))`` (eq. 23). With the uniform prior the second term
-    is the constant ``beta log K``, so minimising it is minimising the distortion alone (the VQ-VAE
-    loss, eq. 24, whose commitment / codebook terms are how that distortion is minimised)."""
-    return _check_scalar("distortion", distortion) + check_float("beta", beta, 0.0) * cross_entropy(probs, prior, weights)
+    """``L_VDIB = distortion + w_IB H(p(Z|I), r(Z))`` (eq. 23; ``w_IB`` = ``ib_weight``, the paper's
+    ``beta``). With the uniform prior the second term is the constant ``w_IB log K``, so minimising it
+    is minimising the distortion alone (the VQ-VAE loss, eq. 24, whose commitment / codebook terms are
+    how that distortion is minimised)."""
+    w_ib = check_float("ib_weight", ib_weight, 0.0)
+    return _check_scalar("distortion", distortion) + w_ib * cross_entropy(probs, prior, weights)
 
 
 # ------------------------------------------------------- discrete joints: the derivation, eqs. 4-12

@@ -25,14 +25,14 @@ LATENT_VARIANTS = ("AE", "AE + L_top", "AE + disk only", "VAE")
 
 
 def latent_model(variant: str, seed: int = 0, *, latent_dim: int = 2, hidden: tuple[int, ...] = (64, 64),
-                 weight: float = 0.1, vae_beta: float = 0.1, in_dim: int = 64) -> Trial:
+                 weight: float = 0.1, kl_weight: float = 0.1, in_dim: int = 64) -> Trial:
     """One model of the paper's comparison on flat images ``[N, in_dim]``, as a :class:`Trial` (its
     ``extra_losses`` carry the regularizer). Weights are seeded with ``seed``.
 
     "AE": :class:`vqlab.models.Autoencoder` (MLP, two hidden layers of 64 as in the paper, ReLU instead of
-    ELU); "AE + L_top": the same with :class:`vqlab.topology.HomologicalRegularizer` (``weight`` = λ,
-    ``reduction="mean"``) as the ``extra_losses`` hook; "AE + disk only": the hinge term alone (paper
-    Appendix A-A); "VAE": :class:`vqlab.models.VAE` with KL weight ``vae_beta``.
+    ELU); "AE + L_top": the same with :class:`vqlab.topology.HomologicalRegularizer` (``weight``: the
+    paper's λ, the course's w; ``reduction="mean"``) as the ``extra_losses`` hook; "AE + disk only": the
+    hinge term alone (paper Appendix A-A); "VAE": :class:`vqlab.models.VAE` with KL weight ``kl_weight``.
     """
     check_choice("variant", variant, LATENT_VARIANTS)
     check_int("latent_dim", latent_dim)
@@ -40,7 +40,7 @@ def latent_model(variant: str, seed: int = 0, *, latent_dim: int = 2, hidden: tu
     hidden = tuple(hidden)
     if variant == "VAE":
         encoder = MLPEncoder(in_dim, 2 * latent_dim, hidden)
-        return Trial(VAE(encoder, MLPDecoder(latent_dim, in_dim, hidden[::-1]), latent_dim, kl_weight=vae_beta))
+        return Trial(VAE(encoder, MLPDecoder(latent_dim, in_dim, hidden[::-1]), latent_dim, kl_weight=kl_weight))
     model = Autoencoder(MLPEncoder(in_dim, latent_dim, hidden), MLPDecoder(latent_dim, in_dim, hidden[::-1]))
     hooks = {"AE": [], "AE + L_top": [topology.HomologicalRegularizer(weight)],
              "AE + disk only": [topology.HomologicalRegularizer(weight, topological=False)]}[variant]
@@ -84,14 +84,14 @@ def latent_metrics(trial: Trial, x_test: Tensor, predict_proba, n_samples: int =
 def latent_comparison(x_train: Tensor, x_test: Tensor, predict_proba,
                       variants: Sequence[str] = LATENT_VARIANTS, seeds: Sequence[int] = (0, 1, 2),
                       latent_dim: int = 2, epochs: int = 40, lr: float = 3e-3, batch_size: int = 128,
-                      weight: float = 0.1, vae_beta: float = 0.1, n_samples: int = 1000,
+                      weight: float = 0.1, kl_weight: float = 0.1, n_samples: int = 1000,
                       radius: float = 0.1, device: str = "auto") -> Comparison:
     """Every variant of :func:`latent_model` for every seed through :func:`compare` (the regularizer as
     an ``extra_losses`` hook), measured by :func:`latent_metrics`."""
     in_dim = x_train.shape[1]
 
     def factory(variant):
-        return lambda seed: latent_model(variant, seed, latent_dim=latent_dim, weight=weight, vae_beta=vae_beta,
+        return lambda seed: latent_model(variant, seed, latent_dim=latent_dim, weight=weight, kl_weight=kl_weight,
                                          in_dim=in_dim)
 
     def measure(trial: Trial, x: Tensor) -> dict[str, float]:

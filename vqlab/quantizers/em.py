@@ -24,7 +24,7 @@ class EMQuantizer(Quantizer):
         p(z | x) = exp(-||e_z - z_e(x)||^2 / tau) / sum_j exp(-||e_j - z_e(x)||^2 / tau)
 
     computed by :func:`vqlab.posteriors.gibbs_posterior` (log-softmax after subtracting the row minimum, so
-    it is finite for any ``tau > 0``). ``tau`` is the VIB trade-off ``beta`` of eq. 18 when the
+    it is finite for any ``tau > 0``). ``tau`` is the IB trade-off ``w_IB`` (the paper's ``beta``) of eq. 18 when the
     distortion is the latent squared distance: this posterior minimises
     ``E_p ||z_e - e_z||^2 + tau KL(p(Z|I) || uniform)`` for a fixed codebook. ``||.||^2`` is summed over
     the D latent dimensions, so ``tau`` is in the units of squared distances.

@@ -1,7 +1,7 @@
-"""Notebook 02 widgets: the temperature (= VIB beta) explorer on a 2-D toy codebook.
+"""Notebook 02 widgets: the temperature (= the IB trade-off w_IB) explorer on a 2-D toy codebook.
 
 Equations refer to arXiv:1808.01048 ("the VIB paper").
-A temperature (= VIB beta) explorer on a 2-D toy codebook, and the rate-distortion picture of the
+A temperature (= the IB trade-off w_IB) explorer on a 2-D toy codebook, and the rate-distortion picture of the
 digits sweep (vqlab.experiments.ib_comparison).
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from vqlab.widgets._ui import slider_figure, subplots
 __all__ = ["IB_TOY_LOG10_TAUS", "IBToyState", "ib_toy_state", "draw_ib_toy", "ib_toy_widget"]
 
 
-#: The temperatures (tau = the VIB beta, see :func:`vqlab.posteriors.gibbs_posterior`) of the toy curve.
+#: The temperatures (tau = the IB trade-off w_IB, see :func:`vqlab.posteriors.gibbs_posterior`) of the toy curve.
 IB_TOY_LOG10_TAUS = np.linspace(-3.0, 1.5, 46)
 
 
@@ -56,7 +56,7 @@ class IBToyState:
 
     Attributes:
         points: ``[N, 2]`` toy data (here the data *are* the latents z_e). codebook: ``[K, 2]`` (k-means).
-        tau: the temperature (= VIB beta). grid_x, grid_y: ``[R]`` axes of the heat map.
+        tau: the temperature (= the IB trade-off w_IB). grid_x, grid_y: ``[R]`` axes of the heat map.
         heat: ``[R, R]`` entropy ``H(p(Z | x))`` of the EM posterior (eq. 28 at temperature tau) on the grid.
         terms: at tau, on the points: ``distortion`` ``E_p ||x - e_z||^2``, ``conditional_entropy``
             ``H(p(Z|I))``, ``cross_entropy`` (eq. 25, ``log K``), ``rate_bound`` ``KL(p(Z|I) || uniform)``
@@ -146,7 +146,7 @@ def draw_ib_toy(state: IBToyState, fig: Figure | None = None) -> Figure:
 
 
 def ib_toy_widget(log10_tau: float = -0.5, num_codes: int = 6, dataset: str = "blobs"):
-    """Sliders for ``log10 tau`` (the temperature = VIB beta) and K, and the toy set -> :func:`draw_ib_toy`
+    """Sliders for ``log10 tau`` (the temperature = the IB trade-off w_IB) and K, and the toy set -> :func:`draw_ib_toy`
     (a new figure when K or the data change: the colour scale goes up to log K)."""
     return slider_figure(
         ib_toy_state, draw_ib_toy, rebuild_on=("num_codes", "dataset"),
