@@ -179,6 +179,9 @@ def test_a_submission_that_hangs_is_killed_after_the_timeout_and_reported(dist, 
 # One plausible wrong answer per notebook (a mistake students make), the exercise it answers, and the
 # message its public check must show: the student runs grader.check(name) and learns what to fix.
 WRONG_ANSWERS = {
+    "00_prerequisites": ("predicted_mi", "an answer in bits is too large", """
+predicted_mi = 1.75                   # H(Z) in bits (log base 2), not in nats
+"""),
     "01_vector_quantization": ("vq_losses", "commitment differs from VectorQuantizer's", """
 def vq_losses(z_e, w, beta):          # forgot beta on the commitment term
     return {"codebook": ((z_e.detach() - w) ** 2).mean(), "commitment": ((z_e - w.detach()) ** 2).mean()}
