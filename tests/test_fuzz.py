@@ -15,6 +15,7 @@ from vqlab import metrics as M
 from vqlab import models as MD
 from vqlab import posteriors as P
 from vqlab import quantizers as Q
+from vqlab.widgets import prereq as PQ
 
 t = torch.tensor
 nan, inf = float("nan"), float("inf")
@@ -248,6 +249,13 @@ CASES = [
     ("uc_metric", lambda: XP.usage_curves(XP.Comparison({}, (0,)), metric="loss"), ValueError, "metric"),
     ("vqvae_head", lambda: MD.build_vqvae(Q.VectorQuantizer(4, 2), variance_head=1), TypeError, "variance_head"),
     ("cmp_timing", lambda: XP.compare({"a": lambda s: None}, X, X, timing="yes"), TypeError, "timing"),
+    ("gkl_var", lambda: PQ.gaussian_kl(0.0, 0.0, 0.0, 1.0), ValueError, "var_q"),
+    ("gkl_mean_nan", lambda: PQ.gaussian_kl(0.0, 1.0, nan, 1.0), ValueError, "mean_p"),
+    ("lgp_s", lambda: PQ.linear_gaussian_posterior(1.0, 1.0, -0.5), ValueError, "s"),
+    ("lgp_x_str", lambda: PQ.linear_gaussian_posterior("one", 1.0, 0.5), ValueError, "x"),
+    ("lge_var", lambda: PQ.linear_gaussian_elbo(1.0, 0.0, -1.0, 1.0, 0.5), ValueError, "var"),
+    ("st_steps", lambda: PQ.straight_through_state(steps=0), ValueError, "steps"),
+    ("info_points", lambda: PQ.information_state(num_points=0), ValueError, "num_points"),
 ]
 
 
