@@ -27,7 +27,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lab_server import REPO, Lab  # tests/browser/lab_server.py (pytest puts this folder on sys.path)
 
-pytestmark = pytest.mark.browser
+# pytest-timeout: past a notebook's own bounded waits (open 120 s, run all RUN_TIMEOUT_S, 90 s a widget update)
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
