@@ -19,6 +19,9 @@ from committed import notebook_paths
 from vqlab.course import assign, grade, grade_submission, notebook_stem
 
 NOTEBOOKS = notebook_paths()
+# pytest-timeout: past the grading's own bounds (600 s an attempt, two attempts, two submissions), so a
+# hung submission is killed and reported by vqlab.course rather than left running.
+pytestmark = pytest.mark.timeout(3600)
 
 
 def _questions(path: Path) -> list[dict]:

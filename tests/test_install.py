@@ -83,6 +83,7 @@ def test_make_says_what_is_missing_without_a_supported_interpreter(tmp_path):
 
 
 @pytest.mark.skipif(not any(WHEELHOUSE.glob("*.whl")), reason="no wheelhouse/ (make wheelhouse builds it)")
+@pytest.mark.timeout(1200)  # past the install's own 900 s
 def test_offline_install_from_wheelhouse(tmp_path):
     """`make install` into a fresh venv with every index switched off: only wheelhouse/ can supply wheels."""
     venv = tmp_path / "venv"

