@@ -248,6 +248,9 @@ CASES = [
     ("uc_metric", lambda: XP.usage_curves(XP.Comparison({}, (0,)), metric="loss"), ValueError, "metric"),
     ("vqvae_head", lambda: MD.build_vqvae(Q.VectorQuantizer(4, 2), variance_head=1), TypeError, "variance_head"),
     ("cmp_timing", lambda: XP.compare({"a": lambda s: None}, X, X, timing="yes"), TypeError, "timing"),
+    ("grid_posterior", lambda: XP.start_grid(["kmeans"], ["U(1/K)"]), ValueError, "posteriors"),
+    ("grid_start", lambda: XP.start_grid(["vanilla"], ["uniform"]), ValueError, "starts"),
+    ("grid_empty", lambda: XP.start_grid([], ["U(1/K)"]), ValueError, "posteriors"),
 ]
 
 
