@@ -256,6 +256,9 @@ CASES = [
     ("lge_var", lambda: PQ.linear_gaussian_elbo(1.0, 0.0, -1.0, 1.0, 0.5), ValueError, "var"),
     ("st_steps", lambda: PQ.straight_through_state(steps=0), ValueError, "steps"),
     ("info_points", lambda: PQ.information_state(num_points=0), ValueError, "num_points"),
+    ("grid_posterior", lambda: XP.start_grid(["kmeans"], ["U(1/K)"]), ValueError, "posteriors"),
+    ("grid_start", lambda: XP.start_grid(["vanilla"], ["uniform"]), ValueError, "starts"),
+    ("grid_empty", lambda: XP.start_grid([], ["U(1/K)"]), ValueError, "posteriors"),
 ]
 
 
