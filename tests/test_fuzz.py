@@ -248,6 +248,11 @@ CASES = [
     ("uc_metric", lambda: XP.usage_curves(XP.Comparison({}, (0,)), metric="loss"), ValueError, "metric"),
     ("vqvae_head", lambda: MD.build_vqvae(Q.VectorQuantizer(4, 2), variance_head=1), TypeError, "variance_head"),
     ("cmp_timing", lambda: XP.compare({"a": lambda s: None}, X, X, timing="yes"), TypeError, "timing"),
+    # issue 28: trials on an executor, data-parallel training
+    ("cmp_executor", lambda: XP.compare({"a": lambda s: None}, X, X, executor=4), TypeError, "executor"),
+    ("dask_neither", lambda: XP.dask_executor().__enter__(), ValueError, "workers"),
+    ("dask_both", lambda: XP.dask_executor(workers=2, scheduler="tcp://x:1").__enter__(), ValueError, "scheduler"),
+    ("dask_workers", lambda: XP.dask_executor(workers=0).__enter__(), ValueError, "workers"),
 ]
 
 
