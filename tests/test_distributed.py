@@ -65,11 +65,11 @@ def _replica_state(model: torch.nn.Module) -> torch.Tensor:
     return torch.cat(parts)
 
 
-def _rank_main(rank: int, world: int, store: str, out: str) -> None:
-    """One rank: train every case under a gloo process group, checking replicas after every step."""
+def _rank_main(rank: int, world: int, store: str, out: str, cases: tuple[str, ...]) -> None:
+    """One rank: train the cases under a gloo process group, checking replicas after every step."""
     dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
     try:
-        for i, case in enumerate(CASES):
+        for i, case in enumerate(cases):
             model, differing = _model(case), []
 
             def check(model: torch.nn.Module, step: int) -> dict[str, float]:
@@ -87,13 +87,13 @@ def _rank_main(rank: int, world: int, store: str, out: str) -> None:
         dist.destroy_process_group()
 
 
-def run_world(world: int) -> list[dict]:
-    """Train every case on ``world`` spawned gloo ranks; rank 0's final state and the steps where replicas
+def run_world(world: int, cases: tuple[str, ...] = tuple(CASES)) -> list[dict]:
+    """Train the cases on ``world`` spawned gloo ranks; rank 0's final state and the steps where replicas
     differed, per case."""
     with tempfile.TemporaryDirectory() as tmp:
-        mp.start_processes(_rank_main, args=(world, str(Path(tmp) / "store"), tmp), nprocs=world,
+        mp.start_processes(_rank_main, args=(world, str(Path(tmp) / "store"), tmp, cases), nprocs=world,
                            join=True, start_method="spawn")
-        return [torch.load(Path(tmp) / f"{i}.pt") for i in range(len(CASES))]
+        return [torch.load(Path(tmp) / f"{i}.pt") for i in range(len(cases))]
 
 
 def relative_difference(state: dict, reference: dict) -> float:
