@@ -259,6 +259,11 @@ CASES = [
     ("grid_posterior", lambda: XP.start_grid(["kmeans"], ["U(1/K)"]), ValueError, "posteriors"),
     ("grid_start", lambda: XP.start_grid(["vanilla"], ["uniform"]), ValueError, "starts"),
     ("grid_empty", lambda: XP.start_grid([], ["U(1/K)"]), ValueError, "posteriors"),
+    # issue 28: trials on an executor, data-parallel training
+    ("cmp_executor", lambda: XP.compare({"a": lambda s: None}, X, X, executor=4), TypeError, "executor"),
+    ("dask_neither", lambda: XP.dask_executor().__enter__(), ValueError, "workers"),
+    ("dask_both", lambda: XP.dask_executor(workers=2, scheduler="tcp://x:1").__enter__(), ValueError, "scheduler"),
+    ("dask_workers", lambda: XP.dask_executor(workers=0).__enter__(), ValueError, "workers"),
 ]
 
 

@@ -7,7 +7,8 @@ Every public name is importable from here (``from vqlab import experiments``;
 ============================================  ========  =========================================================
 module                                        notebook  what it holds
 ============================================  ========  =========================================================
-:mod:`vqlab.experiments.driver`               all       :class:`Trial`, :class:`Comparison`, :func:`compare`
+:mod:`vqlab.experiments.driver`               all       :class:`Trial`, :class:`Comparison`, :func:`compare`,
+                                                        :func:`dask_executor`
 :mod:`vqlab.experiments.vq`                   01        gradient paths, straight-through check, codebook collapse
 :mod:`vqlab.experiments.ib`                   02        hard VQ vs the EM quantizer, rate vs distortion
 :mod:`vqlab.experiments.ng_fcm`               04        the neural gas / fuzzy c-means VQ-VAE, per start
@@ -23,7 +24,7 @@ per seed with :func:`vqlab.train.train`, measured on the test data, and the numb
 """
 from vqlab.experiments.collapse_scoreboard import (SCOREBOARD, scoreboard, scoreboard_metrics, scoreboard_trial,
                                                    usage_curves)
-from vqlab.experiments.driver import Comparison, Trial, compare
+from vqlab.experiments.driver import Comparison, Trial, compare, dask_executor
 from vqlab.experiments.hcvq import HCVQ_ARMS, hcvq_comparison, hcvq_metrics, hcvq_trial
 from vqlab.experiments.homology import (LATENT_VARIANTS, latent_comparison, latent_metrics, latent_model,
                                         latent_pictures, prior_samples)
@@ -35,7 +36,7 @@ from vqlab.experiments.vq import (COLLAPSE_VARIANTS, collapse_experiment, gradie
 
 __all__ = [
     # the driver and its result
-    "Trial", "Comparison", "compare",
+    "Trial", "Comparison", "compare", "dask_executor",
     # notebook 01
     "gradient_paths", "straight_through_check", "COLLAPSE_VARIANTS", "collapse_experiment", "usage_counts",
     # notebook 02
