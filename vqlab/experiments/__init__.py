@@ -29,14 +29,15 @@ from vqlab.experiments.homology import (LATENT_VARIANTS, latent_comparison, late
                                         latent_pictures, prior_samples)
 from vqlab.experiments.ib import ib_comparison, ib_metrics
 from vqlab.experiments.ng_fcm import posterior_vqvae
-from vqlab.experiments.vq import (COLLAPSE_VARIANTS, collapse_experiment, gradient_paths, straight_through_check,
-                                  usage_counts)
+from vqlab.experiments.vq import (COLLAPSE_VARIANTS, CodewordTravel, codeword_travel, collapse_experiment,
+                                  gradient_paths, straight_through_check, usage_counts)
 
 __all__ = [
     # the driver and its result
     "Trial", "Comparison", "compare",
     # notebook 01
     "gradient_paths", "straight_through_check", "COLLAPSE_VARIANTS", "collapse_experiment", "usage_counts",
+    "CodewordTravel", "codeword_travel",
     # notebook 02
     "ib_metrics", "ib_comparison",
     # notebook 04
