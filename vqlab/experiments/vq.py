@@ -75,19 +75,26 @@ COLLAPSE_VARIANTS: dict[str, dict] = {
 }
 
 
+class _RecordChosen:
+    """A forward hook on a quantizer: ``selected [K]`` marks the codes any training vector chose, over the whole
+    run (a class, not a closure, so that a trial with it can be pickled)."""
+
+    def __init__(self, num_codes: int) -> None:
+        self.selected = torch.zeros(num_codes, dtype=torch.bool)
+
+    def __call__(self, module: nn.Module, inputs: tuple, out) -> None:
+        if module.training:
+            self.selected.logical_or_(out.counts > 0)
+
+
 def _collapse_factory(settings: dict, num_codes: int, code_dim: int, hidden: tuple[int, ...]) -> Factory:
     def make(seed: int) -> Trial:
         quantizer = VectorQuantizer(num_codes, code_dim, codebook_update=settings.get("codebook_update", "gradient"),
                                     init=settings.get("init", "uniform"),
                                     restart_after=settings.get("restart_after"), seed=seed)
-        selected = torch.zeros(num_codes, dtype=torch.bool)
-
-        def record(module, inputs, out) -> None:  # which codes any training vector chose, over the whole run
-            if module.training:
-                selected.logical_or_(out.counts > 0)
-
-        quantizer.register_forward_hook(record)
-        artifacts = {"initial_codebook": quantizer.codebook.detach().clone(), "selected": selected}
+        chosen = _RecordChosen(num_codes)
+        quantizer.register_forward_hook(chosen)
+        artifacts = {"initial_codebook": quantizer.codebook.detach().clone(), "selected": chosen.selected}
         return Trial(build_vqvae(quantizer, hidden=hidden, seed=seed), artifacts=artifacts)
     return make
 
