@@ -16,6 +16,7 @@ from vqlab import models as MD
 from vqlab import posteriors as P
 from vqlab import quantizers as Q
 from vqlab.widgets import prereq as PQ
+from vqlab.widgets import vq as VQW
 
 t = torch.tensor
 nan, inf = float("nan"), float("inf")
@@ -249,6 +250,12 @@ CASES = [
     ("uc_metric", lambda: XP.usage_curves(XP.Comparison({}, (0,)), metric="loss"), ValueError, "metric"),
     ("vqvae_head", lambda: MD.build_vqvae(Q.VectorQuantizer(4, 2), variance_head=1), TypeError, "variance_head"),
     ("cmp_timing", lambda: XP.compare({"a": lambda s: None}, X, X, timing="yes"), TypeError, "timing"),
+    ("ct_model", lambda: XP.codeword_travel(MD.Autoencoder(torch.nn.Identity(), torch.nn.Identity())), TypeError,
+     "trial"),
+    ("lts_codes", lambda: VQW.latent_terms_state(num_codes=0), ValueError, "num_codes"),
+    ("lts_beta_nan", lambda: VQW.latent_terms_state(beta=nan), ValueError, "beta"),
+    ("lts_n", lambda: VQW.latent_terms_state(n=1), ValueError, "n"),
+    ("dlt_terms", lambda: VQW.draw_latent_terms(VQW.latent_terms_state(n=10), terms=("recon",)), ValueError, "terms"),
     ("gkl_var", lambda: PQ.gaussian_kl(0.0, 0.0, 0.0, 1.0), ValueError, "var_q"),
     ("gkl_mean_nan", lambda: PQ.gaussian_kl(0.0, 1.0, nan, 1.0), ValueError, "mean_p"),
     ("lgp_s", lambda: PQ.linear_gaussian_posterior(1.0, 1.0, -0.5), ValueError, "s"),
