@@ -39,15 +39,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _write_kernelspec(data_dir: Path) -> None:
-    """The project kernel ``vqlab`` (the notebooks' kernelspec) on this interpreter, in a throw-away data dir."""
-    spec = data_dir / "kernels" / "vqlab"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (vqlab)", "language": "python"}))
-
-
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory) -> Iterator[Lab]:
     """JupyterLab (headless, loopback, random token) serving a temporary copy of notebooks/."""
@@ -58,7 +49,6 @@ def lab(tmp_path_factory) -> Iterator[Lab]:
     base = tmp_path_factory.mktemp("lab")
     root = base / "notebooks"
     shutil.copytree(REPO / "notebooks", root)
-    _write_kernelspec(base / "data")
     for name, value in TEST_USER_SETTINGS.items():
         (base / "user-settings" / name).parent.mkdir(parents=True, exist_ok=True)
         (base / "user-settings" / name).write_text(json.dumps(value))
