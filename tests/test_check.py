@@ -27,15 +27,20 @@ def test_the_documented_command_passes_here_with_a_line_per_dependency():
     assert lines[-1] == "everything required is in place"
 
 
-def test_a_missing_dependency_fails(monkeypatch, capsys):
+def _uninstall(monkeypatch, missing: str) -> None:
+    """Make the check see ``missing`` as not installed."""
     version = importlib.metadata.version
 
-    def without_tqdm(name):
-        if name == "tqdm":
+    def without(name):
+        if name == missing:
             raise importlib.metadata.PackageNotFoundError(name)
         return version(name)
 
-    monkeypatch.setattr(check.metadata, "version", without_tqdm)
+    monkeypatch.setattr(check.metadata, "version", without)
+
+
+def test_a_missing_dependency_fails(monkeypatch, capsys):
+    _uninstall(monkeypatch, "tqdm")
     assert check.main([]) == 1
     out = capsys.readouterr().out
     assert "FAIL  tqdm: not installed" in out and "1 required part(s) failed" in out
@@ -50,14 +55,7 @@ def test_requirement_states():
 def test_a_required_extra_that_is_missing_or_unknown_fails(monkeypatch, capsys):
     assert check.main(["no-such-extra"]) == 1
     assert "FAIL  [no-such-extra]: no such extra" in capsys.readouterr().out
-    version = importlib.metadata.version
-
-    def without_jupyterlab(name):
-        if name == "jupyterlab":
-            raise importlib.metadata.PackageNotFoundError(name)
-        return version(name)
-
-    monkeypatch.setattr(check.metadata, "version", without_jupyterlab)
+    _uninstall(monkeypatch, "jupyterlab")
     assert check.main(["lab"]) == 1
     assert "FAIL  [lab] jupyterlab: not installed" in capsys.readouterr().out
     assert check.main([]) == 0  # optional: shown as --, not a failure
