@@ -1,4 +1,5 @@
 """The conda route (environment.yml) stays in step with pyproject.toml, and the README promises only what exists."""
+import re
 import tomllib
 from pathlib import Path
 
@@ -51,6 +52,14 @@ def test_readme_says_what_the_conda_route_is_and_what_was_not_run():
     readme = (ROOT / "README.md").read_text()
     assert "conda env create -f environment.yml" in readme
     assert "not run here" in readme.split("conda env create -f environment.yml", 1)[1][:1200]
+
+
+def test_readme_names_the_repository_pyproject_names():
+    # [project.urls] Source is the one place the repository URL is set; the README's commands repeat it.
+    readme = (ROOT / "README.md").read_text()
+    source = PYPROJECT["project"]["urls"]["Source"]
+    repos = set(re.findall(r"github\.com/([\w.-]+/vqlab)\b", readme)) | set(re.findall(r"gh/([\w.-]+/vqlab)\b", readme))
+    assert repos == {source.removeprefix("https://github.com/")}
 
 
 def test_ci_runs_the_readme_test_command():
