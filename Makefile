@@ -48,6 +48,9 @@ ROOT_ARGS := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(PY) || { $(CHECK_PYTHON); }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# A venv made before the distribution was renamed vqlab-course (or one holding PyPI's unrelated `vqlab`)
+	@# has another distribution owning the import name vqlab: remove it first.
+	$(PY) -m pip uninstall --quiet --yes vqlab 2>/dev/null || true
 	$(PY) $(PIP_INSTALL) $(OFFLINE) -c $(CONSTRAINTS) -e ".[$(EXTRAS)]" $(STALE)
 	$(PY) -m vqlab.check $(EXTRAS)
 	touch $(STAMP)
