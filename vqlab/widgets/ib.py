@@ -149,8 +149,8 @@ def draw_ib_toy(state: IBToyState, fig: Figure | None = None) -> Figure:
 
 
 def ib_toy_widget(log10_tau: float = -0.5, num_codes: int = 6, dataset: str = "blobs"):
-    """Sliders for ``log10 w_IB`` (= ``log10 tau``, the temperature of the posterior) and K, and the toy set -> :func:`draw_ib_toy`
-    (a new figure when K or the data change: the colour scale goes up to log K)."""
+    """Sliders for ``log10 w_IB`` (= ``log10 tau``, the temperature of the posterior) and K, and the toy set ->
+    :func:`draw_ib_toy` (a new figure when K or the data change: the colour scale goes up to log K)."""
     return slider_figure(
         ib_toy_state, draw_ib_toy, rebuild_on=("num_codes", "dataset"),
         log10_tau=widgets.FloatSlider(value=log10_tau, min=-3.0, max=1.5, step=0.1, description="log10 w_IB"),
