@@ -49,7 +49,7 @@ def test_course_constraints_pin_every_dependency_within_its_range():
     # `make install` and `make wheelhouse` pass constraints/course.txt to pip: each package the course machines
     # install (Python 3.11) has its exact version there, inside pyproject.toml's range.
     course = pins("course.txt")
-    for req in declared("lab", "test", "course", "book", "browser"):
+    for req in declared("lab", "test", "course", "book", "browser", "distributed"):
         if req.marker is None or req.marker.evaluate({"python_version": "3.11", "extra": ""}):
             assert req.name.lower() in course, f"{req.name} is not pinned in constraints/course.txt"
             assert req.specifier.contains(course[req.name.lower()]), f"{req.name}=={course[req.name.lower()]}"
