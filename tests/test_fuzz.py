@@ -14,9 +14,11 @@ from vqlab import losses as L
 from vqlab import metrics as M
 from vqlab import models as MD
 from vqlab import posteriors as P
+from vqlab import priors as PRI
 from vqlab import quantizers as Q
 from vqlab.widgets import ib as IBW
 from vqlab.widgets import prereq as PQ
+from vqlab.widgets import priors as PRW
 from vqlab.widgets import vq as VQW
 
 t = torch.tensor
@@ -270,6 +272,19 @@ CASES = [
     ("grid_posterior", lambda: XP.start_grid(["kmeans"], ["U(1/K)"]), ValueError, "posteriors"),
     ("grid_start", lambda: XP.start_grid(["vanilla"], ["uniform"]), ValueError, "starts"),
     ("grid_empty", lambda: XP.start_grid([], ["U(1/K)"]), ValueError, "posteriors"),
+    # notebook 07: seeded priors, stage 1, the code-map picture
+    ("made_seed", lambda: PRI.MADE(4, (2, 2), hidden=(4,), seed=-1), ValueError, "seed"),
+    ("pixelcnn_seed_float", lambda: PRI.PixelCNN(4, (2, 2), channels=4, seed=1.5), ValueError, "seed"),
+    ("stage_one_flat", lambda: XP.stage_one(torch.rand(4, 64), torch.rand(2, 1, 8, 8)), ValueError, "x_train"),
+    ("stage_one_test_nan", lambda: XP.stage_one(torch.rand(4, 1, 8, 8), torch.full((2, 1, 8, 8), nan)), ValueError,
+     "x_test"),
+    ("stage_one_seed", lambda: XP.stage_one(torch.rand(4, 1, 8, 8), torch.rand(2, 1, 8, 8), seed=-1), ValueError,
+     "seed"),
+    ("dcm_position", lambda: PRW.draw_code_map(torch.zeros(2, 2, dtype=torch.long), position=4), ValueError,
+     "position"),
+    ("dcm_order", lambda: PRW.draw_code_map(torch.zeros(2, 2, dtype=torch.long), 0, order=[0, 0, 1, 2]), ValueError,
+     "order"),
+    ("dcm_float", lambda: PRW.draw_code_map(torch.zeros(2, 2), position=0), ValueError, "code_map"),
     # issue 28: trials on an executor, data-parallel training
     ("cmp_executor", lambda: XP.compare({"a": lambda s: None}, X, X, executor=4), TypeError, "executor"),
     ("dask_neither", lambda: XP.dask_executor().__enter__(), ValueError, "workers"),

@@ -58,6 +58,7 @@ def test_made_mask_shapes_and_connectivity():
 
 
 def test_conv_masks_eq_3_4_and_3_5():
+    """0-based centre c = kappa // 2; the thesis's ceil(kappa / 2) read with 0-based indices would keep the centre."""
     a, b = conv_mask(3, "A"), conv_mask(3, "B")
     assert torch.equal(a, torch.tensor([[1., 1, 1], [1, 0, 0], [0, 0, 0]]))
     assert torch.equal(b - a, torch.tensor([[0., 0, 0], [0, 1, 0], [0, 0, 0]]))
@@ -112,6 +113,20 @@ def test_training_lowers_nll_below_unigram():
     train(model, x, epochs=30, batch_size=64, lr=1e-2, seed=0, progress=False)
     unigram = UnigramPrior(4, (1, 2)).fit(x).bits_per_code(x)
     assert model.bits_per_code(x) < unigram - 0.3 < before
+
+
+def test_seed_fixes_the_initial_weights():
+    for build in (lambda s: MADE(K, SHAPE, hidden=(16,), seed=s), lambda s: PixelCNN(K, SHAPE, channels=8, seed=s),
+                  lambda s: GatedPixelCNN(K, SHAPE, channels=8, n_layers=2, seed=s)):
+        a, b, c = build(3), build(3), build(4)
+        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+        assert not all(torch.equal(p, q) for p, q in zip(a.parameters(), c.parameters()))
+    torch.manual_seed(0)
+    free = PixelCNN(K, SHAPE, channels=8)           # seed=None: torch's global generator as it stands
+    torch.manual_seed(0)
+    assert all(torch.equal(p, q) for p, q in zip(free.parameters(), PixelCNN(K, SHAPE, channels=8).parameters()))
+    with pytest.raises(ValueError, match="seed"):
+        MADE(K, SHAPE, seed=-1)
 
 
 def test_sampling_shapes_determinism_and_completion():

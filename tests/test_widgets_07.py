@@ -5,7 +5,7 @@ import torch
 matplotlib.use("Agg")
 
 from vqlab.priors import GatedPixelCNN, UniformPrior  # noqa: E402
-from vqlab.widgets.priors import (completion_widget, completion_state, draw_completion,  # noqa: E402
+from vqlab.widgets.priors import (completion_widget, completion_state, draw_code_map, draw_completion,  # noqa: E402
                            draw_prior_samples, draw_receptive_field, prior_samples_state,
                            receptive_field_widget, receptive_field_state, prior_samples_widget)
 
@@ -75,3 +75,22 @@ def test_draw_and_builders():
     for w in (receptive_field_widget(), prior_samples_widget(prior, _decode, 4),
               completion_widget(prior, _decode, maps, 3)):
         assert len(w.children) >= 3
+
+
+def test_draw_code_map_colours_the_context_of_one_position():
+    import numpy as np
+    maps = torch.arange(16).reshape(4, 4)
+    ax = draw_code_map(maps, position=6)
+    colours = ax.images[0].get_array().reshape(16, 3)
+    blue, orange = np.array((0.62, 0.78, 0.95)), np.array((1.0, 0.6, 0.0))
+    assert np.allclose(colours[:6], blue) and np.allclose(colours[6], orange) and np.allclose(colours[7:], 1.0)
+    reversed_ax = draw_code_map(maps, position=6, order=torch.arange(16).flip(0))
+    colours = reversed_ax.images[0].get_array().reshape(16, 3)
+    assert np.allclose(colours[7:], blue) and np.allclose(colours[:6], 1.0)   # the context is now below and right
+    assert [t.get_text() for t in reversed_ax.texts][:2] == ["0", "16"]     # code 0 at step 16 of the reversed order
+    with pytest.raises(ValueError, match="position"):
+        draw_code_map(maps, position=16)
+    with pytest.raises(ValueError, match="permutation"):
+        draw_code_map(maps, position=0, order=torch.zeros(16, dtype=torch.long))
+    with pytest.raises(ValueError, match="code_map"):
+        draw_code_map(maps.float(), position=0)

@@ -14,6 +14,7 @@ module                                        notebook  what it holds
 :mod:`vqlab.experiments.ng_fcm`               04        the neural gas / fuzzy c-means VQ-VAE, per start
 :mod:`vqlab.experiments.homology`             05        the latent-space comparison (AE, AE + L_top, VAE)
 :mod:`vqlab.experiments.hcvq`                 06        HC-VQ against its dry run
+:mod:`vqlab.experiments.priors`               07        stage 1 code maps and the autoregressive priors on them
 :mod:`vqlab.experiments.collapse_scoreboard`  08        the codebook-collapse scoreboard
 ============================================  ========  =========================================================
 
@@ -31,6 +32,8 @@ from vqlab.experiments.homology import (LATENT_VARIANTS, latent_comparison, late
 from vqlab.experiments.ib import ib_comparison, ib_metrics
 from vqlab.experiments.ng_fcm import (FCM_M, NG_LAMBDA, POSTERIOR_ROWS, STARTS, STEPS_PER_RUN, TRAINING,
                                       posterior_vqvae, start_grid)
+from vqlab.experiments.priors import (CODE_MAP_SHAPE, NUM_CODES, PRIOR_TRAINING, PRIORS, STAGE_ONE_TRAINING,
+                                      PriorBits, StageOne, stage_one)
 from vqlab.experiments.vq import (COLLAPSE_VARIANTS, CodewordTravel, codeword_travel, collapse_experiment,
                                   gradient_paths, straight_through_check, usage_counts)
 
@@ -49,6 +52,9 @@ __all__ = [
     "latent_pictures",
     # notebook 06
     "HCVQ_ARMS", "hcvq_trial", "hcvq_metrics", "hcvq_comparison",
+    # notebook 07
+    "NUM_CODES", "CODE_MAP_SHAPE", "STAGE_ONE_TRAINING", "PRIOR_TRAINING", "PRIORS", "StageOne", "stage_one",
+    "PriorBits",
     # notebook 08
     "SCOREBOARD", "scoreboard_trial", "scoreboard_metrics", "scoreboard", "usage_curves",
 ]

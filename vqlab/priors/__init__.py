@@ -1,16 +1,17 @@
 """Autoregressive priors over VQ-VAE code maps: MADE, PixelCNN and gated PixelCNN (stage 2 of a VQ-VAE).
 
 Source: the neural-gas thesis (Badran 2021, master thesis),
-§3.1-3.3 and §5.3. A code map ``z`` of shape ``[H, W]`` with entries in ``{0, ..., K-1}`` is modelled
-with the chain rule (eq. 3.1) in a fixed ordering of its ``n = H W`` positions,
+§3.1-3.3 and §5.3. A code map ``k = (k_1, ..., k_M)`` of shape ``[H, W]`` (``M = H W`` positions) with
+entries in ``{0, ..., K-1}`` is modelled with the chain rule (eq. 3.1) in a fixed ordering of its positions,
 
-    p(z) = prod_i p(z_i | z_<i),        log p(z) = sum_i log p(z_i | z_<i)      (eqs. 3.1, 3.2),
+    r(k) = prod_i r(k_i | k_<i),        log r(k) = sum_i log r(k_i | k_<i)      (eqs. 3.1, 3.2),
 
-where one network outputs all ``n`` conditionals at once and masks guarantee that output ``i`` only
-sees inputs ``< i`` (the *autoregressive property*): MADE masks the weights of an MLP (eq. 3.3),
-PixelCNN masks convolution kernels (mask A, eq. 3.4, in the first layer; mask B, eq. 3.5, after it),
-and the gated PixelCNN (van den Oord et al. 2016, the thesis's ref. [23]) splits the network into a
-vertical and a horizontal stack so that the receptive field has no blind spot.
+where one network outputs all ``M`` conditionals at once and masks guarantee that output ``i`` only
+sees inputs ``< i`` (the *autoregressive property*): MADE (arXiv:1502.03509) masks the weights of an MLP
+(eq. 3.3), PixelCNN (arXiv:1601.06759, the thesis's ref. [23]) masks convolution kernels (mask A, eq. 3.4,
+in the first layer; mask B, eq. 3.5, after it), and the gated PixelCNN (arXiv:1606.05328, the thesis's
+ref. [28]) splits the network into a vertical and a horizontal stack so that the receptive field has no
+blind spot.
 
 Every prior here is a :class:`CodePrior`: ``prior(x)`` with ``x`` a ``[N, H, W]`` long code map returns
 a :class:`PriorOutput` whose ``losses = {"nll": bits per code}``, so :func:`vqlab.train.train` trains

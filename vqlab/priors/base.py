@@ -1,12 +1,13 @@
 """Code priors: the chain rule over a code map (Badran 2021, master thesis, §3.1 and §5.3), its likelihood,
 sampling and completion, and the two baselines (uniform, unigram).
 
-A code map ``z`` of shape ``[H, W]`` with entries in ``{0, ..., K-1}`` is modelled with the chain rule
-(eq. 3.1) in a fixed ordering of its ``n = H W`` positions,
+A code map ``k = (k_1, ..., k_M)`` of shape ``[H, W]`` (``M = H W`` positions) with entries in
+``{0, ..., K-1}`` is modelled with the chain rule (thesis eq. 3.1) in a fixed ordering of its positions,
 
-    p(z) = prod_i p(z_i | z_<i),        log p(z) = sum_i log p(z_i | z_<i)      (eqs. 3.1, 3.2),
+    r(k) = prod_i r(k_i | k_<i),        log r(k) = sum_i log r(k_i | k_<i)      (eqs. 3.1, 3.2),
 
-where one network outputs all ``n`` conditionals at once. Every prior is a
+where one network outputs all ``M`` conditionals at once (the course writes the prior over codes ``r``;
+the thesis writes ``p(z)``). Every prior is a
 :class:`~vqlab.priors.CodePrior`: ``prior(x)`` with ``x`` a ``[N, H, W]`` long code map returns a
 :class:`~vqlab.priors.PriorOutput` whose ``losses = {"nll": bits per code}``.
 """
@@ -20,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vqlab._checks import check_float, check_int, check_tensor
-from vqlab.train import resolve_device
+from vqlab.train import resolve_device, seed_everything
 
 __all__ = ["PriorOutput", "CodePrior", "UniformPrior", "UnigramPrior", "bits_per_code", "tempered_probs",
            "raster_order"]
@@ -28,13 +29,13 @@ __all__ = ["PriorOutput", "CodePrior", "UniformPrior", "UnigramPrior", "bits_per
 
 # ----------------------------------------------------------------------------- likelihood and sampling
 def bits_per_code(logits: Tensor, x: Tensor) -> Tensor:
-    """Mean negative log-likelihood in **bits per code** (eq. 3.2 divided by ``n ln 2``).
+    """Mean negative log-likelihood in **bits per code** (eq. 3.2, negated, divided by ``M ln 2``).
 
     Args:
         logits: ``[N, K, H, W]`` unnormalised log-probabilities of every conditional.
         x: ``[N, H, W]`` long code map (the observed codes).
     Returns:
-        scalar tensor ``-(1/(N H W)) sum log2 p(x_i | x_<i)``; a uniform prior gives ``log2 K``.
+        scalar tensor ``-(1/(N M)) sum log2 r(x_i | x_<i)`` (``M = H W``); a uniform prior gives ``log2 K``.
     """
     if logits.ndim != 4 or x.shape != (logits.shape[0], *logits.shape[2:]):
         raise ValueError(f"logits [N, K, H, W] and x [N, H, W] do not match: {tuple(logits.shape)} "
@@ -43,10 +44,11 @@ def bits_per_code(logits: Tensor, x: Tensor) -> Tensor:
 
 
 def tempered_probs(logits: Tensor, temperature: float = 1.0, dim: int = 1) -> Tensor:
-    """``softmax(logits / T)`` along ``dim``, stable for any finite ``T > 0``.
+    """``softmax(logits / tau)`` along ``dim`` (``tau``: the sampling temperature), stable for any finite
+    ``tau > 0``.
 
-    The maximum logit is subtracted *before* dividing by ``T``, so ``T -> 0`` gives a one-hot at the
-    argmax (no overflow to NaN) and ``T -> inf`` gives the uniform distribution.
+    The maximum logit is subtracted *before* dividing by ``tau``, so ``tau -> 0`` gives a one-hot at the
+    argmax (no overflow to NaN) and ``tau -> inf`` gives the uniform distribution.
     """
     t = check_float("temperature", temperature, 0.0, strict=True)
     shifted = logits - logits.amax(dim, keepdim=True)
@@ -75,10 +77,15 @@ class CodePrior(nn.Module):
 
     Args:
         num_codes: K >= 1. shape: ``(H, W)`` of the code maps.
+        seed: when given, :func:`vqlab.train.seed_everything` is called with it before the subclass draws
+            its weights (as :func:`vqlab.models.build_vqvae` does), so ``seed`` fixes the initial weights;
+            ``None`` draws them from torch's global generator as it stands.
     """
 
-    def __init__(self, num_codes: int, shape: tuple[int, int]):
+    def __init__(self, num_codes: int, shape: tuple[int, int], *, seed: int | None = None):
         super().__init__()
+        if seed is not None:
+            seed_everything(check_int("seed", seed, 0))
         self.num_codes = check_int("num_codes", num_codes)
         if not isinstance(shape, (tuple, list)) or len(shape) != 2:
             raise ValueError(f"shape must be a pair (H, W), got {shape!r}")
@@ -114,7 +121,7 @@ class CodePrior(nn.Module):
 
     # -- the one method subclasses implement ---------------------------------------------------------
     def logits(self, x: Tensor) -> Tensor:
-        """Conditional logits ``[N, K, H, W]``: entry ``[:, :, i, j]`` parameterises ``p(z_ij | z_<ij)``."""
+        """Conditional logits ``[N, K, H, W]``: entry ``[:, :, i, j]`` parameterises ``r(k_ij | k_<ij)``."""
         raise NotImplementedError
 
     # -- shared API -------------------------------------------------------------------------------------
@@ -126,7 +133,7 @@ class CodePrior(nn.Module):
 
     @torch.no_grad()
     def bits_per_code(self, x: Tensor, batch_size: int = 512) -> float:
-        """Mean NLL of code maps ``x`` ``[N, H, W]`` in bits per code (eq. 3.2 / (n ln 2)), in eval mode."""
+        """Mean NLL of code maps ``x`` ``[N, H, W]`` in bits per code (-eq. 3.2 / (M ln 2)), in eval mode."""
         x = self.check_codes(x)
         was_training = self.training
         self.eval()
@@ -145,7 +152,7 @@ class CodePrior(nn.Module):
                 positions come first in the ordering (e.g. the top rows for raster order); otherwise the
                 later known entries cannot influence earlier samples (the model never looks ahead).
             generator: a ``torch.Generator`` for reproducible samples.
-            temperature: ``T > 0``; samples from ``softmax(logits / T)`` (:func:`tempered_probs`).
+            temperature: ``tau > 0``; samples from ``softmax(logits / tau)`` (:func:`tempered_probs`).
             device: where the forward passes run (:func:`vqlab.train.resolve_device`; the prior moves
                 there and back). Draws happen on ``generator``'s device, so one seeded generator gives the
                 same samples wherever the passes run (up to float differences of the device).
@@ -184,8 +191,8 @@ class CodePrior(nn.Module):
                device: str | torch.device = "auto") -> Tensor:
         """Draw ``n`` code maps ``[n, H, W]`` by ancestral sampling (eq. 3.1, one position at a time).
 
-        ``temperature`` ``T > 0`` rescales the logits: ``T -> 0`` approaches the greedy (argmax) map,
-        large ``T`` approaches uniform codes. Pass a seeded ``generator`` for reproducible samples.
+        ``temperature`` ``tau > 0`` rescales the logits: ``tau -> 0`` approaches the greedy (argmax) map,
+        large ``tau`` approaches uniform codes. Pass a seeded ``generator`` for reproducible samples.
         ``device`` as in :meth:`complete`; the maps come back on the prior's device.
         """
         check_int("n", n)
@@ -195,7 +202,7 @@ class CodePrior(nn.Module):
 
 # ----------------------------------------------------------------------------- baselines
 class UniformPrior(CodePrior):
-    """``p(z_i = k) = 1/K`` everywhere: the prior assumed while training the VQ-VAE (thesis §5.2).
+    """``r(k_i) = 1/K`` at every position: the prior assumed while training the VQ-VAE (thesis §5.2).
 
     Its NLL is exactly ``log2 K`` bits per code.
     """
@@ -206,9 +213,10 @@ class UniformPrior(CodePrior):
 
 
 class UnigramPrior(CodePrior):
-    """Independent per-position prior ``p(z) = prod_i p_i(z_i)`` with Laplace-smoothed frequencies.
+    """Independent per-position prior ``r(k) = prod_i r_i(k_i)`` with Laplace-smoothed frequencies.
 
-    :meth:`fit` counts codes per position: ``p_i(k) = (count_i(k) + alpha) / (N + K alpha)``.
+    :meth:`fit` counts codes per position: ``r_i(k) = (count_i(k) + alpha) / (N + K alpha)`` (``alpha``: the
+    Laplace pseudo-count).
     No ordering matters: it ignores every dependency between positions.
     """
 

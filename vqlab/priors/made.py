@@ -22,9 +22,12 @@ def made_masks(n_inputs: int, hidden: Sequence[int], order: Tensor | None = None
     """MADE masks ``M^l`` for an MLP ``n_inputs -> hidden... -> n_inputs`` (thesis eq. 3.3, Germain et al.).
 
     Every unit gets a degree ``m``: input ``d`` has ``m(d) = `` its rank in ``order`` (1..n); hidden
-    unit ``k`` of each layer gets ``m(k) = 1 + (k mod (n-1))`` (a deterministic cyclic assignment).
-    Hidden masks connect ``m(k) >= m(prev)``; the output mask connects output ``d`` to hidden unit
-    ``k`` only if ``m(d) > m(k)``, so output ``d`` depends only on inputs earlier in the ordering.
+    unit ``j`` of each layer gets ``m(j) = 1 + (j mod (n-1))``, a deterministic cyclic assignment (the MADE
+    paper and its public code, mgermain/MADE, draw the hidden degrees at random; the cycle uses every
+    degree 1..n-1 once the width reaches n-1, so no conditional is left without hidden units). Hidden
+    masks connect ``m(j) >= m(prev)``; the output mask connects output ``d`` to hidden unit ``j`` only if
+    ``m(d) > m(j)`` (strictly: with ``>=`` output ``d`` would see input ``d``), so output ``d`` depends only
+    on inputs earlier in the ordering.
 
     Args:
         n_inputs: n >= 2 positions. hidden: hidden widths (each >= 1).
@@ -58,7 +61,7 @@ def _check_order(order: Tensor, n: int) -> Tensor:
 
 
 class MaskedLinear(nn.Linear):
-    """``h = b + (M ⊙ W) x`` (thesis eq. 3.3, before the activation); ``mask`` ``[out, in]`` is a buffer."""
+    """``bias + (M ⊙ W) x`` (thesis eq. 3.3, before the activation); ``mask`` ``[out, in]`` is a buffer."""
 
     def __init__(self, in_features: int, out_features: int, mask: Tensor):
         super().__init__(in_features, out_features)
@@ -79,11 +82,12 @@ class MADE(CodePrior):
     Args:
         num_codes: K. shape: ``(H, W)``. hidden: hidden widths.
         order: permutation of the ``H W`` flat positions (default raster); sampling follows it.
+        seed: fixes the initial weights (:class:`~vqlab.priors.CodePrior`); ``None``: torch's global generator.
     """
 
     def __init__(self, num_codes: int, shape: tuple[int, int], hidden: Sequence[int] = (256,),
-                 order: Tensor | None = None):
-        super().__init__(num_codes, shape)
+                 order: Tensor | None = None, *, seed: int | None = None):
+        super().__init__(num_codes, shape, seed=seed)
         n = self.shape[0] * self.shape[1]
         if order is not None:
             self.order.copy_(_check_order(order, n))

@@ -2,8 +2,9 @@
 code maps (thesis §3.3).
 
 PixelCNN masks convolution kernels (mask A, eq. 3.4, in the first layer; mask B, eq. 3.5, after it); the
-gated PixelCNN (the thesis's ref. [23]) splits the network into a vertical and a horizontal stack so that
-the receptive field has no blind spot, which :func:`~vqlab.priors.receptive_field` measures.
+gated PixelCNN (the thesis's ref. [28]; its ref. [23] is the PixelCNN paper) splits the network into a
+vertical and a horizontal stack so that the receptive field has no blind spot, which
+:func:`~vqlab.priors.receptive_field` measures.
 """
 from __future__ import annotations
 
@@ -24,12 +25,14 @@ MASK_TYPES = ("A", "B")
 
 # ----------------------------------------------------------------------------- PixelCNN (thesis §3.3)
 def conv_mask(kernel_size: int, mask_type: str) -> Tensor:
-    """PixelCNN kernel mask ``[k, k]`` (thesis eqs. 3.4, 3.5), 0-indexed with centre ``c = k // 2``:
+    """PixelCNN kernel mask ``[kappa, kappa]`` (thesis eqs. 3.4, 3.5), 0-indexed with centre ``c = kappa // 2``:
 
         type A:  M[i, j] = 1  if  i < c  or  (i = c and j < c)    (excludes the centre pixel)
         type B:  M[i, j] = 1  if  i < c  or  (i = c and j <= c)   (includes it)
 
-    (The thesis writes the centre as ``ceil(n/2)`` with 1-based indices.) ``k`` must be odd.
+    The thesis writes the centre as ``ceil(n/2)``, with ``n`` the *image* size where the kernel size
+    ``kappa`` is meant; ``ceil(kappa/2)`` is the centre with 1-based indices, ``kappa // 2`` with 0-based
+    ones (``ceil`` with 0-based indices would let the output see its own pixel). ``kappa`` must be odd.
     """
     k = check_int("kernel_size", kernel_size)
     if k % 2 == 0:
@@ -86,15 +89,16 @@ class PixelCNN(CodePrior):
     each pixel (thesis Fig. 3.2), which :func:`receptive_field` makes visible.
 
     Args:
-        num_codes: K. shape: ``(H, W)``. channels: hidden channels. kernel_size: odd k.
+        num_codes: K. shape: ``(H, W)``. channels: hidden channels. kernel_size: odd kappa.
         n_layers: number of masked convolutions (>= 1).
         first_mask: mask type of the first layer, ``"A"`` (the autoregressive model). ``"B"`` lets each
             output see its own input and so breaks eq. 3.1; it exists only to show that in the notebook.
+        seed: fixes the initial weights (:class:`~vqlab.priors.CodePrior`); ``None``: torch's global generator.
     """
 
     def __init__(self, num_codes: int, shape: tuple[int, int], channels: int = 64, kernel_size: int = 3,
-                 n_layers: int = 4, first_mask: str = "A"):
-        super().__init__(num_codes, shape)
+                 n_layers: int = 4, first_mask: str = "A", *, seed: int | None = None):
+        super().__init__(num_codes, shape, seed=seed)
         _check_stack(channels, n_layers, first_mask)
         self.body = masked_conv_stack(num_codes, channels, kernel_size, first_mask + "B" * (n_layers - 1))
         self.head = nn.Sequential(nn.Conv2d(channels, channels, 1), nn.ReLU(), nn.Conv2d(channels, num_codes, 1))
@@ -104,14 +108,14 @@ class PixelCNN(CodePrior):
 
 
 class GatedLayer(nn.Module):
-    """One gated PixelCNN layer (van den Oord et al. 2016b) with a vertical and a horizontal stack.
+    """One gated PixelCNN layer (van den Oord et al. 2016b, arXiv:1606.05328) with a vertical and a horizontal stack.
 
     Vertical stack: a ``(k//2 + 1) x k`` convolution over the rows *up to and including* the current
     one. It is shifted down one row before it feeds the horizontal stack, so pixel ``(i, j)`` only gets
     rows ``< i`` from it. Horizontal stack: a ``1 x (k//2 + 1)`` convolution over the current row up to
     column ``j`` (type B) or ``j - 1`` (type A, first layer). Both use the gate
-    ``tanh(W_f * x) ⊙ sigmoid(W_g * x)``; the horizontal stack has a residual connection (type B layers
-    whose input and output widths agree).
+    ``tanh(W_f * x) ⊙ sigmoid(W_g * x)`` (its eq. 2); the horizontal stack has a residual connection (type B
+    layers whose input and output widths agree), the vertical stack none, as in the paper.
     """
 
     def __init__(self, in_channels: int, channels: int, kernel_size: int, mask_type: str):
@@ -149,8 +153,8 @@ class GatedPixelCNN(CodePrior):
     """
 
     def __init__(self, num_codes: int, shape: tuple[int, int], channels: int = 64, kernel_size: int = 3,
-                 n_layers: int = 4, first_mask: str = "A"):
-        super().__init__(num_codes, shape)
+                 n_layers: int = 4, first_mask: str = "A", *, seed: int | None = None):
+        super().__init__(num_codes, shape, seed=seed)
         _check_stack(channels, n_layers, first_mask)
         conv_mask(kernel_size, "A")  # validates kernel_size
         self.layers = nn.ModuleList(

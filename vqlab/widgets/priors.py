@@ -1,4 +1,5 @@
-"""Notebook 07 widgets: receptive fields of masked convolutions, sampling temperature, completion.
+"""Notebook 07 widgets: a code map and the context of one position (a static picture of the chain rule),
+receptive fields of masked convolutions, the sampling temperature tau, completion.
 """
 from __future__ import annotations
 
@@ -11,18 +12,53 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from vqlab._checks import check_choice, check_int
+from vqlab._checks import check_choice, check_int, check_tensor
 from vqlab.plotting import image_grid
 from vqlab.priors import GatedPixelCNN, masked_conv_stack, receptive_field
 from vqlab.train import seed_everything
 from vqlab.widgets._ui import axes_figure, slider_figure, subplots
 
-__all__ = ["RF_MASKS", "ReceptiveFieldState", "receptive_field_state", "draw_receptive_field", "receptive_field_widget",
+__all__ = ["draw_code_map", "RF_MASKS", "ReceptiveFieldState", "receptive_field_state", "draw_receptive_field", "receptive_field_widget",
     "PriorSamplesState", "prior_samples_state", "draw_prior_samples", "prior_samples_widget", "CompletionState", "completion_state",
     "draw_completion", "completion_widget"]
 
 
 RF_MASKS = ("A then B", "A only", "B only (leaks!)", "gated")
+
+
+def draw_code_map(code_map: Tensor, position: int, order: Tensor | None = None, ax=None, title: str | None = None):
+    """One code map ``[H, W]`` (long) as a grid of its code numbers, coloured for the chain rule (eq. 3.1) at
+    ``position`` (a flat index): blue, the positions before it in ``order`` (the context ``k_<i`` its conditional
+    sees); orange, the position itself; white, the positions after it. The small number in each cell's corner is
+    its step in the ordering (raster by default). Returns the axes."""
+    check_tensor("code_map", code_map, ndim=2, floating=False)
+    if code_map.is_floating_point():
+        raise ValueError(f"code_map must be an integer code map [H, W], got dtype {code_map.dtype}")
+    h, w = code_map.shape
+    check_int("position", position, 0)
+    if position >= h * w:
+        raise ValueError(f"position must be < {h * w} (the positions of the code map), got {position}")
+    order = torch.arange(h * w) if order is None else torch.as_tensor(order).flatten()
+    if not torch.equal(order.sort().values, torch.arange(h * w)):
+        raise ValueError(f"order must be a permutation of range({h * w}), got {order.tolist()}")
+    step = torch.empty(h * w, dtype=torch.long)
+    step[order] = torch.arange(h * w)
+    colours = np.ones((h * w, 3))
+    colours[(step < step[position]).numpy()] = (0.62, 0.78, 0.95)
+    colours[position] = (1.0, 0.6, 0.0)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(2.6, 2.6))
+    ax.imshow(colours.reshape(h, w, 3), interpolation="nearest")
+    for flat in range(h * w):
+        r, c = divmod(flat, w)
+        ax.text(c, r, str(int(code_map[r, c])), ha="center", va="center", fontsize=11)
+        ax.text(c - 0.42, r - 0.42, str(int(step[flat]) + 1), ha="left", va="top", fontsize=6, color="0.35")
+    ax.set_xticks(np.arange(w) - 0.5, minor=True)
+    ax.set_yticks(np.arange(h) - 0.5, minor=True)
+    ax.grid(which="minor", color="0.5", lw=0.8)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    ax.set_title(title if title is not None else f"position i = {int(step[position]) + 1} of {h * w}", fontsize=9)
+    return ax
 
 
 @dataclass
@@ -101,7 +137,7 @@ def receptive_field_widget(kernel_size: int = 3, mask_type: str = "A then B", n_
 
 @dataclass
 class PriorSamplesState:
-    """``n`` sampled code maps ``codes [n, H, W]``, their decoded ``images``, the ``temperature`` and
+    """``n`` sampled code maps ``codes [n, H, W]``, their decoded ``images``, the ``temperature`` tau and
     ``distinct``, the number of different code maps among them."""
 
     codes: Tensor
@@ -132,18 +168,18 @@ def draw_prior_samples(state: PriorSamplesState, fig: Figure | None = None, ncol
     """The decoded samples in a grid of ``ncols`` columns; ``fig``: a figure drawn before, to draw into."""
     fig, ax = _grid_figure(fig, len(state.images), ncols)
     image_grid(state.images, ncols=ncols, ax=ax)
-    ax.set_title(f"T = {state.temperature:.2f}: {state.distinct} distinct code maps", fontsize=9)
+    ax.set_title(f"τ = {state.temperature:.2f}: {state.distinct} distinct code maps", fontsize=9)
     return fig
 
 
 def prior_samples_widget(prior, decode, n: int = 20):
-    """A sampling-temperature slider (log scale, 0.01 .. 100) over decoded prior samples."""
+    """A sampling-temperature slider tau (log scale, 0.01 .. 100) over decoded prior samples."""
     def state(temperature, seed):
         return prior_samples_state(prior, decode, temperature, n, seed)
 
     return slider_figure(
         state, draw_prior_samples,
-        temperature=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.1, description="T"),
+        temperature=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.1, description="τ"),
         seed=widgets.IntSlider(value=0, min=0, max=20, description="seed"))
 
 
@@ -161,7 +197,7 @@ class CompletionState:
 def completion_state(prior, decode, code_maps: Tensor, index: int = 0, rows_fixed: int = 2, n: int = 8,
                      temperature: float = 1.0, seed: int = 0) -> CompletionState:
     """Keep the top ``rows_fixed`` rows of code map ``code_maps[index]`` and sample the rest ``n`` times
-    (exact ``p(rest | top rows)`` in raster order)."""
+    (exact ``r(rest | top rows)`` in raster order)."""
     check_int("index", index, 0)
     if index >= len(code_maps):
         raise ValueError(f"index must be < {len(code_maps)}, got {index}")
@@ -187,7 +223,7 @@ def draw_completion(state: CompletionState, fig: Figure | None = None) -> Figure
 
 
 def completion_widget(prior, decode, code_maps: Tensor, n: int = 8):
-    """Sliders: which test digit, how many code rows to keep, temperature -> completions."""
+    """Sliders: which test digit, how many code rows to keep, temperature tau -> completions."""
     def state(index, rows_fixed, temperature):
         return completion_state(prior, decode, code_maps, index, rows_fixed, n, temperature)
 
@@ -195,4 +231,4 @@ def completion_widget(prior, decode, code_maps: Tensor, n: int = 8):
         state, draw_completion,
         index=widgets.IntSlider(value=0, min=0, max=len(code_maps) - 1, description="digit"),
         rows_fixed=widgets.IntSlider(value=2, min=0, max=prior.shape[0], description="rows kept"),
-        temperature=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.1, description="T"))
+        temperature=widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2, step=0.1, description="τ"))
