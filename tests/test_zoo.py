@@ -206,12 +206,19 @@ def test_cli_out_saves_the_result_with_how_it_was_made(tmp_path, no_network):
     assert set(saved.meta) == {"command", "machine", "seconds", "date"} and "torch" in saved.meta["machine"]
 
 
-def test_cli_no_verify_reads_a_repacked_mnist_copy_with_a_warning(tmp_path, monkeypatch, no_network):
-    from test_data import _write_mnist
+@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
+def test_cli_no_verify_reads_a_repacked_copy_with_a_warning(tmp_path, monkeypatch, no_network, dataset):
+    """An uncompressed copy cannot be checked against the published .gz digests: refused by default, read
+    with load_mnist(verify=False)'s warning under --no-verify."""
+    import struct
 
-    _write_mnist(tmp_path, n_train=12, n_test=6)            # not the published files
-    with pytest.raises(ValueError, match="only the published"):
-        main(["--dataset", "mnist", "--root", str(tmp_path)])
+    rng = np.random.default_rng(0)
+    for stem, array in (("train-images-idx3-ubyte", rng.integers(0, 256, (6, 4, 4), dtype=np.uint8)),
+                        ("train-labels-idx1-ubyte", rng.integers(0, 10, 6, dtype=np.uint8)),
+                        ("t10k-images-idx3-ubyte", rng.integers(0, 256, (2, 4, 4), dtype=np.uint8)),
+                        ("t10k-labels-idx1-ubyte", rng.integers(0, 10, 2, dtype=np.uint8))):
+        header = bytes([0, 0, 0x08, array.ndim]) + b"".join(struct.pack(">I", n) for n in array.shape)
+        (tmp_path / stem).write_bytes(header + array.tobytes())
     seen = {}
 
     def fake_compare(data, seeds, bottlenecks, cfg, **kw):
@@ -219,9 +226,18 @@ def test_cli_no_verify_reads_a_repacked_mnist_copy_with_a_warning(tmp_path, monk
         raise SystemExit(0)
 
     monkeypatch.setattr("vqlab.zoo.compare_bottlenecks", fake_compare)
-    with pytest.warns(UserWarning, match="verify=False"), pytest.raises(SystemExit):
-        main(["--dataset", "mnist", "--root", str(tmp_path), "--no-verify"])
-    assert seen["data"].x_train.shape == (12, 16)
+    args = ["--dataset", dataset, "--root", str(tmp_path)]
+    with pytest.raises(ValueError, match="only the published .gz"):
+        main(args)
+    with pytest.warns(UserWarning, match="verify=False: the .* not checked"), pytest.raises(SystemExit):
+        main(args + ["--no-verify"])
+    assert seen["data"].name == dataset and seen["data"].x_train.shape == (6, 16)
+
+
+def test_cli_no_verify_is_only_for_idx_files(capsys):
+    with pytest.raises(SystemExit):
+        main(["--dataset", "digits", "--no-verify"])
+    assert "--no-verify applies to --dataset mnist or fashion-mnist" in capsys.readouterr().err
 
 
 def test_run_meta_says_what_ran_where():
@@ -248,3 +264,14 @@ def test_mnist_investigation_script_saves_paired_rows(tmp_path):
     assert saved.values["soft_vq@3"] != saved.values["soft_vq_code@3"]     # the code's switches change the model
     with pytest.raises(SystemExit):
         script["main"](["--steps", "3", "--short", "3", "--out", str(out)])
+
+
+def test_a_checkpointed_trial_travels_to_another_process_with_its_snapshot_store():
+    """compare(executor=) pickles the trials: the snapshot callback must still fill the unpickled trial."""
+    import pickle
+
+    from vqlab.zoo import _checkpointed
+
+    trial = pickle.loads(pickle.dumps(_checkpointed("ae", 16, TINY, 0, data_variance=1.0, checkpoints=(2,))))
+    trial.callbacks[0](trial.model, 1)                      # after the 2nd optimizer step
+    assert set(trial.artifacts) == {2}

