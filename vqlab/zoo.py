@@ -130,8 +130,8 @@ class ZooConfig:
         runs). The authors' public MNIST notebook (github.com/AlbertOh90/Soft-VQ-VAE) departs from the paper:
         its noise line is commented out, it normalises the components by ``sigma_k^{+1}`` instead of
         ``sigma_k^{-d}``, it trains on batches of 64 and weights its loss as ``MSE / var(x) + 3 (codebook +
-        2.5 commitment)``. ``noise_std=0, normalization="code"`` switch on the first two; notebook 03's
-        appendix measures them (``scripts/03_mnist_investigation.py``).
+        2.5 commitment)``. ``noise_std=0, normalization="code"`` switch on the first two;
+        ``scripts/03_mnist_investigation.py`` trains them beside the paper's soft VQ-VAE on MNIST digits.
         """
         return cls(latent_dim=64, hidden=(500, 500, 2000), num_codes=128, beta_vae_kl_weight=20.0, lr=3e-4,
                    batch_size=32, steps=40_000, n_init=100)
