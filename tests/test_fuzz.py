@@ -10,6 +10,7 @@ import torch
 from vqlab import clustering as C
 from vqlab import data as D
 from vqlab import experiments as XP
+from vqlab import hcvq as HC
 from vqlab import losses as L
 from vqlab import metrics as M
 from vqlab import models as MD
@@ -248,6 +249,12 @@ CASES = [
     ("uc_metric", lambda: XP.usage_curves(XP.Comparison({}, (0,)), metric="loss"), ValueError, "metric"),
     ("vqvae_head", lambda: MD.build_vqvae(Q.VectorQuantizer(4, 2), variance_head=1), TypeError, "variance_head"),
     ("cmp_timing", lambda: XP.compare({"a": lambda s: None}, X, X, timing="yes"), TypeError, "timing"),
+    # HC-VQ entropies (notebook 06)
+    ("value_entropy_list", lambda: HC.value_entropy([1.0, 2.0]), TypeError, "x"),
+    ("value_entropy_nan", lambda: HC.value_entropy(XN), ValueError, "x"),
+    ("value_entropy_empty", lambda: HC.value_entropy(E0), ValueError, "x"),
+    ("hcvq_target_n1_neg", lambda: HC.HCVQRegularizer(target_n1=-1.0), ValueError, "target_n1"),
+    ("hcvq_mode_bad", lambda: HC.HCVQRegularizer(mode="paper mode"), ValueError, "mode"),
 ]
 
 
