@@ -73,6 +73,7 @@
 # %%
 import math
 import time
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -530,7 +531,8 @@ for init in INITS:
 # load them and print the paired differences. The file records how it was made:
 
 # %%
-long_runs = Comparison.load("../results/06_hcvq_long_runs.json")
+RESULTS = Path(vqlab.__file__).resolve().parents[1] / "results"  # results/ of this repository, beside vqlab/
+long_runs = Comparison.load(RESULTS / "06_hcvq_long_runs.json")
 meta = long_runs.meta
 print(f"command: {meta['command']}\nmachine: {meta['machine']}\ndate: {meta['date']}, "
       f"{meta['seconds'] / 60:.0f} min wall ({meta['cpu_seconds'] / 60:.0f} CPU-min), seeds {list(long_runs.seeds)}")
@@ -1075,7 +1077,7 @@ test_cancelling_batch_is_a_batch(cancelling_batch, torch, math)
 # learning rate or initialisation; each HC-VQ row is paired with the dry run of its training setting.
 
 # %%
-sweep = Comparison.load("../results/06_hcvq_settings.json")
+sweep = Comparison.load(RESULTS / "06_hcvq_settings.json")
 print(f"command: {sweep.meta['command']}\nmachine: {sweep.meta['machine']}\ndate: {sweep.meta['date']}, "
       f"{sweep.meta['seconds'] / 60:.0f} min wall ({sweep.meta['cpu_seconds'] / 60:.0f} CPU-min), "
       f"seeds {list(sweep.seeds)}\n")
