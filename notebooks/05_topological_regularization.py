@@ -607,6 +607,9 @@ def test_sample_ball_shape_and_support(sample_ball, torch):
     assert isinstance(s, torch.Tensor) and s.shape == (500, 3) and s.dtype == torch.float32, "float32 [n, dim]"
     assert (s.norm(dim=1) <= 1 + 1e-6).all(), "every point in the unit ball"
     assert torch.equal(s, sample_ball(500, 3, torch.Generator().manual_seed(0))), "same seed, same points"
+    inner = (s.norm(dim=1) <= 0.5).float().mean().item()
+    assert abs(inner - 0.5 ** 3) < 0.06, (f"{inner:.2f} of the points lie within radius 0.5, a uniform ball has "
+                                          "0.5^3 = 0.125 there: a uniform radius crowds the centre; P(R <= t) = t^dim")
 test_sample_ball_shape_and_support(sample_ball, torch)
 
 # %%

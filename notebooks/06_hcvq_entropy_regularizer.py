@@ -217,8 +217,8 @@ print(f"codebook signature either way: mu0 = {float(sig.mu0.detach()):.4f}, n1 =
 #
 # ## 3 · HC-VQ: an entropy factor and a loss on the signature
 #
-# **The regularization term** (§2) pulls the signature towards targets $T_{\tilde n}, T_\mu$ (§4:
-# $T_\beta = 100$, $T_\mu = 0.5$), scaled by a weight $w$ (the paper's $\lambda$) and by an entropy factor
+# **The regularization term** (§2) pulls the signature towards targets $T_{\tilde n}, T_\mu$ (§4: 100 and
+# 0.5), scaled by a weight $w$ (the paper's $\lambda$) and by an entropy factor
 # $g$. The paper writes it as $\mathcal L_{overall} := \mathcal L + \mathcal L_r(\mathcal S^{\mathcal D},\;
 # \lambda\cdot \Delta E_z / E_{input}\cdot T_S)$ and does not spell $\mathcal L_r$ out; we implement it as the
 # author's code does:
