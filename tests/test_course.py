@@ -19,6 +19,9 @@ from committed import notebook_paths
 from vqlab.course import assign, grade, grade_submission, notebook_stem
 
 NOTEBOOKS = notebook_paths()
+# pytest-timeout: past the grading's own bounds (600 s an attempt, two attempts, two submissions), so a
+# hung submission is killed and reported by vqlab.course rather than left running.
+pytestmark = pytest.mark.timeout(3600)
 
 
 def _questions(path: Path) -> list[dict]:
@@ -177,8 +180,8 @@ def test_a_submission_that_hangs_is_killed_after_the_timeout_and_reported(dist, 
 
 
 # Kept wrong answers (mistakes students make), one file per notebook in tests/wrong_answers/<stem>.py:
-# WRONG_ANSWERS = [(exercise, message, source), ...]. Each must fail its public check with the message: the
-# student runs grader.check(name) and learns what to fix.
+# WRONG_ANSWERS = [(exercise, message, source), ...]. Each must fail a public check (graded hints: it may pass the
+# first ones) with the message: the student runs grader.check(name) and learns what to fix.
 def _wrong_answers() -> dict[str, list[tuple[str, str, str]]]:
     found = {}
     for path in sorted((Path(__file__).parent / "wrong_answers").glob("[0-9][0-9]_*.py")):
@@ -213,5 +216,5 @@ def test_a_wrong_answer_fails_its_check_with_a_message_the_student_can_act_on(di
     exec(source, env)
     monkeypatch.chdir(dist / "student")
     result = Notebook(nb_path=path.name).check(name, global_env=env)
-    assert result.grade == 0, f"{path.stem}: the wrong {name} passed its public check"
+    assert result.grade < 1, f"{path.stem}: the wrong {name} passed every public check"
     assert message in repr(result), repr(result)

@@ -157,6 +157,26 @@ def test_ib_comparison_table_and_validation():
         ib_comparison({"hard": lambda s: VectorQuantizer(4, 2)}, x, x, seeds=())
 
 
+# ---------------------------------------------------------------- notebook 04
+
+def test_start_grid_names_every_posterior_from_every_start_on_shared_nets():
+    grid = experiments.start_grid(["vanilla", "neural gas 8->0.5"], ["U(1/K)", "var. scaling"])
+    assert list(grid) == ["vanilla, U(1/K)", "neural gas 8->0.5, U(1/K)", "vanilla, var. scaling",
+                          "neural gas 8->0.5, var. scaling"]
+    models = {name: factory(3) for name, factory in grid.items()}
+    q = models["neural gas 8->0.5, var. scaling"].quantizer
+    assert (q.posterior, q.lam, q.lam_final, q.lam_steps, q.init) == \
+        ("neural_gas", 8.0, 0.5, experiments.STEPS_PER_RUN, "variance_scaling")
+    assert models["vanilla, U(1/K)"].quantizer.codebook.abs().max() <= 1 / 128           # U(-1/K, 1/K)
+    assert models["vanilla, var. scaling"].quantizer.codebook.abs().max() > 0.5          # U(+-sqrt(3/8))
+    encoders = [m.encoder.state_dict() for m in models.values()]                          # the same seed: same nets
+    assert all(torch.equal(a, b) for e in encoders[1:] for a, b in zip(encoders[0].values(), e.values()))
+    assert experiments.POSTERIOR_ROWS["neural gas"]["lam"] == experiments.NG_LAMBDA == 3.0
+    assert experiments.POSTERIOR_ROWS["fcm (4.6)"]["m"] == experiments.FCM_M == 1.5
+    n = load_digits().x_train.shape[0]
+    assert experiments.STEPS_PER_RUN == experiments.TRAINING["epochs"] * math.ceil(n / experiments.TRAINING["batch_size"])
+
+
 # ---------------------------------------------------------------- notebook 05
 
 

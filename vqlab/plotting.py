@@ -204,8 +204,8 @@ def plot_latent_tsne(latents: dict[str, object], labels, ncols: int = 3, seed: i
 
 def plot_rate_distortion(sweep, reference=None) -> Figure:
     """Notebook 02's digits rate-distortion picture from :func:`vqlab.experiments.ib_comparison` results:
-    for every variant (seed mean) the VIB rate bound ``KL(p(Z|I) || uniform)`` (eq. 15, filled) and the
-    rate ``I(I; Z)`` (eq. 13, open) against the test reconstruction error (the distortion term of eq. 18);
+    for every variant (seed mean) the VIB rate bound ``KL(q(Z|J) || uniform)`` (eq. 15, filled) and the
+    rate ``I(J; Z)`` (eq. 13, open) against the test reconstruction error (the distortion term of eq. 18);
     ``reference`` variants are drawn as squares."""
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
     for result, marker in ((sweep, "o"), (reference, "s")):
@@ -220,8 +220,8 @@ def plot_rate_distortion(sweep, reference=None) -> Figure:
             above = marker == "o" and j % 2 == 0  # alternate label sides so neighbours do not overlap
             ax.annotate(name, (d, rb if above else mi), textcoords="offset points",
                         xytext=(4, 4) if above else (4, -10), fontsize=7)
-    ax.scatter([], [], color="tab:red", label="rate bound KL(p(Z|I)||r), eq. 15")
-    ax.scatter([], [], facecolors="none", edgecolors="tab:blue", label="rate I(I;Z), eq. 13")
+    ax.scatter([], [], color="tab:red", label="rate bound KL(q(Z|J)||r), eq. 15")
+    ax.scatter([], [], facecolors="none", edgecolors="tab:blue", label="rate I(J;Z), eq. 13")
     ax.set_xlabel("distortion: test reconstruction MSE")
     ax.set_ylabel("nats per image")
     ax.legend(fontsize=7)
@@ -338,7 +338,7 @@ PIPELINE_PARTS = ("encoder", "posterior", "codebook", "decoder", "prior")
 
 def plot_pipeline(highlight: Sequence[str] = (), *, caption: str | None = None, ax: Axes | None = None) -> Axes:
     """The course's recurring diagram: x -> encoder -> z_e(x) -> posterior q(k|x) over the codebook
-    e_1..e_K -> z_q(x) -> decoder -> x̂, with the prior p(k) over codes below; each notebook shows it with
+    e_1..e_K -> z_q(x) -> decoder -> x̂, with the prior r(k) over codes below; each notebook shows it with
     the parts it is about in colour.
 
     Args:
@@ -362,7 +362,7 @@ def plot_pipeline(highlight: Sequence[str] = (), *, caption: str | None = None, 
         "posterior": (4.1, 2.0, "posterior\n$q(k\\mid x)$"),
         "codebook": (4.1, 0.7, "codebook\n$e_1,\\dots,e_K$"),
         "decoder": (6.6, 2.0, "decoder\n$p(x\\mid z_q)$"),
-        "prior": (8.7, 0.7, "prior over codes\n$p(k)$"),
+        "prior": (8.7, 0.7, "prior over codes\n$r(k)$"),
     }
     for part, (cx, cy, label) in boxes.items():
         on = part in highlight
@@ -378,7 +378,7 @@ def plot_pipeline(highlight: Sequence[str] = (), *, caption: str | None = None, 
             ax.text((x0 + x1) / 2, y0 + 0.3, label, ha="center", fontsize=10)
     ax.text(0.2, 2.0, "$x$", ha="center", va="center", fontsize=12)
     ax.text(8.6, 2.0, "$\\hat x$", ha="center", va="center", fontsize=12)
-    ax.text(6.35, 0.85, "generation: sample $k \\sim p(k)$", ha="center", fontsize=8, color="0.4")
+    ax.text(6.35, 0.85, "generation: sample $k \\sim r(k)$", ha="center", fontsize=8, color="0.4")
     if caption:
         ax.text(5.0, 2.95, caption, ha="center", va="top", fontsize=9, style="italic")
     return ax

@@ -1,7 +1,7 @@
 """Kept wrong answers for 06_hcvq_entropy_regularizer: mistakes students make, each with the message its public check must show.
 
 tests/test_course.py runs each against the student version's public checks (make test-course): the check must
-fail (0 points) and its message must contain ``message``, so a student who runs grader.check(name) learns what
+not give full marks and its message must contain ``message``, so a student who runs grader.check(name) learns what
 to fix. Add one entry per auto-checked exercise you want guarded: (exercise name, message, source).
 """
 

@@ -26,6 +26,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor, nn
 
+from vqlab import distributed
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
 from vqlab.clustering import kmeans_plusplus
 from vqlab.metrics import perplexity
@@ -159,6 +160,9 @@ class Quantizer(nn.Module):
         z_q, assignment, losses = self.quantize(z)
         indices, probs = (assignment, None) if self.hard_posterior else (assignment.argmax(1), assignment)
         counts = torch.bincount(indices, minlength=self.num_codes).to(z.dtype)
+        usage = counts if self.hard_posterior else probs.detach()
+        if self.training and distributed.is_active():  # data-parallel: the global batch's statistics
+            counts, usage = self._global_usage(counts, probs)
         if self.training:
             if self.codebook_update == "ema":
                 self._ema_update(z, probs, indices, counts)
@@ -169,7 +173,7 @@ class Quantizer(nn.Module):
             indices=indices.reshape(lead),
             probs=None if probs is None else probs.reshape(*lead, self.num_codes),
             losses=losses,
-            perplexity=perplexity(counts if self.hard_posterior else probs.detach()),
+            perplexity=perplexity(usage),
             counts=counts,
         )
 
@@ -180,9 +184,22 @@ class Quantizer(nn.Module):
             del losses["codebook"]
         return losses
 
+    # -- data-parallel training (vqlab.distributed): statistics are summed over ranks, draws shared ------
+    # Called only in training mode with a process group initialised; see tests/test_distributed.py.
+    def _global_usage(self, counts: Tensor, probs: Tensor | None) -> tuple[Tensor, Tensor]:
+        """The global batch's hard ``counts`` ``[K]`` and the usage ``[K]`` its perplexity is computed from
+        (the counts, or the posterior summed over the global batch): sums over the ranks."""
+        counts = distributed.all_reduce_sum(counts)
+        return counts, counts if self.hard_posterior else distributed.all_reduce_sum(probs.detach().sum(0))
+
     @torch.no_grad()
     def _kmeans_init(self, z: Tensor) -> None:
-        self.weight.data.copy_(kmeans_plusplus(z, self.num_codes, self.generator))
+        """k-means++ seeding from the first training batch ``z`` ``[N, D]``; data-parallel: from the global
+        batch (every rank's rows, in serial order), the same centres on every rank."""
+        if distributed.is_active():
+            z = distributed.gather_rows(z)
+        centres = distributed.broadcast_from_first(kmeans_plusplus(z, self.num_codes, self.generator))
+        self.weight.data.copy_(centres)
         if self.codebook_update == "ema":
             self.ema_size.fill_(1.0)
             self.ema_sum.copy_(self.weight)
@@ -205,6 +222,9 @@ class Quantizer(nn.Module):
         else:
             q = probs.detach().to(z.dtype)
             n, sums = q.sum(0), q.t() @ z.detach()
+        if distributed.is_active():  # SUMS over ranks before the update (the hard counts already are)
+            sums = distributed.all_reduce_sum(sums)
+            n = n if self.hard_posterior else distributed.all_reduce_sum(n)
         self.ema_size.mul_(self.decay).add_(n, alpha=1 - self.decay)
         self.ema_sum.mul_(self.decay).add_(sums, alpha=1 - self.decay)
         total = self.ema_size.sum()
@@ -214,20 +234,26 @@ class Quantizer(nn.Module):
 
     @torch.no_grad()
     def _restart_dead(self, z: Tensor, counts: Tensor) -> None:
-        """Move codes unused for ``restart_after`` consecutive steps onto random batch vectors."""
+        """Move codes unused for ``restart_after`` consecutive steps onto random batch vectors.
+
+        Data-parallel: ``counts`` are the global batch's, so every rank finds the same dead codes; the new
+        vectors are drawn from the global batch (every rank's rows) and are the same on every rank."""
         self.unused_steps.add_(1).masked_fill_(counts > 0, 0)
         dead = (self.unused_steps >= self.restart_after).nonzero().flatten()
         if dead.numel() == 0:
             return
+        if distributed.is_active():
+            z = distributed.gather_rows(z)
         pick = torch.randint(z.shape[0], (dead.numel(),), generator=self.generator)
+        chosen = distributed.broadcast_from_first(z.detach()[pick])
         if self.codebook_update == "ema":  # out of place, as in _ema_update
             weight = self.weight.clone()
-            weight[dead] = z.detach()[pick]
+            weight[dead] = chosen
             self.weight = weight
             self.ema_size[dead] = 1.0
-            self.ema_sum[dead] = z.detach()[pick]
+            self.ema_sum[dead] = chosen
         else:  # a Parameter must stay the same object for the optimizer
-            self.weight.data[dead] = z.detach()[pick]
+            self.weight.data[dead] = chosen
         self.unused_steps[dead] = 0
 
 

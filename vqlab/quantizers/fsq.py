@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from vqlab import distributed
 from vqlab._checks import check_float, check_tensor
 from vqlab.metrics import perplexity
 from vqlab.quantizers.base import QuantizerOutput
@@ -130,6 +131,8 @@ class FSQuantizer(nn.Module):
         z_q = (z_hat / self._half_width).to(z_e.dtype)
         indices = self.digits_to_indices(rounded.detach() + self._half_width)
         counts = torch.bincount(indices, minlength=self.num_codes).to(z_e.dtype)
+        if self.training and distributed.is_active():   # data-parallel: the global batch's usage
+            counts = distributed.all_reduce_sum(counts)
         return QuantizerOutput(
             z_q=z_q.reshape(*lead, self.code_dim),
             indices=indices.reshape(lead),

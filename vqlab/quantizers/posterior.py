@@ -1,7 +1,7 @@
 """Neural-gas and fuzzy c-means posteriors inside the VQ-VAE (Badran 2021, master thesis, ch. 4-5).
 
-Notebook 04: a quantizer defined by a posterior ``q_w(z | x)`` of :mod:`vqlab.posteriors` and trained with
-the thesis's eq. 5.4.
+Notebook 04: a quantizer defined by a posterior ``q(k | x)`` of :mod:`vqlab.posteriors` and trained with
+the thesis's eq. 5.4 (with ``-log p``: the thesis prints ``+log p``, a sign slip).
 """
 from __future__ import annotations
 
@@ -18,18 +18,18 @@ __all__ = ["PosteriorQuantizer"]
 
 
 class PosteriorQuantizer(Quantizer):
-    """A quantizer defined by a posterior ``q_w(z | x)`` and trained with the thesis's eq. 5.4.
+    """A quantizer defined by a posterior ``q(k | x)`` and trained with the thesis's eq. 5.4.
 
     Loss (per element, like every vqlab quantizer):
-    ``commitment = alpha * E_q ||z_e - sg(w_z)||^2`` (encoder only) and
-    ``codebook = eta * E_q ||sg(z_e) - w_z||^2`` (codebook only; dropped with ``codebook_update="ema"``,
+    ``commitment = beta * E_q ||z_e - sg(e_k)||^2`` (encoder only; the thesis's alpha) and
+    ``codebook = eta * E_q ||sg(z_e) - e_k||^2`` (codebook only; dropped with ``codebook_update="ema"``,
     where the EMA update with soft counts takes its place). The posterior is used as fixed weights
     (no gradient flows through it; the neural-gas ranks have zero gradient anyway).
     ``posterior="hard"`` is exactly the vanilla VQ-VAE (eq. 5.5, :class:`VectorQuantizer`).
 
     Decoder input: the nearest codeword with the straight-through estimator,
-    ``z_q = z_e + sg(w_{gamma(x)} - z_e)``, as in the vanilla VQ-VAE: the reconstruction term of eq. 5.4
-    is ``log p(x | beta(x))`` with ``beta(x)`` the nearest prototype, so only the two latent terms see
+    ``z_q = z_e + sg(e_{k*(x)} - z_e)``, as in the vanilla VQ-VAE: the reconstruction term of eq. 5.4
+    is ``-log p(x | z_q(x))`` with ``z_q(x)`` the nearest codeword (the thesis's ``beta(x)``), so only the two latent terms see
     the soft posterior. ``QuantizerOutput.probs`` is the posterior (eq. 4.6 memberships for
     ``"fcm_original"``), ``indices`` its argmax (= the nearest code, up to exact float ties), and
     ``perplexity`` that of the batch-averaged *soft* posterior (for code usage use the hard counts, e.g.
@@ -74,7 +74,7 @@ class PosteriorQuantizer(Quantizer):
         self.lam_steps = None if lam_steps is None else check_int("lam_steps", lam_steps)
         self.register_buffer("step", torch.tensor(0, dtype=torch.long))
         if self.posterior == "fcm_original":
-            warnings.warn("posterior='fcm_original' weights distances by w_z(x)^m (thesis eq. 5.6), which is "
+            warnings.warn("posterior='fcm_original' weights distances by q_FCM(k|x)^m (thesis eq. 5.6), which is "
                           "not a posterior: the thesis reports that this objective diverges inside a VQ-VAE. "
                           "Use 'fcm' (eq. 4.6) or 'fcm_normalized' (eq. 4.7) for stable training.",
                           UserWarning, stacklevel=2)
