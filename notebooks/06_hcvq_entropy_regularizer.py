@@ -41,8 +41,9 @@
 # | entropy $H_z$ (§2's $E_z$) | $-\sum_p K_p\log K_p$, $K_p = z_e(x)/\sum_i z_e(x)_i$: the *values* of "a vector space of quantized latents" normalised to sum 1 — written $z_e$, described as $z_q$ | the same formula on the **row sums** of the batch's $z_q$ $[N, D]$, with `abs` of the ratio | `mode="paper"`: §2's formula on all values of the batch's $z_q$, as magnitudes $\lvert z_q\rvert$ (the paper's latents follow a LeakyReLU and are almost non-negative; ours are signed); `mode="code"`: the code's; `mode="usage"` (ours, the package default): entropy of code usage |
 # | what $H_z$ sees | claimed to track "codebook utilisation" | a collapsed batch gets the **maximum** $\log N$ | a collapsed batch scores as high as one that uses every code (§3, checked below) |
 # | input entropy $H_x$ | $E(H)$ of "the input data" | row sums of the image batch | the same formula as $H_z$ on the input batch (usage mode: per image) |
-# | $\mathcal L_r$ | $\mathcal L_r(\mathcal S,\ \lambda\cdot\Delta E_z/E_{input}\cdot T_S)$, not written out | $g\,[(\tilde n_1-T_{\tilde n})^2 + 10^4(\mu^0-T_\mu)^2]$, $g=\lvert1-\bar H_z/\bar H_x\rvert$, no $\lambda$ | the code's form, times $w$ (the paper's $\lambda$) |
+# | $\mathcal L_r$ | $\mathcal L_r(\mathcal S,\ \lambda\cdot\Delta E_z/E_{input}\cdot T_S)$, not written out (§3: "calculated with the standard MSE function") | $g\,[(\tilde n_1-T_{\tilde n})^2 + 10^4(\mu^0-T_\mu)^2]$, $g=\lvert1-\bar H_z/\bar H_x\rvert$, no $\lambda$ | the code's form, times $w$ (the paper's $\lambda$) |
 # | period $P$ | "mean over an interval of $k$ steps", compared "at each $k = 200$" | block mean refreshed every $P$-th step, **0 for the first $P-1$ steps** | sliding mean, active from step 1 (`mode="code"` reproduces the block) |
+# | $\mu^0$ | "the mean distance between critical 0-simplices" | mean of the finite H0 deaths its Rips layer returns (zero-length bars of duplicate codes left out) | mean of all $K-1$ MST edges (`mean_death0`: duplicate codes count 0, so a collapsed codebook has $\mu^0 = 0$; the same value for distinct codes) |
 # | $\beta^1$ | "the 1-dimensional Betti numbers" | smooth count of all finite H1 bars | $\tilde n_1$: a count over the whole filtration, not $b_1$ at one radius (§2) |
 # | codebook start | not stated | $U(-1/K, 1/K)$ (its docstring cites DeepMind's Sonnet VQ-VAE, which uses a variance-scaling initialiser) | both: `init="uniform"` (the code's) and `init="variance_scaling"` (Sonnet's) |
 # | topological gradient | "the embedding table domain" | codebook only | codebook only |
@@ -493,6 +494,7 @@ claims = {
     "HC-VQ raises the test reconstruction error, both starts": all(d[init, "recon"].sign > 0 for init in INITS),
     "from variance scaling, HC-VQ lowers the test usage entropy and uses more codes":
         d[v, "usage_entropy"].sign < 0 < d[v, "codes_used"].sign,
+    "HC-VQ lowers the H1 persistent entropy, both starts": all(d[init, "pe1"].sign < 0 for init in INITS),
 }
 for claim, holds in claims.items():
     print(f"{claim} (established, 6 seeds): {holds}")
@@ -539,6 +541,7 @@ print(f"command: {meta['command']}\nmachine: {meta['machine']}\ndate: {meta['dat
 for init in INITS:
     arms = long_runs.subset([f"dry run ({init})", f"HC-VQ ({init})"])
     print(f"\ninit = {init}, after 440 steps:")
+    print(arms.table(OUTCOMES + SHAPE, digits={"recon": 4}))
     print(arms.paired_table(f"dry run ({init})", OUTCOMES, higher_is_better=BETTER,
                             digits={"recon": 4, "codes_used": 1}))
 
@@ -572,6 +575,7 @@ long_claims = {
         all(L[init, "usage_entropy"].sign < 0 < L[init, "recon"].sign for init in INITS),
     "from U(+-1/K): HC-VQ uses more codes at test time, and its H1 persistent entropy ends higher":
         L["uniform", "codes_used"].sign > 0 and L["uniform", "pe1"].sign > 0,
+    "from variance scaling: HC-VQ's H1 persistent entropy ends lower": L["variance_scaling", "pe1"].sign < 0,
     "from U(+-1/K): HC-VQ's per-batch usage is higher in epochs 6-7 only; the dry run's from epoch 12 on":
         [e + 1 for e, s in enumerate(marks["uniform"]) if s > 0] == [6, 7] and set(marks["uniform"][11:]) == {-1},
     "from variance scaling: the dry run's per-batch usage is higher from epoch 4 on, never HC-VQ's":
