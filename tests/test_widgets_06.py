@@ -61,3 +61,11 @@ def test_bad_arguments():
         hcvq_state(mode="lightning", **SMALL)
     with pytest.raises(ValueError, match="weight"):
         hcvq_state(weight=float("inf"), **SMALL)
+
+
+def test_committed_notebook_shows_a_saved_picture_for_every_widget():
+    """The HC-VQ widget of notebook 06 shows its saved picture before the notebook is run (issue 30)."""
+    from committed import notebook_paths, saved_widget_pictures
+
+    (path,) = [p for p in notebook_paths() if p.stem == "06_hcvq_entropy_regularizer"]
+    assert saved_widget_pictures(path) == [(True, [["image/png"]])]
