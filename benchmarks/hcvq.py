@@ -2,11 +2,11 @@
 
     .venv/bin/python benchmarks/hcvq.py [--repeats 20] [--codes 128] [--dim 64] [--device cpu]
 
-One step = the homology signature {beta^1, mu^0} of the codebook (giotto-ph H0/H1 pairs with gradients,
-smooth Betti count, MST mean death), the penalty weight * g * [(beta^1 - T_beta)^2 + w (mu^0 - T_mu)^2] and its
+One step = the homology signature {n1, mu0} of the codebook (giotto-ph H0/H1 pairs with gradients,
+smooth count of the H1 bars, MST mean death), the penalty w * g * [(n1 - T_n1)^2 + w_mu (mu0 - T_mu)^2] and its
 backward pass to the codebook (:mod:`vqlab.hcvq`). The cost of persistent homology depends on the cloud,
-so three codebooks are timed: Gaussian N(0, 1) codes, the VQ-VAE's default initialisation U(-1/K, 1/K)
-and a codebook taken after a short digits training run (many near-duplicate dead codes). For reference, the
+so three codebooks are timed: Gaussian N(0, 1) codes, the HC-VQ code's initialisation U(-1/K, 1/K) (that of
+the PyTorch VQ-VAE ports, not of DeepMind's Sonnet reference) and a codebook taken after a short digits training run (many near-duplicate dead codes). For reference, the
 public HC-VQ code's signature through torch-topological's ``VietorisRipsComplex(dim=1)`` (optional
 benchmark dependency) is timed on the same codebooks. Prints the median over ``repeats`` (after one
 warm-up); timings depend on the machine and its load.
@@ -58,8 +58,8 @@ def peer_step(reg: HCVQRegularizer):
         dgms = vr(w)
         mu0 = dgms[0].diagram[:, 1].mean()
         life = dgms[1].diagram[:, 1] - dgms[1].diagram[:, 0]
-        beta1 = life.numel() - torch.exp(-0.5 * (life / reg.sigma) ** 2).sum()
-        loss = 0.5 * ((beta1 - reg.target_betti) ** 2 + reg.mu_weight * (mu0 - reg.target_mu) ** 2)
+        n1 = life.numel() - torch.exp(-0.5 * (life / reg.sigma) ** 2).sum()
+        loss = 0.5 * ((n1 - reg.target_n1) ** 2 + reg.mu_weight * (mu0 - reg.target_mu) ** 2)
         loss.backward()
     return step
 

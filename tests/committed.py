@@ -44,3 +44,21 @@ def committed_notebooks() -> Path:
 def notebook_paths() -> list[Path]:
     """Every numbered notebook (``NN_topic.ipynb``) as committed, in order."""
     return sorted(committed_notebooks().glob(NOTEBOOK_PATTERN))
+
+
+def saved_widget_pictures(path: Path) -> list[tuple[bool, list[list[str]]]]:
+    """One row per widget output of the notebook at ``path``: whether it is a vqlab slider figure, and the MIME
+    types of what JupyterLab and the book show from its saved state before the notebook is run (issue 30: a
+    slider figure shows ``[["image/png"]]``, its saved picture; a bare ``VBox``/``interactive`` shows nothing)."""
+    import json
+    import sys
+
+    sys.path.insert(0, str(REPO / "book"))
+    import static_widgets
+
+    nb = json.loads(path.read_text())
+    state = nb["metadata"].get("widgets", {}).get(static_widgets.WIDGET_STATE, {}).get("state", {})
+    views = [o["data"][static_widgets.WIDGET_VIEW]["model_id"] for c in nb["cells"] if c["cell_type"] == "code"
+             for o in c.get("outputs", []) if static_widgets.WIDGET_VIEW in o.get("data", {})]
+    return [("vqlab-slider-figure" in state.get(m, {}).get("state", {}).get("_dom_classes", []),
+             [list(o["data"]) for o in static_widgets._saved_outputs(m, state)]) for m in views]

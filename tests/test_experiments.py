@@ -235,10 +235,10 @@ def test_hcvq_comparison_digits_smoke():
                           snapshot_steps=(0,))
     assert list(res.trials) == ["dry run", "HC-VQ"]
     run = res.trials["HC-VQ"][0]
-    assert {"recon", "E_z", "perplexity", "mu0", "beta1", "pe1"} <= set(run.metrics)
+    assert {"recon", "usage_entropy", "perplexity", "mu0", "n1", "pe1"} <= set(run.metrics)
     assert len(run.artifacts["diagrams"]) == 2 and np.isfinite(run.artifacts["diagrams"][0]).all()
     assert set(run.artifacts["snapshots"]) == {0}
-    assert run.metrics["E_z"] == pytest.approx(math.log(run.metrics["perplexity"]))
+    assert run.metrics["usage_entropy"] == pytest.approx(math.log(run.metrics["perplexity"]))
     assert "hcvq" in run.history.steps and "hcvq" not in res.trials["dry run"][0].history.steps
     plt.close(plot_hcvq_runs(res))
 

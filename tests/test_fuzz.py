@@ -10,6 +10,7 @@ import torch
 from vqlab import clustering as C
 from vqlab import data as D
 from vqlab import experiments as XP
+from vqlab import hcvq as HC
 from vqlab import losses as L
 from vqlab import metrics as M
 from vqlab import models as MD
@@ -265,6 +266,12 @@ CASES = [
     ("mix_widths_len", lambda: W03.mixture_state(widths=(0.3,)), ValueError, "widths"),
     ("mix_widths_neg", lambda: W03.mixture_state(widths=(0.3, -0.1, 0.3, 0.3, 0.3, 0.3)), ValueError, "widths"),
     ("mix_arrows", lambda: W03.mixture_state(arrows=1), ValueError, "arrows"),
+    # HC-VQ entropies (notebook 06)
+    ("value_entropy_list", lambda: HC.value_entropy([1.0, 2.0]), TypeError, "x"),
+    ("value_entropy_nan", lambda: HC.value_entropy(XN), ValueError, "x"),
+    ("value_entropy_empty", lambda: HC.value_entropy(E0), ValueError, "x"),
+    ("hcvq_target_n1_neg", lambda: HC.HCVQRegularizer(target_n1=-1.0), ValueError, "target_n1"),
+    ("hcvq_mode_bad", lambda: HC.HCVQRegularizer(mode="paper mode"), ValueError, "mode"),
     ("ct_model", lambda: XP.codeword_travel(MD.Autoencoder(torch.nn.Identity(), torch.nn.Identity())), TypeError,
      "trial"),
     ("lts_codes", lambda: VQW.latent_terms_state(num_codes=0), ValueError, "num_codes"),

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from vqlab.hcvq import (EntropyAccumulator, HCVQRegularizer, homology_signature,
-                        intensity_entropy, rowsum_entropy, usage_entropy)
+from vqlab.hcvq import (MODES, EntropyAccumulator, HCVQRegularizer, homology_signature,
+                        intensity_entropy, rowsum_entropy, usage_entropy, value_entropy)
 from vqlab.models import VQVAE
 from vqlab.nets import MLPDecoder, MLPEncoder
 from vqlab.quantizers import VectorQuantizer
@@ -43,27 +43,27 @@ def test_signature_of_unit_square():
     for side in (1.0, 2.5):
         sig = homology_signature(square(side), sigma=1e-3)
         assert float(sig.mu0) == pytest.approx(side, rel=1e-6)
-        assert float(sig.beta1) == pytest.approx(1.0, abs=1e-6)
+        assert float(sig.n1) == pytest.approx(1.0, abs=1e-6)
         b1, d1 = sig.pairs[1]
         assert float(d1[0] - b1[0]) == pytest.approx(side * (math.sqrt(2) - 1), rel=1e-6)
 
 
-def test_smooth_betti_is_narrow_gaussian_count():
-    """beta1 = n - sum exp(-(l/sigma)^2 / 2): with sigma equal to the square's H1 lifetime, 1 - e^{-1/2}."""
+def test_smooth_count_is_narrow_gaussian_count():
+    """n1 = m - sum exp(-(l/sigma)^2 / 2): with sigma equal to the square's H1 lifetime, 1 - e^{-1/2}."""
     lifetime = math.sqrt(2) - 1
     sig = homology_signature(square(), sigma=lifetime)
-    assert float(sig.beta1) == pytest.approx(1 - math.exp(-0.5), rel=1e-6)
+    assert float(sig.n1) == pytest.approx(1 - math.exp(-0.5), rel=1e-6)
 
 
 def test_signature_polygon_and_line():
     n, r = 12, 1.0
     sig = homology_signature(polygon(n, r))
     assert float(sig.mu0) == pytest.approx(2 * r * math.sin(math.pi / n), rel=1e-6)  # the side
-    assert float(sig.beta1) == pytest.approx(1.0, abs=1e-6)  # one circle
+    assert float(sig.n1) == pytest.approx(1.0, abs=1e-6)  # one circle
     line = torch.tensor([[0.0], [0.1], [5.0], [5.1]], dtype=torch.float64)
     sig = homology_signature(line)
     assert float(sig.mu0) == pytest.approx((0.1 + 0.1 + 4.9) / 3, rel=1e-6)
-    assert float(sig.beta1) == 0.0  # points on a line have no loops
+    assert float(sig.n1) == 0.0  # points on a line have no loops
 
 
 def test_signature_matches_ripser_on_random_cloud():
@@ -75,7 +75,7 @@ def test_signature_matches_ripser_on_random_cloud():
     sig = homology_signature(x, sigma=1e-9)
     assert float(sig.mu0) == pytest.approx(finite0[:, 1].mean(), rel=1e-6)
     lifetimes = dgms[1][:, 1] - dgms[1][:, 0]
-    assert float(sig.beta1) == pytest.approx(float((lifetimes > 1e-7).sum()), abs=1e-6)
+    assert float(sig.n1) == pytest.approx(float((lifetimes > 1e-7).sum()), abs=1e-6)
 
 
 def test_mu0_counts_duplicates_like_mean_death0():
@@ -103,7 +103,7 @@ def test_collapsed_codebook_no_nan():
     """All codes equal: mu0 = 0, no loops; the loss and its gradient are finite (no NaN)."""
     codebook = torch.ones(16, 8, requires_grad=True)
     sig = homology_signature(codebook)
-    assert float(sig.mu0.detach()) == 0.0 and float(sig.beta1.detach()) == 0.0
+    assert float(sig.mu0.detach()) == 0.0 and float(sig.n1.detach()) == 0.0
     reg = HCVQRegularizer(period=1, target_mu=0.5)
     loss = reg.penalty(sig)
     loss.backward()
@@ -124,13 +124,34 @@ def test_entropies_hand_values():
     one_hot[:, 3] = 1.0
     assert float(intensity_entropy(one_hot)) == pytest.approx(0.0, abs=1e-9)
     assert float(intensity_entropy(torch.zeros(2, 16))) == 0.0
+    # §2's formula on all values: equal magnitudes give log(numel), signs do not matter, a zero tensor gives 0
+    assert float(value_entropy(torch.full((4, 8), 0.3))) == pytest.approx(math.log(32), rel=1e-6)
+    assert float(value_entropy(torch.tensor([[1.0, -1.0], [-1.0, 1.0]]))) == pytest.approx(math.log(4), rel=1e-6)
+    assert float(value_entropy(torch.tensor([[0.0, 2.0], [0.0, 0.0]]))) == pytest.approx(0.0, abs=1e-9)
+    assert float(value_entropy(torch.zeros(3, 2))) == 0.0
+
+
+def test_paper_and_code_entropies_do_not_see_collapse():
+    """The paper's H_z (all values) and the code's (row sums) of a fully collapsed batch -- every latent the
+    same codeword -- are as high as for a batch that uses every codeword equally often; only the usage
+    entropy drops to 0. The code's row-sum entropy of a collapsed batch is exactly log N, its maximum."""
+    gen = torch.Generator().manual_seed(0)
+    codebook = (2 * torch.rand(128, 64, generator=gen, dtype=torch.float64) - 1) * math.sqrt(3 / 64)
+    spread_idx = torch.arange(1024) % 128
+    collapsed, spread = codebook[[5]].repeat(1024, 1), codebook[spread_idx]
+    assert abs(float(value_entropy(collapsed)) - float(value_entropy(spread))) < 0.2
+    assert float(value_entropy(collapsed)) > math.log(1024 * 64) - 0.5  # near the maximum log(N D)
+    assert float(rowsum_entropy(collapsed)) == pytest.approx(math.log(1024), abs=1e-4)  # the code adds 1e-8 in the log
+    assert float(usage_entropy(torch.bincount(spread_idx, minlength=128).double())) == pytest.approx(math.log(128))
+    assert float(usage_entropy(torch.tensor([1024.0] + [0.0] * 127))) == pytest.approx(0.0, abs=1e-9)
 
 
 # ----------------------------------------------------------------------------- accumulator
-def test_accumulator_paper_sliding_mean():
+@pytest.mark.parametrize("mode", ["usage", "paper"])
+def test_accumulator_sliding_mean(mode):
     rng = np.random.default_rng(0)
     ez, ein = rng.uniform(0, 3, 25), rng.uniform(1, 4, 25)
-    acc = EntropyAccumulator(period=7, mode="paper")
+    acc = EntropyAccumulator(period=7, mode=mode)
     for t in range(25):
         gate = acc.update(ez[t], ein[t])
         lo = max(0, t + 1 - 7)
@@ -186,7 +207,7 @@ def test_gradient_reaches_only_the_codebook(digits_batch):
 
 def test_gradient_step_moves_mu0_towards_target():
     codebook = (0.05 * torch.randn(32, 8)).requires_grad_()
-    reg = HCVQRegularizer(period=1, target_mu=0.5, target_betti=0.0)
+    reg = HCVQRegularizer(period=1, target_mu=0.5, target_n1=0.0)
     before = float(homology_signature(codebook).mu0.detach())
     opt = torch.optim.SGD([codebook], lr=1e-5)
     for _ in range(5):
@@ -198,24 +219,28 @@ def test_gradient_step_moves_mu0_towards_target():
 
 
 def test_modes_in_training_step(digits_batch):
-    """Paper mode acts from the first step; code mode is off (zero, no gradient) until step k."""
+    """Usage and paper modes act from the first step; code mode is off (zero, no gradient) until step P."""
     k = 3
     model = tiny_model()
-    paper = HCVQRegularizer(period=k, mode="paper")
-    code = HCVQRegularizer(period=k, mode="code")
+    regs = {mode: HCVQRegularizer(period=k, mode=mode) for mode in MODES}
+    assert HCVQRegularizer().mode == "usage"  # the default (notebook 08's HC-VQ row relies on it)
     for step in range(k):
         out = model(digits_batch)
-        t_paper = paper(model, digits_batch, out, step)["hcvq"]
-        t_code = code(model, digits_batch, out, step)["hcvq"]
-        assert t_paper.requires_grad and float(t_paper.detach()) > 0
+        terms = {mode: reg(model, digits_batch, out, step)["hcvq"] for mode, reg in regs.items()}
+        for mode in ("usage", "paper"):
+            assert terms[mode].requires_grad and float(terms[mode].detach()) > 0
         if step < k - 1:
-            assert not t_code.requires_grad and float(t_code) == 0.0
+            assert not terms["code"].requires_grad and float(terms["code"]) == 0.0
         else:
-            assert t_code.requires_grad and float(t_code.detach()) > 0
-    assert code.history["gate"][:k - 1] == [0.0] * (k - 1)
-    # the two modes measure different entropies: usage (<= log K) vs row sums
-    assert paper.history["E_z"][0] <= math.log(16) + 1e-6
-    assert paper.history["E_z"] != code.history["E_z"]
+            assert terms["code"].requires_grad and float(terms["code"].detach()) > 0
+    assert regs["code"].history["gate"][:k - 1] == [0.0] * (k - 1)
+    # three different entropies: usage (<= log K), all latent values (<= log(N D)), row sums
+    z_q = out.quant.z_q.detach().reshape(-1, 4)
+    assert regs["usage"].history["E_z"][-1] <= math.log(16) + 1e-6
+    assert regs["paper"].history["E_z"][-1] == pytest.approx(float(value_entropy(z_q)))
+    assert regs["paper"].history["E_input"][-1] == pytest.approx(float(value_entropy(digits_batch)))
+    assert regs["code"].history["E_z"][-1] == pytest.approx(float(rowsum_entropy(z_q)))
+    assert len({reg.history["E_z"][-1] for reg in regs.values()}) == 3
 
 
 def test_dry_run_adds_nothing_but_logs(digits_batch):
@@ -224,7 +249,7 @@ def test_dry_run_adds_nothing_but_logs(digits_batch):
     out, terms = _step(model, reg, digits_batch)
     assert terms == {}
     assert len(reg.history["mu0"]) == 1 and np.isfinite(reg.history["mu0"][0])
-    assert set(reg.callback(model, 0)) >= {"hcvq_E_z", "hcvq_mu0", "hcvq_beta1", "hcvq_gate"}
+    assert set(reg.callback(model, 0)) >= {"hcvq_E_z", "hcvq_mu0", "hcvq_n1", "hcvq_gate"}
 
 
 def test_lambda_zero_is_a_dry_run(digits_batch):

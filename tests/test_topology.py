@@ -143,7 +143,7 @@ def test_persistence_pairs_collapsed_codebook_no_nan():
     ref = T.persistence_diagrams(z, maxdim=1)
     assert len(pairs[0][1]) == len(ref[0]) - 1 == 3
     assert len(pairs[1][1]) == len(ref[1])
-    loss = pairs[0][1].sum() + T.smooth_betti(pairs[1][1] - pairs[1][0], 0.1) + T.mean_death0(z)
+    loss = pairs[0][1].sum() + T.smooth_count(pairs[1][1] - pairs[1][0], 0.1) + T.mean_death0(z)
     loss.backward()
     assert torch.isfinite(z.grad).all()
     full = torch.zeros(32, 5, requires_grad=True)  # every code identical
@@ -227,15 +227,15 @@ def test_persistence_pairs_use_gudhi_without_giotto(monkeypatch):
 
 
 # ----------------------------------------------------------------------------- summaries
-def test_smooth_betti_counts_long_bars_and_is_differentiable():
+def test_smooth_count_counts_long_bars_and_is_differentiable():
     ell = torch.tensor([0.0, 1e-4, 5.0, 7.0, float("inf")], requires_grad=True)
-    b = T.smooth_betti(ell, sigma=0.01)
+    b = T.smooth_count(ell, sigma=0.01)
     assert abs(b.item() - 3.0) < 1e-3  # two long bars + one infinite; short ones ~0
     b.backward()
     assert torch.isfinite(ell.grad[:4]).all() and ell.grad[1] > 0
-    assert T.smooth_betti(torch.zeros(0), 0.1).item() == 0.0
+    assert T.smooth_count(torch.zeros(0), 0.1).item() == 0.0
     with pytest.raises(ValueError, match="sigma"):
-        T.smooth_betti(ell.detach(), 0.0)
+        T.smooth_count(ell.detach(), 0.0)
 
 
 def test_persistent_entropy_equals_persim():

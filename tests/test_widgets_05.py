@@ -99,3 +99,11 @@ def test_builders_return_widgets():
 
     assert isinstance(homology.rips_widget(), SliderFigure)
     assert isinstance(homology.death_ascent_widget(homology.death_ascent_state(n=10, steps=(0, 2))), SliderFigure)
+
+
+def test_committed_notebook_shows_a_saved_picture_for_every_widget():
+    """Both widgets of notebook 05 show their saved picture before the notebook is run (issue 30)."""
+    from committed import notebook_paths, saved_widget_pictures
+
+    (path,) = [p for p in notebook_paths() if p.stem == "05_topological_regularization"]
+    assert saved_widget_pictures(path) == [(True, [["image/png"]])] * 2

@@ -19,11 +19,11 @@ def test_state_shapes_and_finite():
         assert arr.shape == (n,) and np.isfinite(arr).all()
     assert (s.usage_hcvq >= 0).all() and (s.usage_hcvq <= np.log(128) + 1e-6).all()
     assert len(s.diagram) == 2 and all(np.isfinite(d).all() for d in s.diagram)
-    assert {"recon", "E_z", "mu0", "beta1"} <= set(s.test)
+    assert {"recon", "usage_entropy", "mu0", "n1"} <= set(s.test)
 
 
-def test_lambda_zero_and_code_mode_before_k_equal_the_dry_run():
-    """lambda = 0, or the code's factor before the first k steps, leave training exactly as the dry run."""
+def test_weight_zero_and_code_mode_before_p_equal_the_dry_run():
+    """w = 0, or the code's factor before the first P steps, leave training exactly as the dry run."""
     for s in (hcvq_state(100.0, 0.5, 0.0, 2, **SMALL), hcvq_state(100.0, 0.5, 1.0, 50, mode="code", **SMALL)):
         np.testing.assert_array_equal(s.usage_hcvq, s.usage_dry)
         assert s.test["recon"] == s.test_dry["recon"]
@@ -48,7 +48,7 @@ def test_draw_and_builder():
     box = hcvq_widget(**SMALL)
     assert isinstance(box, SliderFigure) and "vqlab-trains" in box._dom_classes
     names = {c.description for c in box.children if hasattr(c, "description")}
-    assert {"T_beta", "T_mu", "lambda", "k"} <= names
+    assert {"T_n1", "T_mu", "w", "P", "mode"} <= names
     matplotlib.pyplot.close("all")
 
 
@@ -61,3 +61,11 @@ def test_bad_arguments():
         hcvq_state(mode="lightning", **SMALL)
     with pytest.raises(ValueError, match="weight"):
         hcvq_state(weight=float("inf"), **SMALL)
+
+
+def test_committed_notebook_shows_a_saved_picture_for_every_widget():
+    """The HC-VQ widget of notebook 06 shows its saved picture before the notebook is run (issue 30)."""
+    from committed import notebook_paths, saved_widget_pictures
+
+    (path,) = [p for p in notebook_paths() if p.stem == "06_hcvq_entropy_regularizer"]
+    assert saved_widget_pictures(path) == [(True, [["image/png"]])]

@@ -280,11 +280,11 @@ def _moving_average(y: np.ndarray, window: int) -> np.ndarray:
 
 def plot_hcvq_runs(comparison, window: int = 10, axes=None) -> Figure:
     """Training curves of each arm of :func:`vqlab.experiments.hcvq_comparison` (mean over its seeds, one
-    colour per arm): per-batch code-usage entropy (moving average over ``window`` steps), mu^0, beta^1 and
-    the H1 persistent entropy of the codebook. Returns the figure."""
+    colour per arm): per-batch code-usage entropy (moving average over ``window`` steps), mu^0, the smooth
+    bar count n~_1 and the H1 persistent entropy of the codebook. Returns the figure."""
     if axes is None:
         _, axes = plt.subplots(1, 4, figsize=(12, 2.8))
-    panels = [("usage entropy / batch [nats]", None), ("mu0", "mu0"), ("beta1", "beta1"),
+    panels = [("usage entropy / batch [nats]", None), ("mu0", "mu0"), ("n1 (smooth count of H1 bars)", "n1"),
               ("persistent entropy H1", "pe1")]
     for c, (name, trials) in enumerate(comparison.trials.items()):
         regs = [t.extra_losses[0] for t in trials]

@@ -6,8 +6,9 @@ Two papers use this module:
   0-dimensional death times of the Vietoris–Rips filtration of a batch of latents while keeping the latents
   in the unit ball. :class:`HomologicalRegularizer`, :func:`mst_deaths` (the latents' prior and the sample-quality measures:
   :func:`vqlab.metrics.sample_unit_ball`, :func:`vqlab.metrics.coverage`, :func:`vqlab.metrics.energy_distance`).
-* Volkov, *Homology-constrained VQ entropy regularizer* (§2): the signature ``{β¹, μ⁰}`` of a codebook's
-  diagram. :func:`persistence_pairs`, :func:`smooth_betti`, :func:`mean_death0`, :func:`persistent_entropy`.
+* Volkov, *Homology-constrained VQ entropy regularizer* (§2): the signature ``{ñ₁, μ⁰}`` (the paper's
+  ``{β¹, μ⁰}``) of a codebook's diagram. :func:`persistence_pairs`, :func:`smooth_count`, :func:`mean_death0`,
+  :func:`persistent_entropy`.
 
 Diagrams come from the libraries (ripser, giotto-ph or gudhi, persim); nothing they compute is re-implemented. To get
 gradients, the *pairing* (which edge created / killed which feature) is found on a detached exact distance
@@ -39,7 +40,7 @@ from torch import Tensor, nn
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
 
 __all__ = ["pairwise_distances", "persistence_diagrams", "diagram_distance", "mst_edges",
-           "mst_deaths", "persistence_pairs", "smooth_betti", "mean_death0", "persistent_entropy",
+           "mst_deaths", "persistence_pairs", "smooth_count", "mean_death0", "persistent_entropy",
            "disk_penalty", "HomologicalRegularizer", "betti_numbers_at", "rips_edges_at"]
 
 
@@ -234,7 +235,7 @@ def mst_deaths(x: Tensor) -> Tensor:
 
 
 def mean_death0(x: Tensor) -> Tensor:
-    """μ⁰ (HC-VQ §2, the signature ``{β¹, μ⁰}``): the mean of the ``n − 1`` finite 0-dim deaths of
+    """μ⁰ (HC-VQ §2, the signature ``{ñ₁, μ⁰}``): the mean of the ``n − 1`` finite 0-dim deaths of
     ``x [n, d]``, differentiable. Zero deaths of duplicate points count (a collapsed codebook has μ⁰ = 0)."""
     return mst_deaths(x).mean()
 
@@ -305,11 +306,13 @@ def _as_generators(g0, higher, maxdim: int) -> tuple[np.ndarray, list[np.ndarray
     return np.asarray(g0, dtype=np.int64).reshape(-1, 3), [np.asarray(g, dtype=np.int64).reshape(-1, 4) for g in higher]
 
 
-def smooth_betti(lifetimes: Tensor, sigma: float) -> Tensor:
-    """Smooth Betti number ``β̃ = m − Σ_i exp(−½ (ℓ_i / σ)²)`` of ``m`` bars with lifetimes ``ℓ [m]``.
+def smooth_count(lifetimes: Tensor, sigma: float) -> Tensor:
+    """Smooth count of bars ``ñ = m − Σ_i exp(−½ (ℓ_i / σ)²)`` of ``m`` bars with lifetimes ``ℓ [m]``.
 
-    "Approximate counting based on narrow gaussians" (HC-VQ §2): a bar of lifetime ≫ σ counts ≈ 1, a bar
-    of lifetime 0 counts 0, and the count is differentiable in the lifetimes. Infinite lifetimes count 1.
+    "Approximate floating-point counting based on narrow gaussians" (HC-VQ §3): a bar of lifetime ≫ σ
+    counts ≈ 1, a bar of lifetime 0 counts 0, and the count is differentiable in the lifetimes. Infinite
+    lifetimes count 1. Applied to all finite 1-dim bars of a filtration it is HC-VQ's ``ñ₁`` (the paper's
+    β¹): a count over every radius, not the Betti number ``b₁`` of the complex at one radius.
     """
     if not isinstance(lifetimes, Tensor):
         raise TypeError(f"lifetimes must be a torch.Tensor, got {type(lifetimes).__name__}")
@@ -358,10 +361,10 @@ def disk_penalty(z: Tensor) -> Tensor:
 
 
 class HomologicalRegularizer:
-    """``λ L_top(B) = λ [Σ_{x∈B} max(‖z_x‖ − 1, 0) − Σ_{d∈†(B)} d]`` (Hoagland et al., §III), as a
+    """``w L_top(B) = w [Σ_{x∈B} max(‖z_x‖ − 1, 0) − Σ_{d∈†(B)} d]`` (Hoagland et al., §III; the paper's λ), as a
     :func:`vqlab.train.train` ``extra_losses`` hook: ``hook(model, xb, out, step)`` reads the latents
     ``out.z_e`` (one point per example, flattened to ``[B, D]``) and returns ``{"disk": ..., "deaths": ...}``
-    (both already weighted; their sum is ``λ L_top``).
+    (both already weighted; their sum is ``w L_top``).
 
     **Batch-size scaling.** The disk sum grows like B. The death sum is the length of a Euclidean minimum
     spanning tree: for B points spread over a fixed region of ℝ^D it grows like ``B^{1−1/D}``
@@ -370,22 +373,21 @@ class HomologicalRegularizer:
     MST edges at z_i (bounded degree), so each point feels an O(1) push whatever B is, and the hinge gives
     each outside point a unit pull. A batch-mean reconstruction loss gives each latent a gradient O(1/B).
 
-    * ``reduction="sum"`` (the paper's formula; λ = 0.005 at B = 128 with a cross-entropy summed over
-      pixels): relative to a batch-mean reconstruction the regularizer's per-point force grows ∝ B, so λ is
-      tied to the batch size.
+    * ``reduction="sum"`` (the paper's formula, with weight 0.005 at B = 128 against a reconstruction loss that
+      is a *mean* over the batch and the pixels, binary cross-entropy in the paper's code): relative to a
+      batch-mean reconstruction the regularizer's per-point force grows ∝ B, so the weight is tied to the batch
+      size.
     * ``reduction="mean"`` (default): both sums are divided by B (``Σ hinge / B − Σ d / B``); the two terms
-      keep the paper's ratio and every per-point force is O(1/B), like the reconstruction's, so λ need not
-      change with B. The logged value of the death term still shrinks like ``B^{−1/D}``.
+      keep the paper's ratio and every per-point force is O(1/B), like the reconstruction's, so the weight need
+      not change with B. The logged value of the death term still shrinks like ``B^{−1/D}``.
 
-    Measured (digits, 2-D latent, λ = 0.1 with "mean", the same number of steps): B = 32, 128, 512 gave
-    energy distances to the uniform disk of 0.014, 0.013, 0.015 and coverages 0.93, 0.92, 0.90; the
-    fraction of latents inside the ball rose with B (0.68, 0.92, 0.94).
+    The paper's code departs from the formula in two ways that this class does not follow: its hinge is
+    ``max(‖z‖² − 1, 0)`` and its Rips complex stops at ``max_edge_length=0.5``, so deaths above 0.5 are not
+    counted (notebook 05's "paper ↔ this notebook" box).
 
     Args:
-        weight: λ. The paper's 0.005 pairs with ``reduction="sum"`` and summed BCE. With vqlab's per-pixel
-            MSE and ``reduction="mean"``, λ = 0.1 (notebook 05) fills the disk on digits without raising
-            the reconstruction error; 0.3 and 1.0 also fill it but raised the test MSE (2-D, 60 epochs:
-            0.037, 0.041, 0.047 for λ = 0.1, 0.3, 1.0).
+        weight: w, the paper's λ. The paper's 0.005 pairs with ``reduction="sum"``; with vqlab's per-pixel MSE
+            and ``reduction="mean"``, w = 0.1 fills the disk on digits (notebook 05 measures it over 10 seeds).
         reduction: ``"mean"`` (default) or ``"sum"`` (the paper's literal formula).
         topological: ``False`` drops the death term: the "disk penalty only" ablation of Appendix A-A.
     """
@@ -427,7 +429,7 @@ def rips_edges_at(x, eps: float) -> np.ndarray:
 
 
 def betti_numbers_at(diagrams: list[np.ndarray], eps: float) -> list[int]:
-    """Betti numbers ``β_k(R_ε)`` read off persistence diagrams: the number of bars with
+    """Betti numbers ``b_k(R_ε)`` read off persistence diagrams: the number of bars with
     ``birth ≤ ε < death`` in each dimension (infinite bars included: they never die)."""
     eps = check_float("eps", eps, 0.0)
     out = []

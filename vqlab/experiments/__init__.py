@@ -26,7 +26,7 @@ per seed with :func:`vqlab.train.train`, measured on the test data, and the numb
 from vqlab.experiments.collapse_scoreboard import (SCOREBOARD, scoreboard, scoreboard_metrics, scoreboard_trial,
                                                    usage_curves)
 from vqlab.experiments.driver import Comparison, Trial, compare, dask_executor
-from vqlab.experiments.hcvq import HCVQ_ARMS, hcvq_comparison, hcvq_metrics, hcvq_trial
+from vqlab.experiments.hcvq import HCVQ_ARMS, add_epoch_usage, hcvq_comparison, hcvq_metrics, hcvq_trial
 from vqlab.experiments.homology import (LATENT_VARIANTS, latent_comparison, latent_metrics, latent_model,
                                         latent_pictures, prior_samples)
 from vqlab.experiments.ib import ib_comparison, ib_metrics
@@ -51,7 +51,7 @@ __all__ = [
     "LATENT_VARIANTS", "latent_model", "prior_samples", "latent_metrics", "latent_comparison",
     "latent_pictures",
     # notebook 06
-    "HCVQ_ARMS", "hcvq_trial", "hcvq_metrics", "hcvq_comparison",
+    "HCVQ_ARMS", "hcvq_trial", "hcvq_metrics", "hcvq_comparison", "add_epoch_usage",
     # notebook 07
     "NUM_CODES", "CODE_MAP_SHAPE", "STAGE_ONE_TRAINING", "PRIOR_TRAINING", "PRIORS", "StageOne", "stage_one",
     "PriorBits",

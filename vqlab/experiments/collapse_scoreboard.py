@@ -81,7 +81,7 @@ def scoreboard_trial(name: str, seed: int, *, num_codes: int = 64, code_dim: int
         quantizer = FSQuantizer(fsq_levels)
     model = build_vqvae(quantizer, arch="conv", channels=channels, variance_head=variance_head, seed=seed)
     if name == "HC-VQ":
-        hooks = [HCVQRegularizer(target_betti=target_betti, target_mu=target_mu, period=period,
+        hooks = [HCVQRegularizer(target_n1=target_betti, target_mu=target_mu, period=period,
                                  track_every=track_every)]
     return Trial(model, extra_losses=hooks, callbacks=[h.callback for h in hooks])
 

@@ -1,6 +1,6 @@
 """Notebook 06 widgets: a live HC-VQ run against its dry run.
 
-Sliders for T_beta, T_mu, lambda and the period k drive a *live* short training run of the digits
+Sliders for the targets T_n1, T_mu, the weight w and the period P drive a *live* short training run of the digits
 VQ-VAE with the HC-VQ term (a subset of the digits, a few epochs: seconds), compared with the dry run of
 the same seed (cached, it does not depend on the sliders).
 """
@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from vqlab._checks import check_choice, check_float, check_int
 from vqlab.data import load_digits
 from vqlab.experiments import hcvq_comparison
+from vqlab.hcvq import MODES
 from vqlab.plotting import plot_diagram
 from vqlab.widgets._ui import slider_figure, subplots
 
@@ -31,7 +32,7 @@ class HCVQState:
             (nats, ``log`` of the batch perplexity). mu0_hcvq, mu0_dry: ``[T]`` mu^0 of the codebook
             (NaN where not computed). gate: ``[T]`` the entropy factor g of the HC-VQ run.
         diagram, diagram_dry: final codebook diagrams ``[H0 [m, 2], H1 [m, 2]]`` (finite bars).
-        test, test_dry: test metrics (``recon``, ``E_z``, ``perplexity``, ``codes_used``, ``mu0``, ...).
+        test, test_dry: test metrics (``recon``, ``usage_entropy``, ``perplexity``, ``codes_used``, ``mu0``, ...).
         params: the slider values.
     """
 
@@ -54,29 +55,29 @@ def _hcvq_widget_data(n_train: int):
 
 
 @functools.lru_cache(maxsize=16)  # the builder redraws the default state; a slider move reuses the dry run
-def _hcvq_widget_run(active: bool, n_train: int, epochs: int, seed: int, mode: str, target_betti: float = 100.0,
+def _hcvq_widget_run(active: bool, n_train: int, epochs: int, seed: int, mode: str, target_n1: float = 100.0,
                      target_mu: float = 0.5, weight: float = 1.0, period: int = 200):
     """One run of notebook 06's comparison (:func:`vqlab.experiments.hcvq_comparison`), its only trial."""
     x, x_test = _hcvq_widget_data(n_train)
     result = hcvq_comparison(x, x_test, arms={"run": active}, seeds=(seed,), epochs=epochs, mode=mode,
-                             target_betti=target_betti, target_mu=target_mu, weight=weight, period=period)
+                             target_n1=target_n1, target_mu=target_mu, weight=weight, period=period)
     return result.trials["run"][0]
 
 
-def hcvq_state(target_betti: float = 100.0, target_mu: float = 0.5, weight: float = 1.0, period: int = 10,
+def hcvq_state(target_n1: float = 100.0, target_mu: float = 0.5, weight: float = 1.0, period: int = 10,
                *, mode: str = "paper", epochs: int = 4, n_train: int = 384, seed: int = 0) -> HCVQState:
     """Train the notebook's digits VQ-VAE (codebook 128 x 64) on the first ``n_train`` training digits for
-    ``epochs`` epochs with HC-VQ (``T_beta``, ``T_mu``, ``weight``, ``period`` k, ``mode``) and without it (the
+    ``epochs`` epochs with HC-VQ (``T_n1``, ``T_mu``, ``weight`` w, ``period`` P, ``mode``) and without it (the
     dry run, cached), same seed; return the curves and final diagrams (:class:`HCVQState`)."""
-    target_betti = check_float("target_betti", target_betti, 0.0)
+    target_n1 = check_float("target_n1", target_n1, 0.0)
     target_mu = check_float("target_mu", target_mu, 0.0)
     weight = check_float("weight", weight, 0.0)
     period = check_int("period", period)
-    mode = check_choice("mode", mode, ("paper", "code"))
+    mode = check_choice("mode", mode, MODES)
     epochs, n_train = check_int("epochs", epochs), check_int("n_train", n_train, 2)
     seed = check_int("seed", seed, 0)
     dry = _hcvq_widget_run(False, n_train, epochs, seed, "paper")  # the dry run ignores the HC-VQ settings
-    run = _hcvq_widget_run(True, n_train, epochs, seed, mode, target_betti=target_betti, target_mu=target_mu,
+    run = _hcvq_widget_run(True, n_train, epochs, seed, mode, target_n1=target_n1, target_mu=target_mu,
                            weight=weight, period=period)
 
     def usage(r):
@@ -88,7 +89,7 @@ def hcvq_state(target_betti: float = 100.0, target_mu: float = 0.5, weight: floa
         mu0_dry=np.asarray(dry.extra_losses[0].history["mu0"]),
         gate=np.asarray(run.extra_losses[0].history["gate"]), diagram=run.artifacts["diagrams"],
         diagram_dry=dry.artifacts["diagrams"], test=run.metrics, test_dry=dry.metrics,
-        params=dict(target_betti=target_betti, target_mu=target_mu, weight=weight, period=period, mode=mode))
+        params=dict(target_n1=target_n1, target_mu=target_mu, weight=weight, period=period, mode=mode))
 
 
 def draw_hcvq(state: HCVQState, fig: Figure | None = None) -> Figure:
@@ -97,8 +98,9 @@ def draw_hcvq(state: HCVQState, fig: Figure | None = None) -> Figure:
     before, to draw ``state`` into (the widget's redraw)."""
     fig, axes, new = subplots(fig, 1, 3, figsize=(11, 3.2))
     ax = axes[0]
-    ax.plot(state.steps, state.usage_dry, color="0.5", label=f"dry run (test E_z {state.test_dry['E_z']:.2f})")
-    ax.plot(state.steps, state.usage_hcvq, color="C3", label=f"HC-VQ (test E_z {state.test['E_z']:.2f})")
+    ax.plot(state.steps, state.usage_dry, color="0.5",
+            label=f"dry run (test usage entropy {state.test_dry['usage_entropy']:.2f})")
+    ax.plot(state.steps, state.usage_hcvq, color="C3", label=f"HC-VQ (test usage entropy {state.test['usage_entropy']:.2f})")
     ax.plot(state.steps, state.gate, color="C0", ls=":", label="factor g")
     ax.set_xlabel("step")
     ax.set_ylabel("usage entropy per batch [nats]")
@@ -118,27 +120,26 @@ def draw_hcvq(state: HCVQState, fig: Figure | None = None) -> Figure:
     ax.legend(fontsize=7)
     p = state.params
     plot_diagram(state.diagram, ax=axes[2], size=8,
-                 title=f"HC-VQ codebook: T_b={p['target_betti']:g}, T_mu={p['target_mu']:g}, weight={p['weight']:g}, "
-                       f"k={p['period']}")
+                 title=f"HC-VQ codebook: T_n1={p['target_n1']:g}, T_mu={p['target_mu']:g}, w={p['weight']:g}, "
+                       f"P={p['period']}, {p['mode']} mode")
     axes[2].title.set_fontsize(8)
     if new:
         fig.tight_layout()
     return fig
 
 
-def hcvq_widget(target_betti: float = 100.0, target_mu: float = 0.5, weight: float = 1.0, period: int = 10,
-                  **kwargs):
-    """Sliders for T_beta, T_mu, lambda (log scale), k and the mode -> a live short run, :func:`draw_hcvq`.
-    ``kwargs`` (``epochs``, ``n_train``, ``seed``) go to :func:`hcvq_state`."""
-    def state(target_betti, target_mu, weight, period, mode):
-        return hcvq_state(target_betti, target_mu, weight, period, mode=mode, **kwargs)
+def hcvq_widget(target_n1: float = 100.0, target_mu: float = 0.5, weight: float = 1.0, period: int = 10,
+                *, mode: str = "paper", epochs: int = 4, n_train: int = 384, seed: int = 0):
+    """Sliders for T_n1, T_mu, the weight w (log scale), the period P and the mode -> a live short run,
+    :func:`draw_hcvq`; ``epochs``, ``n_train``, ``seed`` go to :func:`hcvq_state`."""
+    def state(target_n1, target_mu, weight, period, mode):
+        return hcvq_state(target_n1, target_mu, weight, period, mode=mode, epochs=epochs, n_train=n_train, seed=seed)
 
     slider = dict(continuous_update=False)
     return slider_figure(
         state, draw_hcvq, trains=True,
-        target_betti=widgets.FloatSlider(value=target_betti, min=0.0, max=200.0, step=10.0, description="T_beta",
-                                   **slider),
+        target_n1=widgets.FloatSlider(value=target_n1, min=0.0, max=200.0, step=10.0, description="T_n1", **slider),
         target_mu=widgets.FloatSlider(value=target_mu, min=0.0, max=4.0, step=0.1, description="T_mu", **slider),
-        weight=widgets.FloatLogSlider(value=weight, base=10, min=-6, max=1, step=0.5, description="lambda", **slider),
-        period=widgets.IntSlider(value=period, min=1, max=50, description="k", **slider),
-        mode=widgets.Dropdown(options=["paper", "code"], value="paper", description="mode"))
+        weight=widgets.FloatLogSlider(value=weight, base=10, min=-6, max=1, step=0.5, description="w", **slider),
+        period=widgets.IntSlider(value=period, min=1, max=50, description="P", **slider),
+        mode=widgets.Dropdown(options=list(MODES), value=check_choice("mode", mode, MODES), description="mode"))

@@ -1,6 +1,6 @@
 """Notebook 05 widgets: the Vietoris-Rips complex at eps, and pushing the MST deaths up.
 
-The Vietoris–Rips explorer (an ε slider on a 2-D cloud with its Betti numbers), the "push the deaths
+The Vietoris–Rips explorer (an ε slider on a 2-D cloud with its Betti numbers b_0, b_1), the "push the deaths
 up" stepper, and the pictures of the digits latent-space comparison (vqlab.experiments.latent_comparison).
 Paper: Hoagland, Liu & Montelli; code at github.com/BCHoagland/TDA-Project
 """
@@ -33,7 +33,7 @@ RIPS_CLOUDS = ("circle", "rings", "blobs")
 class RipsState:
     """A 2-D cloud and its Vietoris–Rips complex ``R_ε`` (paper §I-B): ``points [n, 2]``, ``edges [m, 2]``
     (pairs within ε), ``triangles [t, 3]`` (triples pairwise within ε), the ripser ``diagrams`` (H0, H1)
-    and the Betti numbers ``betti = [β0, β1]`` of ``R_ε`` read off the diagrams (bars alive at ε)."""
+    and the Betti numbers ``betti = [b_0, b_1]`` of ``R_ε`` read off the diagrams (bars alive at ε)."""
 
     points: np.ndarray
     eps: float
@@ -60,8 +60,8 @@ def rips_state(eps: float = 0.3, cloud: str = "circle", noise: float = 0.05, n: 
                seed: int = 0) -> RipsState:
     """Everything the ε-slider draws: the complex ``R_ε`` of :func:`rips_cloud` and its Betti numbers.
 
-    ``β0`` = connected components, ``β1`` = independent loops of ``R_ε``; both are counted as the bars of
-    the persistence diagrams with ``birth ≤ ε < death`` (:func:`vqlab.topology.betti_numbers_at`).
+    ``b_0`` = connected components, ``b_1`` = independent loops of ``R_ε``; both are counted as the bars of
+    the persistence diagrams with ``ε_b ≤ ε < ε_d`` (:func:`vqlab.topology.betti_numbers_at`).
     """
     eps = check_float("eps", eps, 0.0)
     if n > 120:
@@ -95,7 +95,7 @@ def draw_rips(state: RipsState, fig: Figure | None = None) -> Figure:
     ax.set_xlim(-1.3, 1.3)
     ax.set_ylim(-1.3, 1.3)
     b0, b1 = state.betti
-    ax.set_title(f"R_eps at eps = {eps:.2f}:  beta0 = {b0}, beta1 = {b1}", fontsize=9)
+    ax.set_title(f"R_eps at eps = {eps:.2f}:  b0 = {b0}, b1 = {b1}", fontsize=9)
     plot_diagram(state.diagrams, ax=bx, size=10)
     top = 2.0
     bx.fill_between([0, eps], [eps, eps], [top * 1.2, top * 1.2], color="tab:green", alpha=0.12, lw=0)
