@@ -22,8 +22,8 @@ module                                        notebook  what it holds
 per seed with :func:`vqlab.train.train`, measured on the test data, and the numbers land in a
 :class:`Comparison`. The notebooks' experiments are thin wrappers around it.
 """
-from vqlab.experiments.collapse_scoreboard import (SCOREBOARD, scoreboard, scoreboard_metrics, scoreboard_trial,
-                                                   usage_curves)
+from vqlab.experiments.collapse_scoreboard import (EM_SETTING, SCOREBOARD, at_baseline, mean_digit_mse, scoreboard,
+                                                   scoreboard_metrics, scoreboard_trial, usage_curves)
 from vqlab.experiments.driver import Comparison, Trial, compare, dask_executor
 from vqlab.experiments.hcvq import HCVQ_ARMS, hcvq_comparison, hcvq_metrics, hcvq_trial
 from vqlab.experiments.homology import (LATENT_VARIANTS, latent_comparison, latent_metrics, latent_model,
@@ -50,5 +50,6 @@ __all__ = [
     # notebook 06
     "HCVQ_ARMS", "hcvq_trial", "hcvq_metrics", "hcvq_comparison",
     # notebook 08
-    "SCOREBOARD", "scoreboard_trial", "scoreboard_metrics", "scoreboard", "usage_curves",
+    "SCOREBOARD", "EM_SETTING", "scoreboard_trial", "scoreboard_metrics", "scoreboard", "usage_curves",
+    "mean_digit_mse", "at_baseline",
 ]
