@@ -456,8 +456,8 @@ test_rotate_to_codeword_leaves_the_codebook_alone(rotate_to_codeword, torch, rot
 # and however many codes it "uses", that usage carries no information — such a row is marked **at baseline** and
 # its usage is not scored.
 #
-# **This notebook trains every row once** (seed 0; about 30 CPU-seconds), to show how usage develops during training. The
-# comparisons need more seeds than the notebook's time budget (≤ 70 CPU-seconds for the whole notebook) allows:
+# **This notebook trains every row once** (seed 0; about 30 CPU-seconds), to show how usage develops during
+# training. The comparisons need more seeds than the notebook's time budget (≤ 70 CPU-seconds for the whole notebook) allows:
 # 10 seeds × 12 rows take about 4 CPU-minutes, so they were measured by `scripts/08_scoreboard.py` (same
 # code, same setting) and are loaded below from `results/08_scoreboard.json`.
 
@@ -559,15 +559,15 @@ assert versus_ref["dead-code restart"] == (1, 0)
 # **What the scoreboard shows** (10 paired seeds; every verdict below is an interval printed above, and asserted).
 #
 # - **No row is at the mean-digit baseline** (test MSE 0.074): with the earlier notebooks' final settings every row
-#   reconstructs far better than the mean digit, so every usage number counts. (With EM at $\tau = 0.1$ and fuzzy
-#   c-means at $m = 2$, the settings this notebook used to quote, notebook 02 shows that EM's posterior ignores its
-#   input; the floor is there to catch such rows.)
+#   reconstructs far better than the mean digit, so every usage number counts. (Notebook 02 shows why the floor
+#   matters: at $\tau = 0.1$ most of its seeds reconstruct at the mean digit, with a posterior that ignores the
+#   input.)
 # - **Plain VQ from $U(-1/K, 1/K)$ collapses**: the test digits use 18 ± 5 % of its 256 codes (perplexity about 19).
 # - **Much of that collapse is the tiny start.** The same model from the reference code's start uses 51 ± 15 % of
 #   its codes (+33 points [+21, +46] over plain) and reconstructs better (test MSE −0.0117 [−0.0140, −0.0095]).
 # - Against plain VQ, more codes used: dead-code restart (98 %), neural gas (89 %), normalised fuzzy c-means, EM,
 #   FSQ, k-means++, the reference start, soft VQ and the rotation trick (+8.7 points [+4.9, +12.5]); fewer: the EMA
-#   codebook (7 %, as in notebook 01). HC-VQ (with the paper's targets, chosen for another codebook) is not
+#   codebook (7 %). HC-VQ (with the paper's targets, chosen for another codebook) is not
 #   established either way.
 # - Lower test MSE than plain VQ: dead-code restart, the reference start, FSQ, neural gas and k-means++. Higher: EM,
 #   soft VQ, normalised fuzzy c-means and HC-VQ. EMA and the rotation trick: not established at this size.
@@ -586,8 +586,8 @@ assert versus_ref["dead-code restart"] == (1, 0)
 #
 # Training seconds: the 10-seed run shared a loaded machine (niced), so its times are rough; in it the rows with a
 # posterior over all $K$ codes (EM, neural gas, fuzzy c-means) and HC-VQ (persistent homology of the codebook
-# during training) took several times as long as the hard-VQ rows. A smaller codebook, a wider latent or a longer budget can
-# change all of this — exercise 5 shrinks the codebook.
+# during training) took several times as long as the hard-VQ rows. A smaller codebook, a wider latent or a longer
+# budget can change all of this — exercise 5 shrinks the codebook.
 
 
 # %% [markdown]
