@@ -264,6 +264,31 @@ def test_scoreboard_trial_builds_every_row_on_the_same_conv_nets():
         build_vqvae(SoftVectorQuantizer(8, 2), arch="conv")
 
 
+def test_scoreboard_rows_keep_the_earlier_notebooks_settings():
+    def quantizer(name):
+        return experiments.scoreboard_trial(name, 0, num_codes=16, code_dim=2, fsq_levels=(4, 4),
+                                            channels=4).model.quantizer
+    em = quantizer("EM")  # notebook 02's final setting
+    assert (em.temperature, em.num_samples, em.decoder_input, em.codebook_update, em.init) == \
+        (0.03, 1, "sample", "ema", "kmeans++")
+    assert quantizer("neural gas").lam == experiments.NG_LAMBDA == 3.0  # notebook 04
+    assert quantizer("normalised fuzzy c-means").m == experiments.FCM_M == 1.5
+    assert quantizer("plain, reference init").init == "variance_scaling" and quantizer("plain").init == "uniform"
+    assert quantizer("soft VQ").noise_std == 0.1  # notebook 03's ZooConfig
+
+
+def test_mean_digit_baseline_and_rows_at_baseline():
+    x_train, x_test = torch.rand(20, 1, 8, 8), torch.rand(7, 1, 8, 8)
+    expected = ((x_test - x_train.mean(0)) ** 2).mean().item()
+    assert experiments.mean_digit_mse(x_train, x_test) == pytest.approx(expected)
+    board = Comparison({"learned": {"recon": [0.020, 0.022, 0.021]}, "flat": {"recon": [0.070, 0.069, 0.071]},
+                        "worse": {"recon": [0.09, 0.08, 0.085]}, "unclear": {"recon": [0.03, 0.11, 0.05]}}, (0, 1, 2))
+    assert experiments.at_baseline(board, 0.07) == ["flat", "worse", "unclear"]
+    assert experiments.at_baseline(board, 0.2) == []
+    with pytest.raises(TypeError, match="x_test"):
+        experiments.mean_digit_mse(x_train, "x")
+
+
 def test_compare_timing_and_a_tiny_scoreboard():
     x = torch.rand(32, 1, 8, 8)
     board = experiments.scoreboard(x, x[:8], names=("plain", "FSQ"), seeds=(0, 1), epochs=1, batch_size=16,

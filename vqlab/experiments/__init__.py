@@ -23,8 +23,8 @@ module                                        notebook  what it holds
 per seed with :func:`vqlab.train.train`, measured on the test data, and the numbers land in a
 :class:`Comparison`. The notebooks' experiments are thin wrappers around it.
 """
-from vqlab.experiments.collapse_scoreboard import (SCOREBOARD, scoreboard, scoreboard_metrics, scoreboard_trial,
-                                                   usage_curves)
+from vqlab.experiments.collapse_scoreboard import (EM_SETTING, SCOREBOARD, at_baseline, mean_digit_mse, scoreboard,
+                                                   scoreboard_metrics, scoreboard_trial, usage_curves)
 from vqlab.experiments.driver import Comparison, Trial, compare, dask_executor
 from vqlab.experiments.hcvq import HCVQ_ARMS, add_epoch_usage, hcvq_comparison, hcvq_metrics, hcvq_trial
 from vqlab.experiments.homology import (LATENT_VARIANTS, latent_comparison, latent_metrics, latent_model,
@@ -56,5 +56,6 @@ __all__ = [
     "NUM_CODES", "CODE_MAP_SHAPE", "STAGE_ONE_TRAINING", "PRIOR_TRAINING", "PRIORS", "StageOne", "stage_one",
     "PriorBits",
     # notebook 08
-    "SCOREBOARD", "scoreboard_trial", "scoreboard_metrics", "scoreboard", "usage_curves",
+    "SCOREBOARD", "EM_SETTING", "scoreboard_trial", "scoreboard_metrics", "scoreboard", "usage_curves",
+    "mean_digit_mse", "at_baseline",
 ]

@@ -9,26 +9,35 @@ from collections.abc import Sequence
 import numpy as np
 from torch import Tensor
 
-from vqlab._checks import check_choice, check_int, check_tensor
+from vqlab._checks import check_choice, check_float, check_int, check_tensor
 from vqlab.experiments.driver import Comparison, Factory, Trial, compare
+from vqlab.experiments.ng_fcm import FCM_M, NG_LAMBDA
 from vqlab.hcvq import HCVQRegularizer
 from vqlab.models import build_vqvae
 from vqlab.quantizers import EMQuantizer, FSQuantizer, PosteriorQuantizer, SoftVectorQuantizer, VectorQuantizer
+from vqlab.stats import paired_difference
 from vqlab.train import evaluate
 
-__all__ = ["SCOREBOARD", "scoreboard_trial", "scoreboard_metrics", "scoreboard", "usage_curves"]
+__all__ = ["SCOREBOARD", "EM_SETTING", "scoreboard_trial", "scoreboard_metrics", "scoreboard", "usage_curves",
+           "mean_digit_mse", "at_baseline"]
 
-#: Notebook 08's rows, in teaching order (the notebook that introduced each fix in brackets): plain VQ,
-#: EMA codebook, k-means++ init, dead-code restart (01), EM soft assignments (02), soft VQ (03), neural
-#: gas and normalised fuzzy c-means posteriors (04), the HC-VQ regularizer (06), FSQ and the rotation trick.
-SCOREBOARD = ("plain", "EMA", "k-means++", "dead-code restart", "EM", "soft VQ", "neural gas",
-              "normalised fuzzy c-means", "HC-VQ", "FSQ", "rotation trick")
+#: Notebook 08's rows, in teaching order (the notebook that introduced each fix in brackets): plain VQ from
+#: the U(-1/K, 1/K) start of the PyTorch ports and from the reference code's variance-scaling start, EMA
+#: codebook, k-means++ init, dead-code restart (01), EM soft assignments (02), soft VQ (03), neural gas and
+#: normalised fuzzy c-means posteriors (04), the HC-VQ regularizer (06), FSQ and the rotation trick.
+SCOREBOARD = ("plain", "plain, reference init", "EMA", "k-means++", "dead-code restart", "EM", "soft VQ",
+              "neural gas", "normalised fuzzy c-means", "HC-VQ", "FSQ", "rotation trick")
+
+#: Notebook 02's final EM quantizer (its box and ``results/02_em_settings.json``): tau = 0.03, S = 1 sampled
+#: codeword (also at test time), the soft M step as an EMA, k-means++ start.
+EM_SETTING: dict[str, object] = {"temperature": 0.03, "num_samples": 1, "decoder_input": "sample",
+                                 "codebook_update": "ema", "init": "kmeans++"}
 
 
 def scoreboard_trial(name: str, seed: int, *, num_codes: int = 64, code_dim: int = 3,
                      fsq_levels: Sequence[int] = (4, 4, 4), channels: int = 16, beta: float = 0.25,
-                     restart_after: int = 20, temperature: float = 0.1, noise_std: float = 0.1,
-                     init_log_var: float = -2.0, lam: float = 3.0, m: float = 2.0, period: int = 20,
+                     restart_after: int = 20, noise_std: float = 0.1, init_log_var: float = -4.0,
+                     lam: float = NG_LAMBDA, m: float = FCM_M, period: int = 20,
                      target_betti: float = 100.0, target_mu: float = 0.5, track_every: int = 5) -> Trial:
     """One row of notebook 08's scoreboard as a :class:`Trial`: the conv VQ-VAE of
     :func:`vqlab.models.build_vqvae` (``arch="conv"``, ``channels``; 8x8 digits -> 4x4 grid of
@@ -36,14 +45,19 @@ def scoreboard_trial(name: str, seed: int, *, num_codes: int = 64, code_dim: int
 
     The quantizers (K = ``num_codes``, D = ``code_dim``, commitment weight ``beta`` wherever there is one):
 
+    Every learned codebook starts in ``U(-1/K, 1/K)`` (``init="uniform"``, the PyTorch ports' start), except
+    ``"plain, reference init"`` (``init="variance_scaling"``, DeepMind's Sonnet/Haiku VQ-VAE), ``"k-means++"``
+    and ``"EM"`` (k-means++, notebook 02's setting).
+
     * ``"plain"``: :class:`~vqlab.quantizers.VectorQuantizer` (straight-through, codebook loss);
       ``"EMA"``: ``codebook_update="ema"``; ``"k-means++"``: ``init="kmeans++"``;
       ``"dead-code restart"``: ``restart_after`` steps; ``"rotation trick"``: ``rotation_trick=True``.
-    * ``"EM"``: :class:`~vqlab.quantizers.EMQuantizer` with ``temperature`` (sampled decoder input).
+    * ``"EM"``: :class:`~vqlab.quantizers.EMQuantizer` with notebook 02's :data:`EM_SETTING`.
     * ``"soft VQ"``: :class:`~vqlab.quantizers.SoftVectorQuantizer` (``noise_std``, per-code learned
-      ``log sigma_k^2`` starting at ``init_log_var``; the conv encoder has no variance head, so
-      ``build_vqvae(..., variance_head=False)``).
-    * ``"neural gas"`` (range ``lam``), ``"normalised fuzzy c-means"`` (fuzzifier ``m``):
+      ``log sigma_k^2`` starting at ``init_log_var``; both defaults are notebook 03's ``ZooConfig``; the conv
+      encoder has no variance head, so ``build_vqvae(..., variance_head=False)``).
+    * ``"neural gas"`` (range ``lam``), ``"normalised fuzzy c-means"`` (fuzzifier ``m``; both defaults are
+      notebook 04's :data:`~vqlab.experiments.NG_LAMBDA`, :data:`~vqlab.experiments.FCM_M`):
       :class:`~vqlab.quantizers.PosteriorQuantizer` (``"neural_gas"``, ``"fcm_normalized"``).
     * ``"HC-VQ"``: plain VQ plus :class:`~vqlab.hcvq.HCVQRegularizer` (paper mode, ``period``,
       ``target_betti``, ``target_mu``, logged every ``track_every`` steps) as ``extra_losses``.
@@ -60,7 +74,8 @@ def scoreboard_trial(name: str, seed: int, *, num_codes: int = 64, code_dim: int
         raise ValueError(f"fsq_levels must have code_dim = {code_dim} entries (FSQ's D is len(levels)), "
                          f"got {tuple(fsq_levels)!r}")
     k, d = num_codes, code_dim
-    vq = {"plain": {}, "EMA": {"codebook_update": "ema"}, "k-means++": {"init": "kmeans++"},
+    vq = {"plain": {}, "plain, reference init": {"init": "variance_scaling"}, "EMA": {"codebook_update": "ema"},
+          "k-means++": {"init": "kmeans++"},
           "dead-code restart": {"restart_after": restart_after}, "rotation trick": {"rotation_trick": True},
           "HC-VQ": {}}
     hooks: list = []
@@ -68,8 +83,7 @@ def scoreboard_trial(name: str, seed: int, *, num_codes: int = 64, code_dim: int
     if name in vq:
         quantizer = VectorQuantizer(k, d, beta=beta, seed=seed, **vq[name])
     elif name == "EM":
-        # the codebook loss notebook 08 was run with (EMQuantizer's default is now the EM M step, "ema")
-        quantizer = EMQuantizer(k, d, temperature=temperature, beta=beta, codebook_update="gradient", seed=seed)
+        quantizer = EMQuantizer(k, d, beta=beta, seed=seed, **EM_SETTING)
     elif name == "soft VQ":
         quantizer = SoftVectorQuantizer(k, d, noise_std=noise_std, init_log_var=init_log_var, beta=beta, seed=seed)
         variance_head = False
@@ -129,3 +143,32 @@ def usage_curves(comparison: Comparison, *, metric: str = "codes_used", normaliz
         y = np.mean([np.asarray(t.history.steps[metric]) for t in trials], 0)
         curves[name] = y / trials[0].model.quantizer.num_codes if normalize else y
     return curves
+
+
+def mean_digit_mse(x_train: Tensor, x_test: Tensor) -> float:
+    """Test MSE of predicting the mean training image for every test image: the error of a decoder that
+    ignores its code. A row that reconstructs no better than this has learned nothing about the input."""
+    check_tensor("x_train", x_train)
+    check_tensor("x_test", x_test)
+    return float(((x_test - x_train.mean(0)) ** 2).mean())
+
+
+def at_baseline(comparison: Comparison, baseline: float, *, metric: str = "recon",
+                confidence: float = 0.95) -> list[str]:
+    """The rows of ``comparison`` whose ``metric`` (an error) is not established below ``baseline`` (e.g.
+    :func:`mean_digit_mse`): the t interval of ``metric - baseline`` over seeds does not lie below 0. Their
+    codebook usage says nothing about collapse: a code that carries no information can be used uniformly."""
+    if not isinstance(comparison, Comparison):
+        raise TypeError(f"comparison must be a Comparison, got {type(comparison).__name__}")
+    baseline = check_float("baseline", baseline)
+    missing = [name for name in comparison.variants if metric not in comparison.values[name]]
+    if missing:
+        raise ValueError(f"metric {metric!r} is not measured for {missing}")
+    rows = []
+    for name in comparison.variants:
+        values = comparison.values[name][metric]
+        d = paired_difference(values, [baseline] * len(values), a=name, b="baseline", metric=metric,
+                              confidence=confidence)
+        if d.sign != -1:
+            rows.append(name)
+    return rows
