@@ -275,6 +275,10 @@ def test_scoreboard_rows_keep_the_earlier_notebooks_settings():
     assert quantizer("normalised fuzzy c-means").m == experiments.FCM_M == 1.5
     assert quantizer("plain, reference init").init == "variance_scaling" and quantizer("plain").init == "uniform"
     assert quantizer("soft VQ").noise_std == 0.1  # notebook 03's ZooConfig
+    hcvq = experiments.scoreboard_trial("HC-VQ", 0, num_codes=16, code_dim=2, fsq_levels=(4, 4), channels=4)
+    (regularizer,) = hcvq.extra_losses  # notebook 06's setting: section 2's entropy of the latents' values
+    assert (regularizer.mode, regularizer.period, regularizer.target_n1, regularizer.target_mu) == \
+        ("paper", 20, 100.0, 0.5)
 
 
 def test_mean_digit_baseline_and_rows_at_baseline():

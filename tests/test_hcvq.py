@@ -223,7 +223,7 @@ def test_modes_in_training_step(digits_batch):
     k = 3
     model = tiny_model()
     regs = {mode: HCVQRegularizer(period=k, mode=mode) for mode in MODES}
-    assert HCVQRegularizer().mode == "usage"  # the default (notebook 08's HC-VQ row relies on it)
+    assert HCVQRegularizer().mode == "usage"  # the default
     for step in range(k):
         out = model(digits_batch)
         terms = {mode: reg(model, digits_batch, out, step)["hcvq"] for mode, reg in regs.items()}

@@ -38,7 +38,7 @@ def scoreboard_trial(name: str, seed: int, *, num_codes: int = 64, code_dim: int
                      fsq_levels: Sequence[int] = (4, 4, 4), channels: int = 16, beta: float = 0.25,
                      restart_after: int = 20, noise_std: float = 0.1, init_log_var: float = -4.0,
                      lam: float = NG_LAMBDA, m: float = FCM_M, period: int = 20,
-                     target_betti: float = 100.0, target_mu: float = 0.5, track_every: int = 5) -> Trial:
+                     target_n1: float = 100.0, target_mu: float = 0.5, track_every: int = 5) -> Trial:
     """One row of notebook 08's scoreboard as a :class:`Trial`: the conv VQ-VAE of
     :func:`vqlab.models.build_vqvae` (``arch="conv"``, ``channels``; 8x8 digits -> 4x4 grid of
     ``code_dim``-dim latents) around the row's quantizer, weights and quantizer seeded with ``seed``.
@@ -59,8 +59,9 @@ def scoreboard_trial(name: str, seed: int, *, num_codes: int = 64, code_dim: int
     * ``"neural gas"`` (range ``lam``), ``"normalised fuzzy c-means"`` (fuzzifier ``m``; both defaults are
       notebook 04's :data:`~vqlab.experiments.NG_LAMBDA`, :data:`~vqlab.experiments.FCM_M`):
       :class:`~vqlab.quantizers.PosteriorQuantizer` (``"neural_gas"``, ``"fcm_normalized"``).
-    * ``"HC-VQ"``: plain VQ plus :class:`~vqlab.hcvq.HCVQRegularizer` (paper mode, ``period``,
-      ``target_betti``, ``target_mu``, logged every ``track_every`` steps) as ``extra_losses``.
+    * ``"HC-VQ"``: plain VQ plus :class:`~vqlab.hcvq.HCVQRegularizer` in notebook 06's setting
+      (``mode="paper"``: §2's entropy of the quantized latents' values; ``period``, ``target_n1``, ``target_mu``,
+      logged every ``track_every`` steps) as ``extra_losses``.
     * ``"FSQ"``: :class:`~vqlab.quantizers.FSQuantizer` (``fsq_levels``, implicit K = prod(levels)); its
       D is ``len(fsq_levels)``, which must equal ``code_dim`` so that every row has the same nets.
 
@@ -95,7 +96,7 @@ def scoreboard_trial(name: str, seed: int, *, num_codes: int = 64, code_dim: int
         quantizer = FSQuantizer(fsq_levels)
     model = build_vqvae(quantizer, arch="conv", channels=channels, variance_head=variance_head, seed=seed)
     if name == "HC-VQ":
-        hooks = [HCVQRegularizer(target_n1=target_betti, target_mu=target_mu, period=period,
+        hooks = [HCVQRegularizer(target_n1=target_n1, target_mu=target_mu, period=period, mode="paper",
                                  track_every=track_every)]
     return Trial(model, extra_losses=hooks, callbacks=[h.callback for h in hooks])
 
