@@ -51,6 +51,18 @@ def test_one_page_per_notebook_with_its_stored_figures(book):
         assert "widget-view+json" not in page, notebook.name  # no widget JavaScript needed
 
 
+def test_every_notebook_page_links_to_the_notebook_on_colab_and_binder(book):
+    import tomllib
+
+    repo = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Source"]
+    repo = repo.removeprefix("https://github.com/")
+    for notebook in NOTEBOOKS:
+        page = (book / "notebooks" / f"{notebook.stem}.html").read_text()
+        path = f"notebooks/{notebook.name}"
+        assert f'href="https://colab.research.google.com/github/{repo}/blob/main/{path}"' in page, notebook.name
+        assert f'href="https://mybinder.org/v2/gh/{repo}/HEAD?labpath={path}"' in page, notebook.name
+
+
 def test_landing_page_is_the_readme_and_every_module_has_a_reference_page(book):
     landing = (book / "book" / "index.html").read_text()
     assert "The notebooks" in landing and "https://arxiv.org/abs/1711.00937" in landing

@@ -15,7 +15,9 @@ from vqlab import metrics as M
 from vqlab import models as MD
 from vqlab import posteriors as P
 from vqlab import quantizers as Q
+from vqlab.widgets import ib as IBW
 from vqlab.widgets import prereq as PQ
+from vqlab.widgets import vq as VQW
 
 t = torch.tensor
 nan, inf = float("nan"), float("inf")
@@ -102,6 +104,7 @@ CASES = [
     ("vq_fwd_int", lambda: Q.VectorQuantizer(3, 2)(torch.ones(2, 2, dtype=torch.long)), ValueError, "z_e"),
     ("em_temp0", lambda: Q.EMQuantizer(2, 2, temperature=0.0), ValueError, "temperature"),
     ("em_temp_inf", lambda: Q.EMQuantizer(2, 2, temperature=inf), ValueError, "temperature"),
+    ("em_loglik_dim", lambda: Q.EMQuantizer(2, 2).log_likelihood(torch.zeros(3, 5)), ValueError, "z"),
     ("em_samples", lambda: Q.EMQuantizer(2, 2, num_samples=0), ValueError, "num_samples"),
     ("em_input", lambda: Q.EMQuantizer(2, 2, decoder_input="mode"), ValueError, "decoder_input"),
     ("em_fwd_inf", lambda: Q.EMQuantizer(3, 2)(XI), ValueError, "z_e"),
@@ -149,12 +152,12 @@ CASES = [
     ("vib_dist_str", lambda: L.vib_loss("d", PR, 1.0), (TypeError, ValueError), "distortion"),
     ("vib_dist_nan", lambda: L.vib_loss(t(nan), PR, 1.0), ValueError, "distortion"),
     ("vdib_probs", lambda: L.vdib_loss(t(1.0), PR * 3, 1.0), ValueError, "probs"),
-    ("xgz_shape", lambda: L.x_given_z(IX, torch.ones(3, 2) / 2), ValueError, "p_z_given_i"),
-    ("xgz_list", lambda: L.x_given_z([[0.25, 0.25], [0.25, 0.25]], torch.ones(2, 2) / 2), TypeError, "p_ix"),
-    ("ibd_bad", lambda: L.ib_distortion(IX * 2, torch.ones(2, 2) / 2), ValueError, "p_ix"),
-    ("ibdt_1d", lambda: L.ib_distortion_terms(torch.ones(4) / 4, torch.ones(2, 2) / 2), ValueError, "p_ix"),
-    ("dent_nan", lambda: L.decoder_entropy(IX, torch.full((2, 2), nan)), ValueError, "p_z_given_i"),
-    ("db_shape", lambda: L.decoder_bound(IX, torch.ones(2, 2) / 2, torch.ones(3, 2) / 2), ValueError, "q_x_given_z"),
+    ("xgz_shape", lambda: L.x_given_z(IX, torch.ones(3, 2) / 2), ValueError, "q_k_given_j"),
+    ("xgz_list", lambda: L.x_given_z([[0.25, 0.25], [0.25, 0.25]], torch.ones(2, 2) / 2), TypeError, "p_jx"),
+    ("ibd_bad", lambda: L.ib_distortion(IX * 2, torch.ones(2, 2) / 2), ValueError, "p_jx"),
+    ("ibdt_1d", lambda: L.ib_distortion_terms(torch.ones(4) / 4, torch.ones(2, 2) / 2), ValueError, "p_jx"),
+    ("dent_nan", lambda: L.decoder_entropy(IX, torch.full((2, 2), nan)), ValueError, "q_k_given_j"),
+    ("db_shape", lambda: L.decoder_bound(IX, torch.ones(2, 2) / 2, torch.ones(3, 2) / 2), ValueError, "decoder"),
     ("logk_0", lambda: L.log_k(0), ValueError, "num_codes"),
     ("logk_float", lambda: L.log_k(2.5), ValueError, "num_codes"),
     ("logk_str", lambda: L.log_k("3"), ValueError, "num_codes"),
@@ -249,10 +252,18 @@ CASES = [
     ("uc_metric", lambda: XP.usage_curves(XP.Comparison({}, (0,)), metric="loss"), ValueError, "metric"),
     ("vqvae_head", lambda: MD.build_vqvae(Q.VectorQuantizer(4, 2), variance_head=1), TypeError, "variance_head"),
     ("cmp_timing", lambda: XP.compare({"a": lambda s: None}, X, X, timing="yes"), TypeError, "timing"),
+    ("ct_model", lambda: XP.codeword_travel(MD.Autoencoder(torch.nn.Identity(), torch.nn.Identity())), TypeError,
+     "trial"),
+    ("lts_codes", lambda: VQW.latent_terms_state(num_codes=0), ValueError, "num_codes"),
+    ("lts_beta_nan", lambda: VQW.latent_terms_state(beta=nan), ValueError, "beta"),
+    ("lts_n", lambda: VQW.latent_terms_state(n=1), ValueError, "n"),
+    ("dlt_terms", lambda: VQW.draw_latent_terms(VQW.latent_terms_state(n=10), terms=("recon",)), ValueError, "terms"),
     ("gkl_var", lambda: PQ.gaussian_kl(0.0, 0.0, 0.0, 1.0), ValueError, "var_q"),
     ("gkl_mean_nan", lambda: PQ.gaussian_kl(0.0, 1.0, nan, 1.0), ValueError, "mean_p"),
     ("lgp_s", lambda: PQ.linear_gaussian_posterior(1.0, 1.0, -0.5), ValueError, "s"),
     ("lgp_x_str", lambda: PQ.linear_gaussian_posterior("one", 1.0, 0.5), ValueError, "x"),
+    ("ems_tau", lambda: IBW.em_steps_state(tau=-1.0), ValueError, "tau"),
+    ("ems_steps_float", lambda: IBW.em_steps_state(steps=2.5), ValueError, "steps"),
     ("lge_var", lambda: PQ.linear_gaussian_elbo(1.0, 0.0, -1.0, 1.0, 0.5), ValueError, "var"),
     ("st_steps", lambda: PQ.straight_through_state(steps=0), ValueError, "steps"),
     ("info_points", lambda: PQ.information_state(num_points=0), ValueError, "num_points"),

@@ -49,8 +49,8 @@ def test_make_lab_starts_headless(tmp_path):
                 time.sleep(1)
         names = {item["name"] for item in listing["content"]}
         assert any(n.endswith(".ipynb") for n in names), names  # serving notebooks/
-        kernels = ROOT / ".venv" / "share" / "jupyter" / "kernels" / "vqlab" / "kernel.json"
-        assert kernels.is_file()  # the project kernel the notebooks declare was registered in the venv
+        spec = json.loads((ROOT / ".venv" / "share" / "jupyter" / "kernels" / "python3" / "kernel.json").read_text())
+        assert spec["argv"][0] == str(ROOT / ".venv" / "bin" / "python")  # the notebooks' python3 is the venv's
         # lab/overrides.json, installed by make lab: no news prompt, no news fetch, no update check (offline rooms)
         notification = get("lab/api/settings/@jupyterlab/apputils-extension:notification")["schema"]["properties"]
         assert notification["fetchNews"]["default"] == "false"

@@ -204,8 +204,8 @@ def plot_latent_tsne(latents: dict[str, object], labels, ncols: int = 3, seed: i
 
 def plot_rate_distortion(sweep, reference=None) -> Figure:
     """Notebook 02's digits rate-distortion picture from :func:`vqlab.experiments.ib_comparison` results:
-    for every variant (seed mean) the VIB rate bound ``KL(p(Z|I) || uniform)`` (eq. 15, filled) and the
-    rate ``I(I; Z)`` (eq. 13, open) against the test reconstruction error (the distortion term of eq. 18);
+    for every variant (seed mean) the VIB rate bound ``KL(q(Z|J) || uniform)`` (eq. 15, filled) and the
+    rate ``I(J; Z)`` (eq. 13, open) against the test reconstruction error (the distortion term of eq. 18);
     ``reference`` variants are drawn as squares."""
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
     for result, marker in ((sweep, "o"), (reference, "s")):
@@ -220,8 +220,8 @@ def plot_rate_distortion(sweep, reference=None) -> Figure:
             above = marker == "o" and j % 2 == 0  # alternate label sides so neighbours do not overlap
             ax.annotate(name, (d, rb if above else mi), textcoords="offset points",
                         xytext=(4, 4) if above else (4, -10), fontsize=7)
-    ax.scatter([], [], color="tab:red", label="rate bound KL(p(Z|I)||r), eq. 15")
-    ax.scatter([], [], facecolors="none", edgecolors="tab:blue", label="rate I(I;Z), eq. 13")
+    ax.scatter([], [], color="tab:red", label="rate bound KL(q(Z|J)||r), eq. 15")
+    ax.scatter([], [], facecolors="none", edgecolors="tab:blue", label="rate I(J;Z), eq. 13")
     ax.set_xlabel("distortion: test reconstruction MSE")
     ax.set_ylabel("nats per image")
     ax.legend(fontsize=7)

@@ -47,6 +47,9 @@ def configure_threads(num_threads: int | None = None) -> int:
     return torch.get_num_threads()
 
 
+configure_threads()  # once, when vqlab.train is first imported (every training, experiment and prior module does)
+
+
 def seed_everything(seed: int = 0) -> torch.Generator:
     """Seed Python, NumPy and torch; the single place vqlab sets global seeds.
 

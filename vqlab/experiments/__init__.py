@@ -31,14 +31,15 @@ from vqlab.experiments.homology import (LATENT_VARIANTS, latent_comparison, late
 from vqlab.experiments.ib import ib_comparison, ib_metrics
 from vqlab.experiments.ng_fcm import (FCM_M, NG_LAMBDA, POSTERIOR_ROWS, STARTS, STEPS_PER_RUN, TRAINING,
                                       posterior_vqvae, start_grid)
-from vqlab.experiments.vq import (COLLAPSE_VARIANTS, collapse_experiment, gradient_paths, straight_through_check,
-                                  usage_counts)
+from vqlab.experiments.vq import (COLLAPSE_VARIANTS, CodewordTravel, codeword_travel, collapse_experiment,
+                                  gradient_paths, straight_through_check, usage_counts)
 
 __all__ = [
     # the driver and its result
     "Trial", "Comparison", "compare", "dask_executor",
     # notebook 01
     "gradient_paths", "straight_through_check", "COLLAPSE_VARIANTS", "collapse_experiment", "usage_counts",
+    "CodewordTravel", "codeword_travel",
     # notebook 02
     "ib_metrics", "ib_comparison",
     # notebook 04

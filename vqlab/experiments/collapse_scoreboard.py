@@ -68,7 +68,8 @@ def scoreboard_trial(name: str, seed: int, *, num_codes: int = 64, code_dim: int
     if name in vq:
         quantizer = VectorQuantizer(k, d, beta=beta, seed=seed, **vq[name])
     elif name == "EM":
-        quantizer = EMQuantizer(k, d, temperature=temperature, beta=beta, seed=seed)
+        # the codebook loss notebook 08 was run with (EMQuantizer's default is now the EM M step, "ema")
+        quantizer = EMQuantizer(k, d, temperature=temperature, beta=beta, codebook_update="gradient", seed=seed)
     elif name == "soft VQ":
         quantizer = SoftVectorQuantizer(k, d, noise_std=noise_std, init_log_var=init_log_var, beta=beta, seed=seed)
         variance_head = False

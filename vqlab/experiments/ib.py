@@ -1,5 +1,6 @@
 """Notebook 02's experiments (the VIB paper, arXiv:1808.01048): hard VQ against the EM quantizer on the
-digits, and the rate-distortion sweep over temperatures. Equations refer to the VIB paper.
+digits, and the rate-distortion sweep over temperatures. Equations refer to the VIB paper; the letters are the
+course's (J the image index, Z its code, q(k|j) the posterior).
 """
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ __all__ = ["ib_metrics", "ib_comparison"]
 @torch.no_grad()
 def ib_metrics(model, x: Tensor, device: str = "auto") -> dict[str, float]:
     """Test-set numbers of a trained VQ-VAE: :func:`vqlab.train.evaluate` (``recon``, ``perplexity`` of the
-    hard code usage, ``codes_used``) plus, on the posteriors ``p(z | i)`` of all of ``x`` with ``p(i) = 1/N``:
-    ``conditional_entropy`` H(p(Z|I)), ``rate_bound`` KL(p(Z|I) || uniform) (eq. 15) and
-    ``mutual_information`` I(I; Z) (eq. 13), in nats per image."""
+    hard code usage, ``codes_used``) plus, on the posteriors ``q(k | j)`` of all of ``x`` with ``p(j) = 1/N``:
+    ``conditional_entropy`` H(q(Z|J)), ``rate_bound`` KL(q(Z|J) || uniform) (eq. 15) and
+    ``mutual_information`` I(J; Z) (eq. 13), in nats per image."""
     result = evaluate(model, x, device=device)
     with eval_mode(model):
         probs = model.quantize(model.encode(x)).probs.double()
@@ -40,7 +41,7 @@ def ib_comparison(variants: dict, x_train: Tensor, x_test: Tensor, seeds: Sequen
                   epochs: int = 20, batch_size: int = 128, lr: float = 3e-3, hidden: tuple[int, ...] = (128,),
                   device: str = "auto") -> Comparison:
     """The MLP VQ-VAE of :func:`vqlab.models.build_vqvae` with ONE latent vector (one code Z) per image, so
-    that ``I`` (the image index) and ``Z`` are the VIB paper's clustering setting, around every variant's
+    that ``J`` (the image index) and ``Z`` are the VIB paper's clustering setting, around every variant's
     quantizer, trained through :func:`compare` and measured with :func:`ib_metrics` on ``x_test``.
 
     Args:

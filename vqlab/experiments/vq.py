@@ -1,5 +1,6 @@
 """Notebook 01's experiments (VQ-VAE, van den Oord et al. 2017, arXiv:1711.00937): the gradient paths, the
-straight-through check, and the codebook-collapse table (plain / EMA / k-means++ init / dead-code restart).
+straight-through check, the codebook-collapse table (plain / EMA / k-means++ init / dead-code restart / the
+reference initialisation) and how far each codeword travelled in training.
 
 Equations refer to Badran, VQ-VAE with Neural Gas and Fuzzy c-Means, master thesis, Hochschule Mittweida,
 2021 ("the thesis").
@@ -7,6 +8,7 @@ Equations refer to Badran, VQ-VAE with Neural Gas and Fuzzy c-Means, master thes
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -18,7 +20,8 @@ from vqlab.models import build_vqvae
 from vqlab.quantizers import VectorQuantizer
 from vqlab.train import eval_mode, evaluate
 
-__all__ = ["gradient_paths", "straight_through_check", "COLLAPSE_VARIANTS", "collapse_experiment", "usage_counts"]
+__all__ = ["gradient_paths", "straight_through_check", "COLLAPSE_VARIANTS", "collapse_experiment", "usage_counts",
+           "CodewordTravel", "codeword_travel"]
 
 
 def gradient_paths(model, x: Tensor) -> dict[str, dict[str, bool]]:
@@ -42,7 +45,7 @@ def gradient_paths(model, x: Tensor) -> dict[str, dict[str, bool]]:
 
 
 def straight_through_check(model, x: Tensor) -> dict[str, float | bool]:
-    """The straight-through estimator, numerically: ``z_q = z_e + sg(w_gamma - z_e)``.
+    """The straight-through estimator, numerically: ``z_q = z_e + sg(e_k* - z_e)``.
 
     Returns the forward check (``z_q`` equals the chosen codewords) and the backward check: the
     gradient of the reconstruction loss w.r.t. the decoder input ``z_q`` is copied unchanged to the
@@ -59,21 +62,40 @@ def straight_through_check(model, x: Tensor) -> dict[str, float | bool]:
             "gradient_nonzero": bool(g_ze.abs().sum() > 0)}
 
 
-#: Notebook 01's side-by-side fixes for codebook collapse: ``VectorQuantizer`` keyword arguments.
+#: Notebook 01's side-by-side fixes for codebook collapse: ``VectorQuantizer`` keyword arguments. "plain" starts
+#: in U(-1/K, 1/K), the initialiser of common PyTorch ports; "reference init" in the variance-scaling uniform
+#: U(-sqrt(3/D), sqrt(3/D)) of DeepMind's Sonnet / Haiku VQ-VAE (see :class:`~vqlab.quantizers.Quantizer`).
 COLLAPSE_VARIANTS: dict[str, dict] = {
     "plain": {},
     "EMA": {"codebook_update": "ema"},
     "k-means++ init": {"init": "kmeans++"},
     "dead-code restart": {"restart_after": 20},
+    "reference init": {"init": "variance_scaling"},
+    "reference init + restart": {"init": "variance_scaling", "restart_after": 20},
 }
 
 
+class _RecordChosen:
+    """A forward hook on a quantizer: ``selected [K]`` marks the codes any training vector chose, over the whole
+    run (a class, not a closure, so that a trial with it can be pickled)."""
+
+    def __init__(self, num_codes: int) -> None:
+        self.selected = torch.zeros(num_codes, dtype=torch.bool)
+
+    def __call__(self, module: nn.Module, inputs: tuple, out) -> None:
+        if module.training:
+            self.selected.logical_or_(out.counts > 0)
+
+
 def _collapse_factory(settings: dict, num_codes: int, code_dim: int, hidden: tuple[int, ...]) -> Factory:
-    def make(seed: int) -> nn.Module:
+    def make(seed: int) -> Trial:
         quantizer = VectorQuantizer(num_codes, code_dim, codebook_update=settings.get("codebook_update", "gradient"),
                                     init=settings.get("init", "uniform"),
                                     restart_after=settings.get("restart_after"), seed=seed)
-        return build_vqvae(quantizer, hidden=hidden, seed=seed)
+        chosen = _RecordChosen(num_codes)
+        quantizer.register_forward_hook(chosen)
+        artifacts = {"initial_codebook": quantizer.codebook.detach().clone(), "selected": chosen.selected}
+        return Trial(build_vqvae(quantizer, hidden=hidden, seed=seed), artifacts=artifacts)
     return make
 
 
@@ -117,3 +139,34 @@ def usage_counts(comparison: Comparison, x: Tensor) -> dict[str, np.ndarray]:
             idx = model.quantize(model.encode(x)).indices
         out[name] = code_usage(idx, model.quantizer.num_codes).numpy()
     return out
+
+
+@dataclass
+class CodewordTravel:
+    """Where the codewords of one trained :func:`collapse_experiment` model went, code by code.
+
+    Attributes:
+        selected: ``[K]`` bool, whether any training vector chose code k (at any step of training).
+        start, end: ``[K, D]`` the codebook before and after training (before: as constructed, i.e. before a
+            k-means++ seeding).
+        factor: ``[K]`` ``||e_k(end)|| / ||e_k(start)||``. distance: ``[K]`` ``||e_k(end) - e_k(start)||``.
+    """
+
+    selected: Tensor
+    start: Tensor
+    end: Tensor
+    factor: Tensor
+    distance: Tensor
+
+
+def codeword_travel(trial: Trial) -> CodewordTravel:
+    """How far each codeword of a trained :func:`collapse_experiment` trial moved, and whether it was ever chosen
+    in training: a codeword that no vector chose gets no codebook gradient and, with EMA updates (van den Oord
+    et al. 2017, App. A.1), counts and sums that decay together."""
+    if not isinstance(trial, Trial) or "initial_codebook" not in trial.artifacts or "selected" not in trial.artifacts:
+        raise TypeError("trial must be a Trial of collapse_experiment (with the artifacts 'initial_codebook' and "
+                        f"'selected'), got {type(trial).__name__}")
+    start = trial.artifacts["initial_codebook"]
+    end = trial.model.quantizer.codebook.detach().to(start.device)
+    return CodewordTravel(selected=trial.artifacts["selected"].clone(), start=start, end=end.clone(),
+                          factor=end.norm(dim=1) / start.norm(dim=1), distance=(end - start).norm(dim=1))

@@ -19,13 +19,16 @@ __all__ = ["VectorQuantizer"]
 class VectorQuantizer(Quantizer):
     """Hard VQ, the vanilla VQ-VAE quantizer (van den Oord et al. 2017; thesis eq. 5.5).
 
-    Posterior: one-hot at the nearest codeword ``k* = argmin_k ||z_e - w_k||^2`` (the k-means posterior,
-    thesis §4.1.2, :func:`nearest_codes`). Decoder input: ``z_q = z_e + sg(w_{k*} - z_e)`` (straight-through
-    estimator: the forward pass sees the codeword, the backward pass copies the gradient to ``z_e``), or
+    Posterior: one-hot at the nearest codeword ``k* = argmin_k ||z_e - e_k||^2`` (the k-means posterior,
+    thesis §4.1.2; VQ-VAE eqs. 1-2; :func:`nearest_codes`). Decoder input: ``z_q = z_e + sg(e_{k*} - z_e)``
+    (straight-through estimator: the forward pass sees the codeword, the backward pass copies the gradient to
+    ``z_e``), or
     with ``rotation_trick=True`` :func:`rotation_trick` (same forward value; the gradient is rotated and
-    rescaled from ``w_{k*}`` back onto ``z_e``, Fifty et al. 2024). Losses
-    ``codebook = ||sg(z_e) - w_{k*}||^2`` and ``commitment = beta ||z_e - sg(w_{k*})||^2`` (per element);
-    with ``codebook_update="ema"`` the codebook term is replaced by EMA updates.
+    rescaled from ``e_{k*}`` back onto ``z_e``, Fifty et al. 2024). Losses
+    ``codebook = ||sg(z_e) - e_{k*}||^2`` and ``commitment = beta ||z_e - sg(e_{k*})||^2`` (VQ-VAE eq. 3, thesis
+    eq. 5.5 with eta = 1), each averaged over the batch *and* the D dimensions (the papers' squared norms divided
+    by D, as DeepMind's Sonnet code computes them); with ``codebook_update="ema"`` the codebook term is replaced
+    by EMA updates (App. A.1).
 
     Args:
         num_codes, code_dim, beta, codebook_update, decay, epsilon, init, restart_after, seed: as for
