@@ -15,6 +15,8 @@ module                                        notebook  what it holds
 :mod:`vqlab.experiments.homology`             05        the latent-space comparison (AE, AE + L_top, VAE)
 :mod:`vqlab.experiments.hcvq`                 06        HC-VQ against its dry run
 :mod:`vqlab.experiments.collapse_scoreboard`  08        the codebook-collapse scoreboard
+:mod:`vqlab.experiments.frontier`             08        the frontier rows (SimVQ, IBQ, LFQ, BSQ, OptVQ, CVQ), K = 4096
+:mod:`vqlab.experiments.gradients`            09        gradient estimators against a smoothed loss's gradient; training
 ============================================  ========  =========================================================
 
 :func:`compare` is the driver: ``variants`` maps a name to a factory ``seed -> model`` (or ``seed ->``
@@ -25,6 +27,12 @@ per seed with :func:`vqlab.train.train`, measured on the test data, and the numb
 from vqlab.experiments.collapse_scoreboard import (SCOREBOARD, scoreboard, scoreboard_metrics, scoreboard_trial,
                                                    usage_curves)
 from vqlab.experiments.driver import Comparison, Trial, compare, dask_executor
+from vqlab.experiments.frontier import (BASELINE, BINARY_ROWS, FRONTIER, LARGE_CODEBOOK, frontier_metrics,
+                                        frontier_scoreboard, frontier_trial, large_codebook, row_name,
+                                        uniform_ceiling)
+from vqlab.experiments.gradients import (ESTIMATOR_LABELS, EstimatorScore, GradientProblem, ReferenceGradient,
+                                         estimator_comparison, estimator_gradients, estimator_trial, gradient_problem,
+                                         reference_gradient, score_estimators)
 from vqlab.experiments.hcvq import HCVQ_ARMS, hcvq_comparison, hcvq_metrics, hcvq_trial
 from vqlab.experiments.homology import (LATENT_VARIANTS, latent_comparison, latent_metrics, latent_model,
                                         latent_pictures, prior_samples)
@@ -51,4 +59,10 @@ __all__ = [
     "HCVQ_ARMS", "hcvq_trial", "hcvq_metrics", "hcvq_comparison",
     # notebook 08
     "SCOREBOARD", "scoreboard_trial", "scoreboard_metrics", "scoreboard", "usage_curves",
+    # notebook 08, issue 27: the frontier rows and the large codebook
+    "FRONTIER", "BINARY_ROWS", "frontier_trial", "frontier_metrics", "frontier_scoreboard", "LARGE_CODEBOOK",
+    "BASELINE", "row_name", "large_codebook", "uniform_ceiling",
+    # notebook 09
+    "GradientProblem", "gradient_problem", "ReferenceGradient", "reference_gradient", "ESTIMATOR_LABELS",
+    "estimator_gradients", "EstimatorScore", "score_estimators", "estimator_trial", "estimator_comparison",
 ]
