@@ -17,6 +17,13 @@ One run times, at the same B (vectors), D (dimension) and K (codes), in training
   sides (``rotation_trick=True``);
 * ``FSQ``: ``FSQuantizer(levels)`` vs ``FSQ(levels=levels)`` at the same B, with D = len(levels) and
   K = prod(levels) (``--levels``, default 8,5,5,5: K = 1000); the D, K columns show those.
+* ``SimVQ`` (arXiv:2411.02038): ``SimVQuantizer(K, D, beta=0.25)`` vs ``SimVQ(dim=D, codebook_size=K,
+  rotation_trick=False, input_to_quantize_commit_loss_weight=0.25, commitment_weight=1.0)`` (the pair
+  ``tests/test_simvq.py`` shows equal);
+* ``LFQ`` (arXiv:2310.05737) and ``BSQ`` (arXiv:2406.07548): ``LFQuantizer(bits, beta=0.25, weight=0.1,
+  temperature=0.01)`` / ``BSQuantizer(...)`` vs ``LFQ(dim=bits, codebook_size=2**bits, entropy_loss_weight=0.1,
+  commitment_loss_weight=0.25, spherical=False/True)`` (the pairs ``tests/test_lfq.py`` shows equal), with
+  D = ``--bits`` (default 10: K = 1024), the entropy terms over all K codes on both sides.
 
 Both VQ peers: no k-means init, no cosine similarity, no dead-code expiry, no orthogonal/diversity loss,
 no projection, one head. A step is ``out = q(z); loss = mean(z_q^2) + sum(quantizer losses);
@@ -30,6 +37,7 @@ vector-quantize-pytorch is an optional benchmark extra; vqlab never imports it.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -38,7 +46,7 @@ import torch
 from torch import nn
 
 import vqlab
-from vqlab.quantizers import FSQuantizer, VectorQuantizer
+from vqlab.quantizers import BSQuantizer, FSQuantizer, LFQuantizer, SimVQuantizer, VectorQuantizer
 from vqlab.train import resolve_device
 
 IDENTICAL = """identical: B, D, K, decay 0.99, Laplace epsilon 1e-5, commitment weight 0.25 (MSE per element),
@@ -51,7 +59,7 @@ not identical: peer's gradient mode puts the commitment weight 0.25 on ONE symme
   vqlab also returns probs [B, K] (one-hot), counts and perplexity every step, FSQ included (the peers
   return indices only)."""
 
-MODES = ("grad", "EMA", "grad+rot", "EMA+rot", "FSQ")
+MODES = ("grad", "EMA", "grad+rot", "EMA+rot", "FSQ", "SimVQ", "LFQ", "BSQ")
 
 
 def vqlab_step(q: nn.Module, z: torch.Tensor) -> None:
@@ -84,11 +92,19 @@ def time_pair(ours: Callable[[], None], peer: Callable[[], None], params: list[t
     return statistics.median(times[ours]), statistics.median(times[peer])
 
 
-def make_pair(mode: str, d: int, k: int, levels: tuple[int, ...]) -> tuple[nn.Module, nn.Module]:
-    from vector_quantize_pytorch import FSQ, VectorQuantize
+def make_pair(mode: str, d: int, k: int, levels: tuple[int, ...], bits: int) -> tuple[nn.Module, nn.Module]:
+    from vector_quantize_pytorch import FSQ, LFQ, SimVQ, VectorQuantize
 
     if mode == "FSQ":
         return FSQuantizer(levels).train(), FSQ(levels=list(levels)).train()
+    if mode == "SimVQ":
+        return SimVQuantizer(k, d, beta=0.25).train(), SimVQ(
+            dim=d, codebook_size=k, rotation_trick=False, input_to_quantize_commit_loss_weight=0.25,
+            commitment_weight=1.0).train()
+    if mode in ("LFQ", "BSQ"):
+        ours = (LFQuantizer if mode == "LFQ" else BSQuantizer)(bits, beta=0.25, weight=0.1, temperature=0.01)
+        return ours.train(), LFQ(dim=bits, codebook_size=2 ** bits, entropy_loss_weight=0.1,
+                                 commitment_loss_weight=0.25, spherical=mode == "BSQ").train()
     rot = mode.endswith("+rot")
     common = dict(dim=d, codebook_size=k, commitment_weight=0.25, rotation_trick=rot, kmeans_init=False,
                   use_cosine_sim=False, threshold_ema_dead_code=0)
@@ -102,14 +118,21 @@ def make_pair(mode: str, d: int, k: int, levels: tuple[int, ...]) -> tuple[nn.Mo
     return ours.train(), peer.train()
 
 
-def run(b: int, d: int, k: int, levels: tuple[int, ...], warmup: int, repeats: int,
+def _size(mode: str, d: int, k: int, levels: tuple[int, ...], bits: int) -> tuple[int, int]:
+    """``(D, K)`` of ``mode``: FSQ's ``(len(levels), prod(levels))``, LFQ's and BSQ's ``(bits, 2**bits)``."""
+    if mode == "FSQ":
+        return len(levels), math.prod(levels)
+    return (bits, 2 ** bits) if mode in ("LFQ", "BSQ") else (d, k)
+
+
+def run(b: int, d: int, k: int, levels: tuple[int, ...], bits: int, warmup: int, repeats: int,
         device: torch.device) -> list[tuple[str, int, int, float, float]]:
     """Rows ``(mode, D, K, vqlab seconds, peer seconds)`` for every mode of :data:`MODES`, on ``device``."""
     gen = torch.Generator().manual_seed(0)
     rows = []
     for mode in MODES:
-        ours, peer = (q.to(device) for q in make_pair(mode, d, k, levels))
-        dim, codes = (len(levels), ours.num_codes) if mode == "FSQ" else (d, k)
+        ours, peer = (q.to(device) for q in make_pair(mode, d, k, levels, bits))
+        dim, codes = _size(mode, d, k, levels, bits)
         z = torch.randn(b, dim, generator=gen).to(device).requires_grad_()
         t_ours, t_peer = time_pair(lambda: vqlab_step(ours, z), lambda: peer_step(peer, z),
                                    [z, *ours.parameters(), *peer.parameters()], warmup, repeats)
@@ -117,12 +140,12 @@ def run(b: int, d: int, k: int, levels: tuple[int, ...], warmup: int, repeats: i
     return rows
 
 
-def profile(b: int, d: int, k: int, levels: tuple[int, ...], repeats: int) -> None:
+def profile(b: int, d: int, k: int, levels: tuple[int, ...], bits: int, repeats: int) -> None:
     from torch.profiler import ProfilerActivity, profile as tprofile
 
     for mode in MODES:
-        ours, _ = make_pair(mode, d, k, levels)
-        dim, codes = (len(levels), ours.num_codes) if mode == "FSQ" else (d, k)
+        ours, _ = make_pair(mode, d, k, levels, bits)
+        dim, codes = _size(mode, d, k, levels, bits)
         z = torch.randn(b, dim).requires_grad_()
         for _ in range(3):
             vqlab_step(ours, z)
@@ -140,6 +163,7 @@ def main() -> None:
     ap.add_argument("--sizes", nargs="+", default=["16384,64,512", "2048,32,128"],
                     help="one or more B,D,K triples (default: %(default)s)")
     ap.add_argument("--levels", default="8,5,5,5", help="FSQ levels L_1,...,L_D (default: %(default)s)")
+    ap.add_argument("--bits", type=int, default=10, help="LFQ/BSQ bits D (K = 2^D; default: %(default)s)")
     ap.add_argument("--repeats", type=int, default=15, help="timed steps per case (median is reported)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps before timing")
     ap.add_argument("--threads", type=int, default=None, help="torch threads for both (default: vqlab's, 1)")
@@ -157,12 +181,12 @@ def main() -> None:
           f"threads={threads} for both, warm-up {args.warmup}, median of {args.repeats} interleaved steps each, {device}")
     print(f"{'B':>6} {'D':>4} {'K':>5}  {'mode':<8} {'vqlab ms':>9} {'peer ms':>9} {'vqlab/peer':>11}")
     for b, d, k in sizes:
-        for mode, dim, codes, t_ours, t_peer in run(b, d, k, levels, args.warmup, args.repeats, device):
+        for mode, dim, codes, t_ours, t_peer in run(b, d, k, levels, args.bits, args.warmup, args.repeats, device):
             print(f"{b:>6} {dim:>4} {codes:>5}  {mode:<8} {1e3 * t_ours:>9.2f} {1e3 * t_peer:>9.2f} "
                   f"{t_ours / t_peer:>10.2f}x", flush=True)
     print(IDENTICAL)
     if args.profile:
-        profile(*sizes[0], levels=levels, repeats=args.repeats)
+        profile(*sizes[0], levels=levels, bits=args.bits, repeats=args.repeats)
 
 
 if __name__ == "__main__":

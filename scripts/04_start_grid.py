@@ -14,26 +14,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
-import platform
 import shlex
 import sys
 import time
 
-import torch
-
 import vqlab
+from _machine import machine
 from vqlab.data import load_digits
 from vqlab.experiments import POSTERIOR_ROWS, STARTS, TRAINING, compare, start_grid
-
-
-def _cpu_model() -> str:
-    """The processor's name as Linux reports it (``platform.processor()`` is empty there), else the machine type."""
-    try:
-        with open("/proc/cpuinfo") as info:
-            return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.machine()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -51,8 +39,7 @@ def main(argv: list[str] | None = None) -> None:
                      seeds=tuple(range(args.seeds)), **TRAINING)
     args_line = shlex.join(sys.argv[1:] if argv is None else argv)
     meta = {"command": f"nice -n 19 .venv/bin/python scripts/04_start_grid.py {args_line}",
-            "machine": f"{_cpu_model()}, {os.cpu_count()} cores (shared), {platform.system()}, "
-                       f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)",
+            "machine": machine(),
             "seconds": round(time.perf_counter() - start, 1), "cpu_seconds": round(time.process_time() - cpu, 1),
             "date": datetime.date.today().isoformat(), "training": TRAINING}
     path = result.save(args.out, meta=meta)

@@ -19,6 +19,7 @@ from vqlab import priors as PRI
 from vqlab import quantizers as Q
 from vqlab import zoo as Z
 from vqlab.widgets import soft_vq as W03
+from vqlab.widgets import gradients as GW
 from vqlab.widgets import ib as IBW
 from vqlab.widgets import prereq as PQ
 from vqlab.widgets import priors as PRW
@@ -314,6 +315,29 @@ CASES = [
     ("dask_neither", lambda: XP.dask_executor().__enter__(), ValueError, "workers"),
     ("dask_both", lambda: XP.dask_executor(workers=2, scheduler="tcp://x:1").__enter__(), ValueError, "scheduler"),
     ("dask_workers", lambda: XP.dask_executor(workers=0).__enter__(), ValueError, "workers"),
+    # issue 27: the new quantizers, notebook 08's frontier rows and large codebook, notebook 09
+    ("simvq_codes", lambda: Q.SimVQuantizer(0, 3), ValueError, "num_codes"),
+    ("ibq_dim", lambda: Q.IBQuantizer(4, 0), ValueError, "code_dim"),
+    ("lfq_dim", lambda: Q.LFQuantizer(0), ValueError, "code_dim"),
+    ("lfq_temp", lambda: Q.LFQuantizer(4, temperature=-1.0), ValueError, "temperature"),
+    ("bsq_dim_float", lambda: Q.BSQuantizer(2.5), ValueError, "code_dim"),
+    ("ot_temp", lambda: Q.SinkhornQuantizer(4, 2, temperature=0.0), ValueError, "temperature"),
+    ("ot_iters", lambda: Q.SinkhornQuantizer(4, 2, num_iters=0), ValueError, "num_iters"),
+    ("cvq_anchor", lambda: Q.AnchoredQuantizer(4, 2, anchor="far"), ValueError, "anchor"),
+    ("est_name", lambda: Q.EstimatorQuantizer(4, 2, estimator="reinforce"), ValueError, "estimator"),
+    ("diveq_noise", lambda: Q.diveq(X, X, direction_noise=-1.0), ValueError, "direction_noise"),
+    ("fr_name", lambda: XP.frontier_trial("VQ", 0), ValueError, "name"),
+    ("fr_binary_k", lambda: XP.frontier_trial("LFQ", 0, num_codes=60), ValueError, "num_codes"),
+    ("lc_names", lambda: XP.large_codebook(torch.rand(4, 1, 8, 8), torch.rand(2, 1, 8, 8), names=("x",)),
+     ValueError, "names"),
+    ("lc_codes", lambda: XP.large_codebook(torch.rand(4, 1, 8, 8), torch.rand(2, 1, 8, 8), num_codes=1),
+     ValueError, "num_codes"),
+    ("uc_latents", lambda: XP.uniform_ceiling(64, 0), ValueError, "num_latents"),
+    ("gp_codes", lambda: XP.gradient_problem(num_codes=0), ValueError, "num_codes"),
+    ("rg_temp", lambda: XP.reference_gradient(XP.gradient_problem(), 0.0), ValueError, "temperature"),
+    ("et_name", lambda: XP.estimator_trial("reinforce", 0), ValueError, "estimator"),
+    ("gs_temp", lambda: GW.gradient_state(-1.0), ValueError, "temperature"),
+    ("gs_estimator", lambda: GW.gradient_state(0.3, "REINFORCE"), ValueError, "estimator"),
 ]
 
 

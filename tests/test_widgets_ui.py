@@ -1,6 +1,6 @@
 """The widget engine (vqlab.widgets._ui) and every notebook widget on it.
 
-For each widget of notebooks 00-08, moving its first control (as the browser test does) must show the
+For each widget of notebooks 00-09, moving its first control (as the browser test does) must show the
 same picture as drawing the whole figure again, and the same as a new figure of the new state (laid out
 alike): blitting only redraws what changed, so these two checks catch an artist the redraw forgets, a
 stale frame, or state leaking from the previous drawing (a colour cycle, autoscaled limits).
@@ -21,7 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from vqlab.priors import GatedPixelCNN  # noqa: E402
-from vqlab.widgets import fsq, hcvq, homology, ib, ng_fcm, prereq, priors, soft_vq, vq  # noqa: E402
+from vqlab.widgets import fsq, gradients, hcvq, homology, ib, ng_fcm, prereq, priors, soft_vq, vq  # noqa: E402
 from vqlab.widgets._ui import LiveFigure, SliderFigure, clear_data, slider_figure, subplots  # noqa: E402
 
 
@@ -50,6 +50,7 @@ BUILDERS = {
     "07 completion": lambda dm: priors.completion_widget(GatedPixelCNN(5, (3, 3), channels=8, n_layers=2),
                                                          _decode, torch.randint(0, 5, (4, 3, 3)), 3),
     "08 fsq": lambda dm: fsq.fsq_widget(),
+    "09 gradients": lambda dm: gradients.gradients_widget(),
 }
 
 

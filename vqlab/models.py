@@ -16,7 +16,7 @@ from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int
 from vqlab.nets import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
-from vqlab.quantizers import FSQuantizer, Quantizer, QuantizerOutput, SoftVectorQuantizer
+from vqlab.quantizers import FSQuantizer, LFQuantizer, Quantizer, QuantizerOutput, SoftVectorQuantizer
 from vqlab.train import seed_everything
 
 __all__ = [
@@ -195,12 +195,13 @@ class VAE(nn.Module):
 ARCHS = ("mlp", "conv")
 
 
-def build_vqvae(quantizer: Quantizer | FSQuantizer, *, arch: str = "mlp", in_dim: int = 64,
+def build_vqvae(quantizer: Quantizer | FSQuantizer | LFQuantizer, *, arch: str = "mlp", in_dim: int = 64,
                 latent_shape: int | tuple[int, ...] | None = None, hidden: tuple[int, ...] = (128, 64),
                 channels: int = 32, in_channels: int = 1, n_down: int = 1, variance_head: bool = True,
                 seed: int = 0) -> VQVAE:
     """The standard digits VQ-VAE around ``quantizer`` (its ``code_dim`` D fixes the latent width), any
-    :class:`~vqlab.quantizers.Quantizer` or an :class:`~vqlab.quantizers.FSQuantizer` (D = ``len(levels)``).
+    :class:`~vqlab.quantizers.Quantizer`, an :class:`~vqlab.quantizers.FSQuantizer` (D = ``len(levels)``) or an
+    :class:`~vqlab.quantizers.LFQuantizer` / :class:`~vqlab.quantizers.BSQuantizer` (K = 2^D).
 
     ``arch="mlp"`` (flat inputs ``[N, in_dim]``): ``MLPEncoder(in_dim -> hidden -> latent_shape)`` and the
     mirrored ``MLPDecoder`` (``hidden`` reversed). ``latent_shape`` defaults to ``D`` (one code per image);
@@ -217,8 +218,8 @@ def build_vqvae(quantizer: Quantizer | FSQuantizer, *, arch: str = "mlp", in_dim
     The network weights are drawn from torch's global RNG seeded here with ``seed``
     (:func:`vqlab.train.seed_everything`); the quantizer keeps its own generator (its ``seed`` argument).
     """
-    if not isinstance(quantizer, (Quantizer, FSQuantizer)):
-        raise TypeError("quantizer must be a vqlab.quantizers.Quantizer or FSQuantizer, "
+    if not isinstance(quantizer, (Quantizer, FSQuantizer, LFQuantizer)):
+        raise TypeError("quantizer must be a vqlab.quantizers.Quantizer, FSQuantizer or LFQuantizer, "
                         f"got {type(quantizer).__name__}")
     arch = check_choice("arch", arch, ARCHS)
     if not isinstance(variance_head, bool):

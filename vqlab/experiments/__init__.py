@@ -16,6 +16,8 @@ module                                        notebook  what it holds
 :mod:`vqlab.experiments.hcvq`                 06        HC-VQ against its dry run
 :mod:`vqlab.experiments.priors`               07        stage 1 code maps and the autoregressive priors on them
 :mod:`vqlab.experiments.collapse_scoreboard`  08        the codebook-collapse scoreboard
+:mod:`vqlab.experiments.frontier`             08        the frontier rows (SimVQ, IBQ, LFQ, BSQ, OptVQ, CVQ), K = 4096
+:mod:`vqlab.experiments.gradients`            09        gradient estimators against a smoothed loss's gradient; training
 ============================================  ========  =========================================================
 
 :func:`compare` is the driver: ``variants`` maps a name to a factory ``seed -> model`` (or ``seed ->``
@@ -26,6 +28,12 @@ per seed with :func:`vqlab.train.train`, measured on the test data, and the numb
 from vqlab.experiments.collapse_scoreboard import (EM_SETTING, SCOREBOARD, at_baseline, mean_digit_mse, scoreboard,
                                                    scoreboard_metrics, scoreboard_trial, usage_curves)
 from vqlab.experiments.driver import Comparison, Trial, compare, dask_executor
+from vqlab.experiments.frontier import (BINARY_ROWS, FRONTIER, K64_ROW, LARGE_CODEBOOK, frontier_metrics,
+                                        frontier_scoreboard, frontier_trial, large_codebook, row_name,
+                                        uniform_ceiling)
+from vqlab.experiments.gradients import (ESTIMATOR_LABELS, EstimatorScore, GradientProblem, ReferenceGradient,
+                                         estimator_comparison, estimator_gradients, estimator_trial, gradient_problem,
+                                         reference_gradient, score_estimators)
 from vqlab.experiments.hcvq import HCVQ_ARMS, add_epoch_usage, hcvq_comparison, hcvq_metrics, hcvq_trial
 from vqlab.experiments.homology import (LATENT_VARIANTS, latent_comparison, latent_metrics, latent_model,
                                         latent_pictures, prior_samples)
@@ -58,4 +66,10 @@ __all__ = [
     # notebook 08
     "SCOREBOARD", "EM_SETTING", "scoreboard_trial", "scoreboard_metrics", "scoreboard", "usage_curves",
     "mean_digit_mse", "at_baseline",
+    # notebook 08, issue 27: the frontier rows and the large codebook
+    "FRONTIER", "BINARY_ROWS", "frontier_trial", "frontier_metrics", "frontier_scoreboard", "LARGE_CODEBOOK",
+    "K64_ROW", "row_name", "large_codebook", "uniform_ceiling",
+    # notebook 09
+    "GradientProblem", "gradient_problem", "ReferenceGradient", "reference_gradient", "ESTIMATOR_LABELS",
+    "estimator_gradients", "EstimatorScore", "score_estimators", "estimator_trial", "estimator_comparison",
 ]

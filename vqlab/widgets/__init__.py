@@ -12,6 +12,7 @@ module                                    notebook  what the sliders explore
 :mod:`vqlab.widgets.hcvq`                 06        a live HC-VQ run against its dry run
 :mod:`vqlab.widgets.priors`               07        receptive fields, sampling temperature, completion
 :mod:`vqlab.widgets.fsq`                  08        FSQ levels -> the implicit codebook and its usage
+:mod:`vqlab.widgets.gradients`            09        temperature -> each gradient estimator against the reference
 ========================================  ========  ======================================================
 
 Every widget has three parts: ``<thing>_state(...)`` computes what to show from the slider values and
