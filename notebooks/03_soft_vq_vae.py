@@ -8,9 +8,9 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.7
 #   kernelspec:
-#     display_name: Python (vqlab)
+#     display_name: Python 3 (ipykernel)
 #     language: python
-#     name: vqlab
+#     name: python3
 # ---
 
 # %% [markdown]
@@ -101,6 +101,20 @@
 # (the paper: uniform unit scaling) and a learned per-code offset on the head's $\log\sigma_k^2$, started at
 # $-4$. The appendix's script also trains the code's two switches on real MNIST digits; that part of its run is
 # missing from the saved file (the appendix says what it holds).
+
+# %%
+# This course's package `vqlab`: installed from the course's repository where this Python lacks it (Colab,
+# a fresh environment); where it is installed, this cell does nothing.
+import importlib.metadata, importlib.util, subprocess, sys
+
+COURSE = "https://github.com/vqlab-course/vqlab"
+if importlib.util.find_spec("vqlab") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"vqlab-course @ git+{COURSE}"], check=True)
+    importlib.invalidate_caches()
+other = set(importlib.metadata.packages_distributions().get("vqlab", [])) - {"vqlab-course"}
+if other:  # PyPI's `vqlab` is a different project with the same import name
+    raise ImportError(f"`import vqlab` finds {', '.join(sorted(other))}, not this course's package: run "
+                      f"pip uninstall -y {' '.join(sorted(other))} && pip install 'vqlab-course @ git+{COURSE}'")
 
 # %%
 from pathlib import Path

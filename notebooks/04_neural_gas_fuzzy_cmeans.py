@@ -8,9 +8,9 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.7
 #   kernelspec:
-#     display_name: Python (vqlab)
+#     display_name: Python 3 (ipykernel)
 #     language: python
-#     name: vqlab
+#     name: python3
 # ---
 
 # %% [markdown]
@@ -36,6 +36,20 @@
 # The settings this notebook ends with, which later notebooks reuse: neural-gas range **$\lambda = 3$** (the
 # thesis's), fuzzifier **$m = 1.5$** (ours; the thesis states none), commitment weight $\beta = 0.25$,
 # $\eta = 1$ (`vqlab.experiments.NG_LAMBDA`, `FCM_M`).
+
+# %%
+# This course's package `vqlab`: installed from the course's repository where this Python lacks it (Colab,
+# a fresh environment); where it is installed, this cell does nothing.
+import importlib.metadata, importlib.util, subprocess, sys
+
+COURSE = "https://github.com/vqlab-course/vqlab"
+if importlib.util.find_spec("vqlab") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"vqlab-course @ git+{COURSE}"], check=True)
+    importlib.invalidate_caches()
+other = set(importlib.metadata.packages_distributions().get("vqlab", [])) - {"vqlab-course"}
+if other:  # PyPI's `vqlab` is a different project with the same import name
+    raise ImportError(f"`import vqlab` finds {', '.join(sorted(other))}, not this course's package: run "
+                      f"pip uninstall -y {' '.join(sorted(other))} && pip install 'vqlab-course @ git+{COURSE}'")
 
 # %%
 import math
