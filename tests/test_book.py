@@ -57,7 +57,7 @@ def test_landing_page_is_the_readme_and_every_module_has_a_reference_page(book):
     assert "book/index.html" in (book / "index.html").read_text()
     modules = sorted(p.stem for p in (ROOT / "vqlab").glob("[a-z]*.py"))
     pages = sorted(p.stem for p in (ROOT / "book" / "reference").glob("*.md"))
-    assert pages == sorted(modules + ["index", "vqlab", "widgets"])  # a new module needs its page in book/reference/
+    assert pages == sorted(modules + ["index", "vqlab", "widgets", "course"])  # a new module needs its page
     for module in modules:
         assert f'id="module-vqlab.{module}"' in (book / "book" / "reference" / f"{module}.html").read_text()
 

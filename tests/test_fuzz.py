@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from vqlab import clustering as C
+from vqlab import course as CL
 from vqlab import data as D
 from vqlab import experiments as XP
 from vqlab import losses as L
@@ -248,6 +249,11 @@ CASES = [
     ("uc_metric", lambda: XP.usage_curves(XP.Comparison({}, (0,)), metric="loss"), ValueError, "metric"),
     ("vqvae_head", lambda: MD.build_vqvae(Q.VectorQuantizer(4, 2), variance_head=1), TypeError, "variance_head"),
     ("cmp_timing", lambda: XP.compare({"a": lambda s: None}, X, X, timing="yes"), TypeError, "timing"),
+    # the course lab's grading limits
+    ("limits_wall_nan", lambda: CL.Limits(wall=nan), ValueError, "wall"),
+    ("limits_memory_str", lambda: CL.Limits(memory="4G"), ValueError, "memory"),
+    ("limits_processes_small", lambda: CL.Limits(processes=1), ValueError, "processes"),
+    ("limits_output_float", lambda: CL.Limits(output=1.5), ValueError, "output"),
 ]
 
 

@@ -1,0 +1,4 @@
+"""``python -m vqlab.course``: see :mod:`vqlab.course`."""
+from vqlab.course import main
+
+main()
