@@ -10,6 +10,7 @@ no connection made. Marked ``course``: ``make test-course`` (needs bubblewrap).
 import hashlib
 import json
 import os
+import shutil
 import socket
 import time
 import uuid
@@ -70,8 +71,9 @@ def redteam(dist, tmp_path_factory):  # noqa: F811
     """Build the class, listen where the attacks aim, grade the class once; everything the checks need."""
     root = tmp_path_factory.mktemp("redteam")
     marker = uuid.uuid4().hex[:12]
-    home, subs, out = Path.home(), root / "class", root / "out"
+    home, subs, out, autograder = Path.home(), root / "class", root / "out", root / "autograder"
     subs.mkdir()
+    shutil.copytree(dist / "autograder", autograder)   # a copy no other test touches
     tcp, udp = socket.socket(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     tcp.bind(("127.0.0.1", 0))
     tcp.listen()
@@ -82,7 +84,7 @@ def redteam(dist, tmp_path_factory):  # noqa: F811
     for s in (tcp, udp, abstract):
         s.setblocking(False)
     hidden_test = "test_nearest_code_is_a_minimiser"
-    tokens = {"@CLASS@": str(subs), "@GRADEBOOK@": str(out / "grades.csv"), "@AUTOGRADER@": str(dist / "autograder"),
+    tokens = {"@CLASS@": str(subs), "@GRADEBOOK@": str(out / "grades.csv"), "@AUTOGRADER@": str(autograder),
               "@HOSTHOME@": str(home), "@REPO@": str(REPO), "@MARKER@": marker, "@PORT@": str(tcp.getsockname()[1]),
               "@ABSTRACT@": f"vqlab-redteam-{marker}", "@HIDDEN_HEAD@": hidden_test[:12], "@HIDDEN_TAIL@": hidden_test[12:],
               "@PICKLEDROP@": f"/tmp/vqlab-redteam-{marker}-unpickled"}
@@ -98,15 +100,15 @@ def redteam(dist, tmp_path_factory):  # noqa: F811
                     "invalid JSON": '{"cells": [{"cell_type": "code", "source": "', "no number": student.read_text(),
                     "notebook 02's student version": (dist / "student" / NOTEBOOKS[1].name).read_text()}[source]
         (subs / name).write_text(text)
-    before = {"class": _snapshot(subs), "autograder": _snapshot(dist / "autograder"),
+    before = {"class": _snapshot(subs), "autograder": _snapshot(autograder),
               "bashrc": (home / ".bashrc").read_bytes() if (home / ".bashrc").exists() else None}
     start = time.monotonic()
-    rows = grade(subs, dist / "autograder", out / "grades.csv", jobs=2, limits=LIMITS, progress=False)
+    rows = grade(subs, autograder, out / "grades.csv", jobs=2, limits=LIMITS, progress=False)
     seconds = time.monotonic() - start
     print(f"red-team class: {len(CASES)} submissions graded in {seconds:.0f} s, 2 at a time")
     time.sleep(1)   # anything left behind would have a second to show itself
     yield {"rows": rows, "out": out, "subs": subs, "marker": marker, "home": home, "before": before,
-           "dist": dist, "sockets": (tcp, udp, abstract), "tokens": tokens, "seconds": seconds, "hidden": hidden_test}
+           "autograder": autograder, "sockets": (tcp, udp, abstract), "tokens": tokens, "seconds": seconds, "hidden": hidden_test}
     for s in (tcp, udp, abstract):
         s.close()
 
@@ -145,7 +147,7 @@ def test_the_grade_book_is_what_grade_returned_and_nothing_else(redteam):
 
 def test_the_class_folder_and_the_autograder_are_unchanged(redteam):
     assert _snapshot(redteam["subs"]) == redteam["before"]["class"]
-    assert _snapshot(redteam["dist"] / "autograder") == redteam["before"]["autograder"]
+    assert _snapshot(redteam["autograder"]) == redteam["before"]["autograder"]
 
 
 def test_nothing_was_written_on_the_host(redteam):

@@ -1,6 +1,6 @@
 # Attack: write files outside its folder (host home, temporary folders, the repository, the class folder).
 import os
-targets = ["@HOSTHOME@", "/tmp", "/var/tmp", "/dev/shm", "@REPO@", "@CLASS@", os.path.dirname("@CLASS@"),
+targets = ["@HOSTHOME@", "/tmp", "/var/tmp", "/dev/shm", "@REPO@", "@CLASS@", "@AUTOGRADER@", os.path.dirname("@CLASS@"),
            os.path.dirname("@GRADEBOOK@"), os.path.expanduser("~"), "/", "/etc", "/usr/local"]
 for folder in targets:
     path = os.path.join(folder, "vqlab-redteam-@MARKER@")

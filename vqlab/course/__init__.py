@@ -4,10 +4,10 @@ The notebooks in ``notebooks/`` are otter *master* notebooks (the instructor ver
 an otter question with its solution and its checks (public tests a student runs with
 ``grader.check("name")``, hidden tests for grading).
 
-* :func:`~vqlab.course.assign.assign` runs ``otter assign`` on every notebook: ``dist/student/NN_topic.ipynb``
+* :func:`~vqlab.course.versions.assign` runs ``otter assign`` on every notebook: ``dist/student/NN_topic.ipynb``
   (solutions replaced by stubs, public tests kept) and ``dist/autograder/NN_topic.ipynb`` +
   ``NN_topic-autograder.zip`` (hidden tests too).
-* :func:`~vqlab.course.grade.grade` grades a folder of submitted notebooks. Everything a student wrote is
+* :func:`~vqlab.course.grading.grade` grades a folder of submitted notebooks. Everything a student wrote is
   treated as hostile. Each submission runs in a bubblewrap sandbox of its own
   (:mod:`~vqlab.course.sandbox`: it sees no class folder, grade book or tests, has no network, and is
   limited in wall time, CPU, memory, processes, output and disk); the notebook's process
@@ -30,8 +30,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from vqlab.course.assign import assign
-from vqlab.course.grade import COLUMNS, Assignment, Graded, grade, grade_submission, notebook_stem
+from vqlab.course.grading import COLUMNS, Assignment, Graded, grade, grade_submission, notebook_stem
+from vqlab.course.versions import assign
 from vqlab.course.sandbox import Limits
 
 __all__ = ["NOTEBOOK_PATTERN", "COLUMNS", "Assignment", "Graded", "Limits", "assign", "notebook_stem",

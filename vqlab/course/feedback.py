@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from vqlab.course.grade import Graded
+from vqlab.course.grading import Graded
 
 __all__ = ["feedback_markdown", "write_feedback"]
 
