@@ -92,8 +92,9 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "otter", "run", "--no-logo", "-a",
                             str(dist / "autograder" / f"{name}-autograder.zip"), "-o", str(tmp), str(trivial)],
                            check=True, capture_output=True)
+            checker = float(graded.log.split(" checker ")[1].split()[0])
             print(f"trivial submission: sandboxed grader {ours:.1f} s (notebook process {graded.cpu_seconds:.1f} "
-                  f"CPU-s), otter run {time.perf_counter() - start:.1f} s ({_children_cpu() - cpu:.1f} CPU-s); {_load()}")
+                  f"CPU-s, checker {checker:.1f} CPU-s), otter run {time.perf_counter() - start:.1f} s ({_children_cpu() - cpu:.1f} CPU-s); {_load()}")
 
         for master in masters:
             for jobs in map(int, a.jobs.split(",")):

@@ -50,6 +50,7 @@ def _bytes(text: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """The command line: ``student`` (:func:`assign`) and ``grade`` (:func:`grade`); see this module's docstring."""
     p = argparse.ArgumentParser(prog="python -m vqlab.course", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("student", help="otter assign every notebook into OUT/student and OUT/autograder")

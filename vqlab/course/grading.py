@@ -32,7 +32,7 @@ from pathlib import Path
 
 from vqlab.course.sandbox import HOME, Limits, Sandbox, python_trees, require_bwrap, stop_all
 
-__all__ = ["COLUMNS", "Assignment", "Graded", "notebook_stem", "grade_submission", "grade"]
+__all__ = ["COLUMNS", "Assignment", "Graded", "GradeBook", "notebook_stem", "grade_submission", "grade"]
 
 #: The grade book's columns.
 COLUMNS = ["submission", "notebook", "exercise", "score", "possible", "reason", "sha256"]
@@ -128,6 +128,7 @@ class Graded:
     peak_memory: int = 0
 
     def score(self, exercise: str) -> float:
+        """Otter's score of ``exercise``, capped to [0, points possible]; 0 if it was not checked."""
         result = self.results.get(exercise)
         got = float(result["score"]) if result and isinstance(result.get("score"), (int, float)) else 0.0
         return min(max(got, 0.0), self.possible[exercise])
@@ -213,6 +214,7 @@ def grade_submission(submission: Path, assignment: Assignment, *, limits: Limits
     graded.cell_errors = (events["ready"] or {}).get("errors") or []
     graded.reason = _reason(runner, status, graded, events, limits) or _checker_failure(checker, checker_status, events)
     graded.log = (f"{graded.submission}: {time.monotonic() - start:.1f} s, notebook {graded.cpu_seconds:.1f} CPU-s, "
+                  f"checker {checker.cpu_seconds:.1f} CPU-s, "
                   f"peak memory {graded.peak_memory / 2**20:.0f} MB, exit status {status}; {graded.reason or 'ok'}\n"
                   f"--- notebook output (last {Sandbox.TAIL // 1024} kB)\n{runner.out_tail.decode(errors='replace')}\n"
                   f"--- checker\n{checker.out_tail.decode(errors='replace')}")

@@ -80,6 +80,7 @@ class Limits:
         check_int("disk", self.disk, 2**20)
 
     def to_json(self) -> str:
+        """The limits as JSON (how they reach :func:`apply_limits` inside the sandbox)."""
         return json.dumps(dataclasses.asdict(self))
 
 
