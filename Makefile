@@ -7,31 +7,32 @@
 # Lab room without internet: run `make wheelhouse` once where there is a network, copy wheelhouse/
 # into each clone; every install below then runs offline (no index, only the wheels in wheelhouse/).
 
-# Supported Python (pyproject.toml's requires-python; tests/test_install.py keeps the two in step).
-PY_SUPPORTED := import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] < (3, 12)))
-# The first of python3.11, python3, python that is a supported version; or make PYTHON=/path/to/python.
+# Supported Python: 3.11 or newer (pyproject.toml's requires-python; tests/test_install.py keeps the two in step).
+PY_SUPPORTED := import sys; sys.exit(not (3, 11) <= sys.version_info[:2])
+# The first of python3.11 (the course machines' version), python3, python that is a supported version; or
+# make PYTHON=/path/to/python.
 ifeq ($(origin PYTHON),undefined)
 PYTHON := $(firstword $(foreach p,python3.11 python3 python,$(shell command -v $(p) >/dev/null 2>&1 && $(p) -c '$(PY_SUPPORTED)' 2>/dev/null && echo $(p))))
 endif
-CHECK_PYTHON = test -n "$(PYTHON)" && $(PYTHON) -c '$(PY_SUPPORTED)' || { echo "Python 3.11 is needed \
-	(tried: $(or $(PYTHON),python3.11 python3 python)): install it or run make PYTHON=/path/to/python3.11"; exit 1; }
+CHECK_PYTHON = test -n "$(PYTHON)" && $(PYTHON) -c '$(PY_SUPPORTED)' || { echo "Python 3.11 or newer is needed \
+	(tried: $(or $(PYTHON),python3.11 python3 python)): install one or run make PYTHON=/path/to/python3"; exit 1; }
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.vqlab-installed
 BOOK_STAMP := $(VENV)/.vqlab-book-installed
 BROWSER_STAMP := $(VENV)/.vqlab-browser-installed
+DISTRIBUTED_STAMP := $(VENV)/.vqlab-distributed-installed
 # The project's JupyterLab settings (lab/overrides.json: widget state saved with the notebook), where the
 # venv's JupyterLab reads them.
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
-# The project kernel the notebooks declare (kernelspec name vqlab), registered inside the venv (--sys-prefix),
-# where the venv's JupyterLab, nbval and otter find it.
-KERNEL_SPEC := $(VENV)/share/jupyter/kernels/vqlab/kernel.json
-# torch==2.13.0 is the CPU build the course machines keep locally; installing it first stops pip
-# from pulling a multi-GB CUDA build when it resolves the rest.
-TORCH ?= torch==2.13.0
-# pyproject.toml's [build-system] requires (and wheel, which setuptools < 70.1 needs for editable installs),
-# installed into the venv so vqlab builds without an isolated build environment (that would fetch setuptools).
-BUILD_REQS := "setuptools>=64" wheel
+# The notebooks' kernel, the standard python3, registered inside the venv (--sys-prefix) as the venv's own
+# Python: the venv's JupyterLab, nbval and otter take it before any python3 kernel of the user's.
+KERNEL_SPEC := $(VENV)/share/jupyter/kernels/python3/kernel.json
+# The course machines' exact versions (torch==2.13.0 among them: the CPU build they keep locally). pip alone
+# (README) takes the newest versions pyproject.toml allows.
+CONSTRAINTS ?= constraints/course.txt
+# What `make install` puts into the venv: the package with the extras make lab, make test and the course lab use.
+EXTRAS := lab,test,course
 WHEELHOUSE ?= wheelhouse
 OFFLINE := $(if $(wildcard $(WHEELHOUSE)/*.whl),--no-index --find-links $(WHEELHOUSE))
 STALE := $(if $(OFFLINE),|| { echo "$(WHEELHOUSE)/ lacks a wheel pyproject.toml now needs: run make wheelhouse \
@@ -42,30 +43,34 @@ LAB_ARGS ?=
 ROOT_ARGS := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: lab test unit notebooks install book test-book clean outputs wheelhouse test-floors student grade test-course \
-	test-browser reset
+	test-browser reset test-distributed
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(PY) || { $(CHECK_PYTHON); }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) $(PIP_INSTALL) $(OFFLINE) "$(TORCH)" $(BUILD_REQS) $(STALE)
-	$(PY) $(PIP_INSTALL) $(OFFLINE) --no-build-isolation -e . $(STALE)
-	$(PY) -c "import vqlab, torch, ripser, persim, gph, nbval, jupytext"
+	@# A venv made before the distribution was renamed vqlab-course (or one holding PyPI's unrelated `vqlab`)
+	@# has another distribution owning the import name vqlab: remove it first.
+	$(PY) -m pip uninstall --quiet --yes vqlab 2>/dev/null || true
+	$(PY) $(PIP_INSTALL) $(OFFLINE) -c $(CONSTRAINTS) -e ".[$(EXTRAS)]" $(STALE)
+	$(PY) -m vqlab.check $(EXTRAS)
 	touch $(STAMP)
 
 $(LAB_SETTINGS): lab/overrides.json $(STAMP)
 	mkdir -p $(dir $@) && cp lab/overrides.json $@
 
 $(KERNEL_SPEC): $(STAMP)
-	$(PY) -m ipykernel install --sys-prefix --name vqlab --display-name "Python (vqlab)" >/dev/null
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 
 install: $(STAMP) $(LAB_SETTINGS) $(KERNEL_SPEC)
 
+# The extension manager reads only what is installed (readonly): a lab room offline or behind a proxy makes no
+# PyPI request when its panel opens.
 lab: $(STAMP) $(LAB_SETTINGS) $(KERNEL_SPEC)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --LabApp.extension_manager=readonly $(ROOT_ARGS) $(LAB_ARGS)
 
 UNIT_PREFIX ?=
 unit: $(STAMP)
-	$(UNIT_PREFIX) $(PY) -m pytest tests -q -m "not course and not browser" -n auto
+	$(UNIT_PREFIX) $(PY) -m pytest tests -q -m "not course and not browser and not distributed" -n auto
 
 # The notebook checks (nbval here, tests/test_notebooks.py, the course tests) read the notebooks as committed
 # (git HEAD), so a notebook a student ran and saved does not turn them red; NOTEBOOKS_FROM=worktree checks the
@@ -115,7 +120,7 @@ test-course: $(STAMP)
 
 # The book extra (pyproject.toml) on top of the lab install.
 $(BOOK_STAMP): $(STAMP)
-	$(PY) $(PIP_INSTALL) $(OFFLINE) --no-build-isolation -e ".[book]" $(STALE)
+	$(PY) $(PIP_INSTALL) $(OFFLINE) -c $(CONSTRAINTS) -e ".[book]" $(STALE)
 	$(PY) -c "import sphinx, myst_nb"
 	touch $(BOOK_STAMP)
 
@@ -132,7 +137,7 @@ test-book: book
 
 # The browser extra (Playwright, driving the system Chromium; no browser download) on top of the lab install.
 $(BROWSER_STAMP): $(STAMP)
-	$(PY) $(PIP_INSTALL) $(OFFLINE) --no-build-isolation -e ".[browser]" $(STALE)
+	$(PY) $(PIP_INSTALL) $(OFFLINE) -c $(CONSTRAINTS) -e ".[browser]" $(STALE)
 	$(PY) -c "import playwright.sync_api"
 	touch $(BROWSER_STAMP)
 
@@ -141,25 +146,38 @@ $(BROWSER_STAMP): $(STAMP)
 test-browser: $(BROWSER_STAMP) $(LAB_SETTINGS) $(KERNEL_SPEC)
 	$(PY) -m pytest tests/browser -q -s -m browser
 
+# The distributed extra (Dask) on top of the lab install.
+$(DISTRIBUTED_STAMP): $(STAMP)
+	$(PY) $(PIP_INSTALL) $(OFFLINE) -c $(CONSTRAINTS) -e ".[distributed]" $(STALE)
+	$(PY) -c "import dask.distributed"
+	touch $(DISTRIBUTED_STAMP)
+
+# Issue 28: trials on a process pool and a 2-worker Dask LocalCluster give the serial table; data-parallel
+# training on 1, 2, 4 gloo ranks is the serial run (tests marked distributed). Their processes wait on each
+# other, so they run apart from the unit tests (CI: .ci/run).
+test-distributed: $(DISTRIBUTED_STAMP)
+	$(PY) -m pytest tests -q -m distributed
+
 clean:
 	rm -rf $(VENV)
 
-# Every wheel the project needs on this platform and Python, build requirements included (needs a network).
+# Every wheel the project needs on this platform and Python at the course machines' versions, with the build
+# backend pyproject.toml names, so pip's isolated build of vqlab runs offline too (needs a network).
+BUILD_REQUIRES := import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"])
 wheelhouse:
 	@$(CHECK_PYTHON)
 	$(PYTHON) -m pip download --quiet --disable-pip-version-check --only-binary=:all: --dest $(WHEELHOUSE) \
-	    "$(TORCH)" $(BUILD_REQS) ".[book]" ".[browser]"
+	    -c $(CONSTRAINTS) ".[$(EXTRAS),book,browser,distributed]" $$($(PYTHON) -c '$(BUILD_REQUIRES)')
 
 # The declared minimum versions (constraints/floors.txt, from the registry) in a throw-away venv, unit tests.
 FLOORS_VENV ?= /tmp/vqlab-floors-venv
 test-floors:
 	@$(CHECK_PYTHON)
 	rm -rf $(FLOORS_VENV) && $(PYTHON) -m venv $(FLOORS_VENV)
-	$(FLOORS_VENV)/bin/python $(PIP_INSTALL) -c constraints/floors.txt "$(TORCH)" $(BUILD_REQS)
-	$(FLOORS_VENV)/bin/python $(PIP_INSTALL) -c constraints/floors.txt --no-build-isolation -e .
+	$(FLOORS_VENV)/bin/python $(PIP_INSTALL) -c constraints/floors.txt -e ".[$(EXTRAS)]"
 	$(FLOORS_VENV)/bin/python -m pip list --format=freeze --disable-pip-version-check > $(FLOORS_VENV)/installed.txt
-	$(FLOORS_VENV)/bin/python -c "import vqlab, torch, ripser, persim, gph, nbval, jupytext, ipykernel.kernelapp, ipywidgets, jupyterlab"
-	$(FLOORS_VENV)/bin/python -m pytest tests -q -m "not course and not browser" --basetemp=$(FLOORS_VENV)/tmp \
+	$(FLOORS_VENV)/bin/python -m vqlab.check $(EXTRAS)
+	$(FLOORS_VENV)/bin/python -m pytest tests -q -m "not course and not browser and not distributed" --basetemp=$(FLOORS_VENV)/tmp \
 	    --deselect tests/test_install.py::test_offline_install_from_wheelhouse  # that one: make test
 
 # Developers: re-execute notebooks in place (stores outputs for GitHub) and keep the .py pair in step.

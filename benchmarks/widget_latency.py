@@ -24,7 +24,8 @@ from vqlab.widgets import fsq, hcvq, homology, ib, ng_fcm, priors, soft_vq, vq  
 from vqlab.widgets._ui import SliderFigure  # noqa: E402
 
 BUILDERS = {"01 toy_vq": vq.toy_vq_widget, "02 ib_toy": ib.ib_toy_widget, "03 soft_vq": soft_vq.soft_vq_widget,
-            "04 ng_fcm": ng_fcm.ng_fcm_widget, "04 ng_annealing": lambda: ng_fcm.ng_annealing_widget().children[1],
+            "04 ng_fcm": ng_fcm.ng_fcm_widget, "04 ng_annealing": ng_fcm.ng_annealing_widget,
+            "04 codebook_pull": ng_fcm.codebook_pull_widget,
             "05 rips": homology.rips_widget, "06 hcvq": hcvq.hcvq_widget,
             "07 receptive_field": priors.receptive_field_widget, "08 fsq": fsq.fsq_widget}
 

@@ -3,12 +3,16 @@
 The source directory is the repository root, so the notebooks are read where they live (no copies, no
 symlinks); `include_patterns` keeps every other file out. Notebooks are rendered from their stored
 outputs and never executed, each widget shown as the figure it saved (static_widgets.py); nothing here
-fetches anything, so the build runs without a network.
+fetches anything, so the build runs without a network. Each notebook page links to the notebook on Colab
+and Binder.
 """
 import sys
+import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # for the notebook reader, static_widgets.py
+# The repository on GitHub: pyproject.toml's [project.urls] Source, the one place it is written.
+SOURCE = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["urls"]["Source"]
 
 project = "vqlab"
 author = "the vqlab authors"
@@ -29,3 +33,8 @@ html_title = "vqlab"
 html_theme = "alabaster"
 templates_path = ["_templates"]
 html_additional_pages = {"index": "redirect.html"}  # _build/book/html/index.html opens book/index.html
+# Launch links on every notebook page (_templates/layout.html): the notebook on Colab, or on Binder, which
+# builds its environment from environment.yml.
+_REPO = SOURCE.removeprefix("https://github.com/")
+html_context = {"colab_url": f"https://colab.research.google.com/github/{_REPO}/blob/main",
+                "binder_url": f"https://mybinder.org/v2/gh/{_REPO}/HEAD"}

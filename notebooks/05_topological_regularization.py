@@ -232,7 +232,7 @@ assert acc > 0.9
 # %%
 # NBVAL_IGNORE_OUTPUT
 comparison = experiments.latent_comparison(data.x_train, data.x_test, classifier.predict_proba,
-                                           seeds=(0, 1, 2), epochs=30, weight=0.1, vae_beta=0.1)
+                                           seeds=(0, 1, 2), epochs=30, weight=0.1, kl_weight=0.1)
 print(comparison.table())
 
 # %%

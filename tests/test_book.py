@@ -51,15 +51,32 @@ def test_one_page_per_notebook_with_its_stored_figures(book):
         assert "widget-view+json" not in page, notebook.name  # no widget JavaScript needed
 
 
+def test_every_notebook_page_links_to_the_notebook_on_colab_and_binder(book):
+    import tomllib
+
+    repo = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Source"]
+    repo = repo.removeprefix("https://github.com/")
+    for notebook in NOTEBOOKS:
+        page = (book / "notebooks" / f"{notebook.stem}.html").read_text()
+        path = f"notebooks/{notebook.name}"
+        assert f'href="https://colab.research.google.com/github/{repo}/blob/main/{path}"' in page, notebook.name
+        assert f'href="https://mybinder.org/v2/gh/{repo}/HEAD?labpath={path}"' in page, notebook.name
+
+
 def test_landing_page_is_the_readme_and_every_module_has_a_reference_page(book):
     landing = (book / "book" / "index.html").read_text()
     assert "The notebooks" in landing and "https://arxiv.org/abs/1711.00937" in landing
     assert "book/index.html" in (book / "index.html").read_text()
     modules = sorted(p.stem for p in (ROOT / "vqlab").glob("[a-z]*.py"))
+    packages = sorted(p.parent.name for p in (ROOT / "vqlab").glob("[a-z]*/__init__.py"))
     pages = sorted(p.stem for p in (ROOT / "book" / "reference").glob("*.md"))
-    assert pages == sorted(modules + ["index", "vqlab", "widgets", "course"])  # a new module needs its page
-    for module in modules:
+    assert pages == sorted(modules + packages + ["index", "vqlab"])  # a new module needs its page in book/reference/
+    for module in modules + packages:
         assert f'id="module-vqlab.{module}"' in (book / "book" / "reference" / f"{module}.html").read_text()
+    for package in packages:  # one page per package, which documents each of its public modules
+        page = (book / "book" / "reference" / f"{package}.html").read_text()
+        for sub in sorted((ROOT / "vqlab" / package).glob("[a-z]*.py")):
+            assert f'id="module-vqlab.{package}.{sub.stem}"' in page, (package, sub.stem)
 
 
 def test_a_broken_internal_link_fails_the_build(tmp_path):

@@ -122,11 +122,11 @@ def test_missing_files_say_where_to_put_them(tmp_path, no_network):
 
 
 def test_download_offline_gives_clear_error(tmp_path, monkeypatch):
-    import urllib.request
+    import socket
 
     def offline(*args, **kwargs):
         raise OSError("no route to host")
 
-    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.setattr(socket, "create_connection", offline)  # every connection, to a mirror or a proxy
     with pytest.raises(FileNotFoundError, match="offline"):
         load_fashion_mnist(tmp_path, download=True)

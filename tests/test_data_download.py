@@ -136,3 +136,64 @@ def test_published_mirrors_are_https_and_every_file_has_a_digest():
         assert bases and all(b.startswith("https://") for b in bases)
         assert sorted(data.CHECKSUMS[name]) == sorted(s + ".gz" for s in STEMS)
         assert all(len(h) == 64 and int(h, 16) >= 0 for h in data.CHECKSUMS[name].values())
+
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
+
+
+class _RefusingProxy(http.server.BaseHTTPRequestHandler):
+    """A proxy that answers every request (a CONNECT for HTTPS) with 502 and remembers its request line."""
+
+    seen: list[str] = []
+
+    def do_CONNECT(self) -> None:
+        self.seen.append(self.requestline)
+        self.send_error(502, "no route from this proxy")
+
+    do_GET = do_CONNECT
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy(monkeypatch):
+    """The proxy URL of a local :class:`_RefusingProxy`, set in all four proxy variables, ``no_proxy`` unset."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RefusingProxy)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    for name in PROXY_VARIABLES:
+        monkeypatch.setenv(name, url)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    _RefusingProxy.seen.clear()
+    yield url
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_a_mirror_on_this_machine_is_reached_without_the_proxy(tmp_path, served, proxy):
+    good, urls = served
+    d = load_mnist(tmp_path, download=True, mirror=urls["good"])
+    assert d.x_train.shape == (6, 9) and _RefusingProxy.seen == []
+
+
+def test_a_download_goes_through_the_users_proxy_and_a_failure_names_it(tmp_path, proxy):
+    with pytest.raises(FileNotFoundError) as err:
+        load_mnist(tmp_path, download=True, mirror="https://mirror.invalid/mnist/")
+    (request,) = _RefusingProxy.seen  # the first file was tried once, through the proxy
+    assert request.startswith("CONNECT mirror.invalid:443 ")
+    assert f"(through the proxy {proxy})" in str(err.value) and f"The proxy {proxy}" in str(err.value)
+    assert _leftovers(tmp_path) == []
+
+
+def test_no_proxy_and_this_machine_bypass_the_proxy(monkeypatch):
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    monkeypatch.setenv("no_proxy", "mirror.example")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    assert data._proxy_for("https://other.example/mnist/a.gz") == "http://proxy.example:3128"
+    assert data._proxy_for("https://mirror.example/mnist/a.gz") is None
+    for host in ("127.0.0.1", "localhost", "[::1]"):
+        assert data._proxy_for(f"http://{host}:8000/mnist/a.gz") is None

@@ -17,7 +17,7 @@ from vqlab.experiments import (Comparison, Trial, collapse_experiment, compare, 
                                usage_counts)
 from vqlab.models import build_vqvae  # noqa: E402
 from vqlab.plotting import plot_generated, plot_hcvq_runs, plot_latents, plot_usage_over_training  # noqa: E402
-from vqlab.quantizers import EMQuantizer, VectorQuantizer  # noqa: E402
+from vqlab.quantizers import EMQuantizer, SoftVectorQuantizer, VectorQuantizer  # noqa: E402
 
 
 # ---------------------------------------------------------------- the result type and the driver
@@ -36,6 +36,35 @@ def test_comparison_mean_std_table_and_dict():
     assert one.std("a", "x") == 0.0 and "±" not in one.table() and "(seed 7)" in one.table()
     assert "50.0" in one.table(scale={"x": 200.0}, digits=1)
     assert c.subset(["b"]).variants == ["b"]
+
+
+def test_paired_differences_pair_seed_with_seed():
+    # "a" is lower than "b" on every seed by 1 +- 0.1 although both spread widely over seeds
+    c = Comparison({"a": {"mse": [1.0, 5.0, 9.0, 3.0]}, "b": {"mse": [2.1, 5.9, 10.0, 4.0]},
+                    "c": {"mse": [4.0, 1.0, 8.0, 6.0]}}, (0, 1, 2, 3))
+    d = c.paired("a", "b", "mse")
+    assert d.differences == pytest.approx((-1.1, -0.9, -1.0, -1.0)) and d.established and d.sign == -1
+    assert not c.paired("c", "b", "mse").established            # differences -1.9 -4.9 -2.0 +2.0
+    text = c.paired_table("b", ["mse"], higher_is_better={"mse": False}, digits=2)
+    rows = text.splitlines()
+    assert rows[0].split() == ["variant", "mse", "-", "b"]
+    assert rows[1].startswith("a") and rows[1].endswith("better") and "-1.00 [" in rows[1]
+    assert rows[2].startswith("c") and rows[2].endswith("n.e.")
+    assert "not established at this size" in rows[-1]
+    assert c.paired_table("b", ["mse"], higher_is_better={"mse": True}).splitlines()[1].endswith("worse")
+    with pytest.raises(ValueError, match="higher_is_better"):
+        c.paired_table("b", ["mse"], higher_is_better={})
+    with pytest.raises(KeyError, match="no variant"):
+        c.paired_table("z", ["mse"], higher_is_better={"mse": False})
+
+
+def test_save_and_load_keep_values_seeds_and_meta(tmp_path):
+    c = Comparison({"a": {"x": [1.0, 2.5]}, "b": {"x": [0.5, 0.25], "y": [3.0, 4.0]}}, (3, 4))
+    path = c.save(tmp_path / "results" / "r.json", meta={"command": "python scripts/x.py", "seconds": 12.5})
+    back = Comparison.load(path)
+    assert back.values == c.values and back.seeds == (3, 4) and back.trials == {}
+    assert back.meta == {"command": "python scripts/x.py", "seconds": 12.5}
+    assert back.table() == c.table()
 
 
 def test_compare_trains_each_factory_per_seed_and_is_reproducible():
@@ -128,6 +157,26 @@ def test_ib_comparison_table_and_validation():
         ib_comparison({"hard": lambda s: VectorQuantizer(4, 2)}, x, x, seeds=())
 
 
+# ---------------------------------------------------------------- notebook 04
+
+def test_start_grid_names_every_posterior_from_every_start_on_shared_nets():
+    grid = experiments.start_grid(["vanilla", "neural gas 8->0.5"], ["U(1/K)", "var. scaling"])
+    assert list(grid) == ["vanilla, U(1/K)", "neural gas 8->0.5, U(1/K)", "vanilla, var. scaling",
+                          "neural gas 8->0.5, var. scaling"]
+    models = {name: factory(3) for name, factory in grid.items()}
+    q = models["neural gas 8->0.5, var. scaling"].quantizer
+    assert (q.posterior, q.lam, q.lam_final, q.lam_steps, q.init) == \
+        ("neural_gas", 8.0, 0.5, experiments.STEPS_PER_RUN, "variance_scaling")
+    assert models["vanilla, U(1/K)"].quantizer.codebook.abs().max() <= 1 / 128           # U(-1/K, 1/K)
+    assert models["vanilla, var. scaling"].quantizer.codebook.abs().max() > 0.5          # U(+-sqrt(3/8))
+    encoders = [m.encoder.state_dict() for m in models.values()]                          # the same seed: same nets
+    assert all(torch.equal(a, b) for e in encoders[1:] for a, b in zip(encoders[0].values(), e.values()))
+    assert experiments.POSTERIOR_ROWS["neural gas"]["lam"] == experiments.NG_LAMBDA == 3.0
+    assert experiments.POSTERIOR_ROWS["fcm (4.6)"]["m"] == experiments.FCM_M == 1.5
+    n = load_digits().x_train.shape[0]
+    assert experiments.STEPS_PER_RUN == experiments.TRAINING["epochs"] * math.ceil(n / experiments.TRAINING["batch_size"])
+
+
 # ---------------------------------------------------------------- notebook 05
 
 
@@ -212,7 +261,7 @@ def test_scoreboard_trial_builds_every_row_on_the_same_conv_nets():
     with pytest.raises(ValueError, match="fsq_levels"):
         experiments.scoreboard_trial("FSQ", 0, code_dim=2, fsq_levels=(4, 4, 4))
     with pytest.raises(ValueError, match="variance_head=False"):
-        build_vqvae(experiments.SoftVectorQuantizer(8, 2), arch="conv")
+        build_vqvae(SoftVectorQuantizer(8, 2), arch="conv")
 
 
 def test_compare_timing_and_a_tiny_scoreboard():

@@ -1,5 +1,5 @@
 """Property tests of vqlab.losses: every identity and inequality of the VIB paper's derivation (eqs. 5-26)
-on random discrete joints p(i, x) and random encoders p(z | i), for several seeds."""
+on random discrete joints p(j, x) and random encoders q(k | j), for several seeds (the course's letters)."""
 import math
 
 import pytest
@@ -24,61 +24,61 @@ def random_simplex(shape, gen, sparsity=0.0):
 
 def problem(seed, n_i=7, n_x=5, n_z=4, sparsity=0.0):
     gen = torch.Generator().manual_seed(seed)
-    p_ix = random_simplex((n_i * n_x,), gen, sparsity).reshape(n_i, n_x)
-    p_ix[:, 0] += 1e-3  # every i has p(i) > 0
-    p_ix = p_ix / p_ix.sum()
+    p_jx = random_simplex((n_i * n_x,), gen, sparsity).reshape(n_i, n_x)
+    p_jx[:, 0] += 1e-3  # every j has p(j) > 0
+    p_jx = p_jx / p_jx.sum()
     enc = random_simplex((n_i, n_z), gen, sparsity)
-    return p_ix, enc, gen
+    return p_jx, enc, gen
 
 
-def joint_ixz(p_ix, enc):
-    return p_ix[:, :, None] * enc[:, None, :]  # eq. 1: p(i, x, z) = p(i, x) p(z | i)
+def joint_jxk(p_jx, enc):
+    return p_jx[:, :, None] * enc[:, None, :]  # eq. 1: p(j, x, k) = p(j, x) q(k | j)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("sparsity", [0.0, 0.4])
 def test_eq5_equals_eq6_and_is_information_loss(seed, sparsity):
-    p_ix, enc, _ = problem(seed, sparsity=sparsity)
-    d = L.ib_distortion(p_ix, enc)
-    first, second = L.ib_distortion_terms(p_ix, enc)
+    p_jx, enc, _ = problem(seed, sparsity=sparsity)
+    d = L.ib_distortion(p_jx, enc)
+    first, second = L.ib_distortion_terms(p_jx, enc)
     assert torch.isclose(d, first - second, atol=1e-12)
     # d_IB = I(I; X) - I(Z; X) >= 0 (data processing along X <-> I <-> Z)
-    p_zx = joint_ixz(p_ix, enc).sum(0).t()
-    assert torch.isclose(d, L.mutual_information(p_ix) - L.mutual_information(p_zx), atol=1e-12)
+    p_zx = joint_jxk(p_jx, enc).sum(0).t()
+    assert torch.isclose(d, L.mutual_information(p_jx) - L.mutual_information(p_zx), atol=1e-12)
     assert d >= -1e-12
     # the second term of eq. 6 is H(X | I): a property of the data alone
-    h_x_given_i = L.entropy(p_ix.flatten()) - L.entropy(p_ix.sum(1))
+    h_x_given_i = L.entropy(p_jx.flatten()) - L.entropy(p_jx.sum(1))
     assert torch.isclose(second, h_x_given_i, atol=1e-12)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_eq7_and_eq8(seed):
-    p_ix, enc, _ = problem(seed)
-    pz, px_z = L.x_given_z(p_ix, enc)
-    brute = joint_ixz(p_ix, enc).sum(0)  # [X, Z]
+    p_jx, enc, _ = problem(seed)
+    pz, px_z = L.x_given_z(p_jx, enc)
+    brute = joint_jxk(p_jx, enc).sum(0)  # [X, Z]
     assert torch.allclose(pz, brute.sum(0), atol=1e-14)
     assert torch.allclose(px_z, (brute / brute.sum(0)).t(), atol=1e-12)
-    first, _ = L.ib_distortion_terms(p_ix, enc)
-    assert torch.isclose(first, L.decoder_entropy(p_ix, enc), atol=1e-12)  # eq. 8: first term = H(X|Z)
+    first, _ = L.ib_distortion_terms(p_jx, enc)
+    assert torch.isclose(first, L.decoder_entropy(p_jx, enc), atol=1e-12)  # eq. 8: first term = H(X|Z)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_decoder_bound_eq9_gap_is_eq11_kl_and_tight(seed):
-    p_ix, enc, gen = problem(seed)
-    q = random_simplex((enc.shape[1], p_ix.shape[1]), gen)
-    exact, bound = L.decoder_entropy(p_ix, enc), L.decoder_bound(p_ix, enc, q)
-    pz, px_z = L.x_given_z(p_ix, enc)
+    p_jx, enc, gen = problem(seed)
+    q = random_simplex((enc.shape[1], p_jx.shape[1]), gen)
+    exact, bound = L.decoder_entropy(p_jx, enc), L.decoder_bound(p_jx, enc, q)
+    pz, px_z = L.x_given_z(p_jx, enc)
     gap = (pz * L.kl_divergence(px_z, q)).sum()
     assert bound >= exact
     assert torch.isclose(bound - exact, gap, atol=1e-12)
-    assert torch.isclose(L.decoder_bound(p_ix, enc, px_z), exact, atol=1e-12)  # tight at q = p(x|z)
+    assert torch.isclose(L.decoder_bound(p_jx, enc, px_z), exact, atol=1e-12)  # tight at q = p(x|z)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("sparsity", [0.0, 0.5])
 def test_rate_bound_eq14_gap_is_eq16_kl_and_tight(seed, sparsity):
-    p_ix, enc, gen = problem(seed, sparsity=sparsity)
-    pi = p_ix.sum(1)
+    p_jx, enc, gen = problem(seed, sparsity=sparsity)
+    pi = p_jx.sum(1)
     r = random_simplex((enc.shape[1],), gen)
     mi = L.mutual_information_iz(enc, pi)
     assert torch.isclose(mi, L.mutual_information(pi[:, None] * enc), atol=1e-12)  # eq. 13
@@ -91,8 +91,8 @@ def test_rate_bound_eq14_gap_is_eq16_kl_and_tight(seed, sparsity):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_entropy_bound_eq20_gap_and_tight(seed):
-    p_ix, enc, gen = problem(seed)
-    pi = p_ix.sum(1)
+    p_jx, enc, gen = problem(seed)
+    pi = p_jx.sum(1)
     r = random_simplex((enc.shape[1],), gen)
     pz = L.marginal(enc, pi)
     h_z, ce = L.entropy(pz), L.cross_entropy(enc, r, pi)
@@ -157,7 +157,7 @@ def test_kl_nonnegative_and_entropy_bounds(seed):
 
 def test_ib_lagrangian_eq3():
     assert L.ib_lagrangian(1.5, 2.0, 0.25) == 2.0
-    with pytest.raises(ValueError, match="beta"):
+    with pytest.raises(ValueError, match="ib_weight"):
         L.ib_lagrangian(1.0, 1.0, -1.0)
 
 
@@ -177,11 +177,11 @@ def test_losses_are_differentiable_even_at_one_hot():
     (lambda: L.kl_to_prior(torch.tensor([[0.5, 0.5]]), torch.tensor([0.7, 0.7])), "prior must sum to one"),
     (lambda: L.kl_divergence(torch.tensor([0.5, 0.5]), torch.tensor([1.0, 0.0])), "q is zero where p"),
     (lambda: L.conditional_entropy(torch.tensor([[0.5, 0.5]] * 2), torch.tensor([1.0])), "weights must have"),
-    (lambda: L.vib_loss(torch.tensor(0.0), torch.tensor([[0.5, 0.5]]), -1.0), "beta"),
+    (lambda: L.vib_loss(torch.tensor(0.0), torch.tensor([[0.5, 0.5]]), -1.0), "ib_weight"),
     (lambda: L.mutual_information(torch.full((2, 2, 2), 1 / 8)), "2-D"),
-    (lambda: L.ib_distortion(torch.full((2, 2), 0.25), torch.full((3, 2), 0.5)), "p_z_given_i must have shape"),
+    (lambda: L.ib_distortion(torch.full((2, 2), 0.25), torch.full((3, 2), 0.5)), "q_k_given_j must have shape"),
     (lambda: L.decoder_bound(torch.full((2, 2), 0.25), torch.full((2, 2), 0.5), torch.tensor([[1.0, 0], [1, 0]])),
-     "q_x_given_z is zero where"),
+     "decoder is zero where"),
     (lambda: L.entropy(torch.tensor([0.5, float("nan")])), "NaN"),
 ])
 def test_bad_arguments_raise_clear_errors(call, message):

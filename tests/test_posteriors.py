@@ -116,7 +116,7 @@ def test_posterior_weights_dispatch():
     (lambda: fuzzy_cmeans_posterior(_dist(), 0.5), "m"),
     (lambda: fuzzy_cmeans_posterior(-_dist() - 1, 2.0), "dist"),
     (lambda: distance_ranks(torch.ones(3)), "dist"),
-    (lambda: gibbs_posterior(torch.rand(3, 2), 0.0), "beta must be > 0"),
+    (lambda: gibbs_posterior(torch.rand(3, 2), 0.0), "temperature must be > 0"),
     (lambda: neural_gas_lambda(0, 1.0, 0.0, 10), "lam_final"),
     (lambda: neural_gas_lambda(0, 1.0, 0.1, 0), "t_max"),
     (lambda: neural_gas_lambda(-1, 1.0, 0.1, 10), "step"),
@@ -160,23 +160,23 @@ def test_posterior_is_finite_for_extreme_variances(log_var):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_gibbs_posterior_minimises_vib_objective(seed):
-    """p(z|i) ∝ r(z) exp(-d/beta) minimises E_p[d] + beta KL(p(Z|I) || r) (latent-distortion eq. 18)."""
+    """p(z|i) ∝ r(z) exp(-d/tau) minimises E_p[d] + tau KL(p(Z|I) || r): the temperature is the IB trade-off w_IB."""
     gen = torch.Generator().manual_seed(seed)
     d = torch.rand(30, 6, generator=gen, dtype=torch.float64) * 3
     r = torch.rand(6, generator=gen, dtype=torch.float64) ** 3
     r = r / r.sum()
-    beta = 0.2 + seed * 0.3
+    tau = 0.2 + seed * 0.3
 
     def objective(p):
-        return L.vib_loss((p * d).sum(1).mean(), p, beta, r)
+        return L.vib_loss((p * d).sum(1).mean(), p, tau, r)
 
-    best = gibbs_posterior(d, beta, r).exp()
+    best = gibbs_posterior(d, tau, r).exp()
     assert torch.allclose(best.sum(1), torch.ones(30, dtype=torch.float64))
     for _ in range(20):
         other = (best.log() + 0.3 * torch.randn(best.shape, generator=gen, dtype=torch.float64)).softmax(1)
         assert objective(other) > objective(best)
-    # closed form: the minimum equals -beta E_i log sum_z r(z) exp(-d/beta)
-    closed = -beta * torch.logsumexp(torch.log(r) - d / beta, 1).mean()
+    # closed form: the minimum equals -tau E_i log sum_z r(z) exp(-d/tau)
+    closed = -tau * torch.logsumexp(torch.log(r) - d / tau, 1).mean()
     assert torch.isclose(objective(best), closed, atol=1e-12)
 
 
@@ -187,12 +187,12 @@ def test_gibbs_posterior_limits_and_extremes():
     assert torch.equal(hard.argmax(1), d.argmin(1)) and torch.allclose(hard.max(1).values, torch.ones(25))
     flat = gibbs_posterior(d, 1e8).exp()
     assert torch.allclose(flat, torch.full_like(flat, 1 / 7), atol=1e-6)
-    for beta in (1e-45, 1e-30, 1e30):
-        lp = gibbs_posterior(d * 1e6, beta)
+    for tau in (1e-45, 1e-30, 1e30):
+        lp = gibbs_posterior(d * 1e6, tau)
         assert not torch.isnan(lp).any() and torch.allclose(lp.exp().sum(1), torch.ones(25))
-    r = torch.tensor([0.0, 0.5, 0.5, 0, 0, 0, 0])  # codes with r(z) = 0 get no mass, even at tiny beta
-    for beta in (1e-40, 1.0):
-        p = gibbs_posterior(d, beta, r).exp()
+    r = torch.tensor([0.0, 0.5, 0.5, 0, 0, 0, 0])  # codes with r(z) = 0 get no mass, even at tiny tau
+    for tau in (1e-40, 1.0):
+        p = gibbs_posterior(d, tau, r).exp()
         assert (p[:, [0, 3, 4, 5, 6]] == 0).all() and torch.allclose(p.sum(1), torch.ones(25))
 
 

@@ -1,10 +1,12 @@
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from vqlab.metrics import perplexity
 from vqlab.posteriors import posterior_losses, squared_distances
-from vqlab.quantizers import QuantizerOutput, VectorQuantizer
+from vqlab.quantizers import EMQuantizer, PosteriorQuantizer, QuantizerOutput, VectorQuantizer
 
 
 def test_shapes_and_types():
@@ -261,3 +263,15 @@ def test_output_without_probs_is_one_hot_at_indices_on_first_read():
     assert out.probs is out.probs                                       # built once
     with pytest.raises(AttributeError, match="nope"):
         out.nope
+
+
+@pytest.mark.parametrize("cls", [VectorQuantizer, EMQuantizer, PosteriorQuantizer])
+def test_the_two_fixed_initialisations_have_their_ranges(cls):
+    # U(-1/K, 1/K) (PyTorch ports) against U(-sqrt(3/D), sqrt(3/D)) (Sonnet/Haiku VarianceScaling, fan-in D)
+    small = cls(128, 8, init="uniform", seed=0).codebook.detach()
+    reference = cls(128, 8, init="variance_scaling", seed=0).codebook.detach()
+    limit = math.sqrt(3 / 8)
+    assert small.abs().max() <= 1 / 128 and small.abs().max() > 0.9 / 128
+    assert reference.abs().max() <= limit and reference.abs().max() > 0.95 * limit
+    assert reference.var().item() == pytest.approx(1 / 8, rel=0.1)     # variance scaling: Var = 1 / fan_in
+    assert bool(cls(4, 2, init="variance_scaling").initialized)       # no k-means++ pass pending

@@ -1,4 +1,6 @@
 """Tests for vqlab.topology: agreement with ripser / giotto-ph / persim, gradients, edge cases."""
+import importlib.util
+
 import numpy as np
 import pytest
 import torch
@@ -151,7 +153,7 @@ def test_persistence_pairs_collapsed_codebook_no_nan():
 
 
 def test_giotto_called_single_threaded_with_generators(monkeypatch):
-    import gph
+    gph = pytest.importorskip("gph")  # no giotto-ph wheel for Python 3.13+ (gudhi there)
 
     calls = []
     real = gph.ripser_parallel
@@ -163,6 +165,65 @@ def test_giotto_called_single_threaded_with_generators(monkeypatch):
     monkeypatch.setattr(gph, "ripser_parallel", spy)
     T.persistence_pairs(torch.randn(20, 2))
     assert calls and all(c.get("return_generators") and c.get("n_threads") == 1 for c in calls)
+
+
+def _edge_pairs(dist, maxdim, generators):
+    """{dimension: sorted (birth edge, death edge) pairs}, each edge a sorted vertex pair (H0: death edges)."""
+    g0, higher = generators(dist, maxdim)
+    out = {0: sorted(tuple(sorted(r[1:])) for r in g0.tolist())}
+    for k, g in enumerate(higher, start=1):
+        out[k] = sorted((tuple(sorted(r[:2])), tuple(sorted(r[2:]))) for r in g.tolist())
+    return out
+
+
+def _random_cloud(rng, kind):
+    n, dim = int(rng.integers(3, 70)), int(rng.integers(1, 9))
+    if kind == "circle":  # a noisy circle: long H1 bars
+        t = rng.uniform(0, 2 * np.pi, n)
+        return np.c_[np.cos(t), np.sin(t)] + 0.1 * rng.normal(size=(n, 2))
+    if kind == "codebook":  # float32 values, as a codebook holds them
+        return rng.uniform(-1, 1, size=(n, dim)).astype(np.float32).astype(np.float64)
+    return rng.normal(size=(n, dim))
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "circle", "codebook"])
+def test_giotto_and_gudhi_give_the_same_pairs(kind):
+    # Python 3.13+ has no giotto-ph wheel and uses gudhi: the same (birth edge, death edge) pairs wherever
+    # no two distances are equal.
+    pytest.importorskip("gph")
+    pytest.importorskip("gudhi")
+    rng = np.random.default_rng(len(kind))
+    for _ in range(40):
+        x = _random_cloud(rng, kind)
+        dist = T.pairwise_distances(torch.as_tensor(x)).numpy()
+        maxdim = 2 if len(x) <= 25 else 1
+        assert _edge_pairs(dist, maxdim, T._giotto_generators) == _edge_pairs(dist, maxdim, T._gudhi_generators)
+
+
+def _pair_values(dist, generators):
+    g0, (g1,) = generators(dist, 1)
+    return sorted(dist[g0[:, 1], g0[:, 2]]), sorted(zip(dist[g1[:, 0], g1[:, 1]], dist[g1[:, 2], g1[:, 3]]))
+
+
+def test_giotto_and_gudhi_give_the_same_values_with_ties():
+    # Equal distances (a lattice with duplicate points): the libraries may name different edges of one length.
+    pytest.importorskip("gph")
+    pytest.importorskip("gudhi")
+    grid = torch.cartesian_prod(torch.arange(4.0), torch.arange(3.0)).double()
+    dist = T.pairwise_distances(torch.cat([grid, grid[:3]])).numpy()
+    expected = _pair_values(dist, T._giotto_generators)
+    assert len(expected[1]) > 0 and _pair_values(dist, T._gudhi_generators) == expected
+
+
+def test_persistence_pairs_use_gudhi_without_giotto(monkeypatch):
+    pytest.importorskip("gudhi")
+    find_spec, gudhi_generators, used = importlib.util.find_spec, T._gudhi_generators, []
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gph" else find_spec(name, *a))
+    monkeypatch.setattr(T, "_gudhi_generators",
+                        lambda dist, maxdim: used.append(maxdim) or gudhi_generators(dist, maxdim))
+    test_persistence_pairs_match_ripser_diagrams()
+    test_persistence_pairs_collapsed_codebook_no_nan()
+    assert used and set(used) == {1}
 
 
 # ----------------------------------------------------------------------------- summaries

@@ -64,4 +64,40 @@ def test_builder_returns_a_slider_figure():
 
     ui = ib_toy_widget()
     assert isinstance(ui, SliderFigure)
-    assert {c.description for c in ui.controls.values()} == {"log10 tau", "K", "data"}
+    assert {c.description for c in ui.controls.values()} == {"log10 w_IB", "K", "data"}
+
+
+# ---------------------------------------------------------------- the EM steps picture (§4)
+def test_em_steps_are_em_and_a_large_temperature_merges_the_codewords():
+    from vqlab.widgets.ib import em_steps_state
+
+    small, large = em_steps_state(tau=0.3, steps=10), em_steps_state(tau=30.0, steps=10)
+    for st in (small, large):
+        assert st.codebooks.shape == (11, 5, 2) and len(st.log_likelihood) == 11
+        assert all(b >= a - 1e-5 for a, b in zip(st.log_likelihood, st.log_likelihood[1:]))   # EM never goes down
+        assert st.log_likelihood[-1] > st.log_likelihood[0]
+    mean = large.points.mean(0)
+    assert (large.codebooks[-1] - mean).norm(dim=1).max() < 1e-3         # tau >> data spread: all at the mean
+    assert (small.codebooks[-1] - mean).norm(dim=1).max() > 1.0          # tau = 0.3: the clusters stay apart
+
+
+def test_draw_em_steps_has_one_panel_per_run_and_the_likelihood():
+    from vqlab.widgets.ib import draw_em_steps, em_steps_state
+
+    fig = draw_em_steps([em_steps_state(tau=0.5, steps=3), em_steps_state(tau=5.0, steps=3)])
+    assert len(fig.axes) == 3 and len(fig.axes[-1].lines) == 2
+    matplotlib.pyplot.close(fig)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"tau": 0.0}, "tau"),
+    ({"num_codes": 0}, "num_codes"),
+    ({"num_codes": 50, "n": 10}, "num_codes must be <="),
+    ({"steps": 0}, "steps"),
+    ({"dataset": "spiral"}, "dataset"),
+])
+def test_em_steps_state_validation(kwargs, message):
+    from vqlab.widgets.ib import em_steps_state
+
+    with pytest.raises(ValueError, match=message):
+        em_steps_state(**kwargs)

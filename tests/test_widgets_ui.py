@@ -1,6 +1,6 @@
 """The widget engine (vqlab.widgets._ui) and every notebook widget on it.
 
-For each widget of notebooks 01-08, moving its first control (as the browser test does) must show the
+For each widget of notebooks 00-08, moving its first control (as the browser test does) must show the
 same picture as drawing the whole figure again, and the same as a new figure of the new state (laid out
 alike): blitting only redraws what changed, so these two checks catch an artist the redraw forgets, a
 stale frame, or state leaking from the previous drawing (a colour cycle, autoscaled limits).
@@ -21,7 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from vqlab.priors import GatedPixelCNN  # noqa: E402
-from vqlab.widgets import fsq, hcvq, homology, ib, ng_fcm, priors, soft_vq, vq  # noqa: E402
+from vqlab.widgets import fsq, hcvq, homology, ib, ng_fcm, prereq, priors, soft_vq, vq  # noqa: E402
 from vqlab.widgets._ui import LiveFigure, SliderFigure, clear_data, slider_figure, subplots  # noqa: E402
 
 
@@ -30,12 +30,17 @@ def _decode(codes):
 
 
 BUILDERS = {
+    "00 divergence": lambda dm: prereq.divergence_widget(),
+    "00 information": lambda dm: prereq.information_widget(),
+    "00 elbo": lambda dm: prereq.elbo_widget(),
+    "00 straight_through": lambda dm: prereq.straight_through_widget(),
     "01 toy_vq": lambda dm: vq.toy_vq_widget(steps=20),
     "01 code_browser": lambda dm: vq.code_browser_widget(*dm, (8, 8)),
     "02 ib_toy": lambda dm: ib.ib_toy_widget(),
     "03 soft_vq": lambda dm: soft_vq.soft_vq_widget(),
     "04 ng_fcm": lambda dm: ng_fcm.ng_fcm_widget(),
-    "04 ng_annealing": lambda dm: ng_fcm.ng_annealing_widget().children[1],
+    "04 ng_annealing": lambda dm: ng_fcm.ng_annealing_widget(),
+    "04 codebook_pull": lambda dm: ng_fcm.codebook_pull_widget(),
     "05 rips": lambda dm: homology.rips_widget(),
     "05 death_ascent": lambda dm: homology.death_ascent_widget(homology.death_ascent_state(n=20, steps=(0, 3, 6))),
     "06 hcvq": lambda dm: hcvq.hcvq_widget(epochs=1, n_train=96),

@@ -175,3 +175,37 @@ def test_paper_preset_is_table_1s_setup_and_options_override_it(monkeypatch):
         with pytest.raises(SystemExit):
             main(["--dataset", "digits", *args])
         assert seen["cfg"] == expected, args
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
+def test_cli_no_verify_reads_a_repacked_copy_with_a_warning(tmp_path, monkeypatch, no_network, dataset):
+    """An uncompressed copy cannot be checked against the published .gz digests: refused by default, read
+    with load_mnist(verify=False)'s warning under --no-verify."""
+    import struct
+
+    rng = np.random.default_rng(0)
+    for stem, array in (("train-images-idx3-ubyte", rng.integers(0, 256, (6, 4, 4), dtype=np.uint8)),
+                        ("train-labels-idx1-ubyte", rng.integers(0, 10, 6, dtype=np.uint8)),
+                        ("t10k-images-idx3-ubyte", rng.integers(0, 256, (2, 4, 4), dtype=np.uint8)),
+                        ("t10k-labels-idx1-ubyte", rng.integers(0, 10, 2, dtype=np.uint8))):
+        header = bytes([0, 0, 0x08, array.ndim]) + b"".join(struct.pack(">I", n) for n in array.shape)
+        (tmp_path / stem).write_bytes(header + array.tobytes())
+    seen = {}
+
+    def fake_compare(data, seeds, bottlenecks, cfg, **kw):
+        seen["data"] = data
+        raise SystemExit(0)
+
+    monkeypatch.setattr("vqlab.zoo.compare_bottlenecks", fake_compare)
+    args = ["--dataset", dataset, "--root", str(tmp_path)]
+    with pytest.raises(ValueError, match="only the published .gz"):
+        main(args)
+    with pytest.warns(UserWarning, match="verify=False: the .* not checked"), pytest.raises(SystemExit):
+        main(args + ["--no-verify"])
+    assert seen["data"].name == dataset and seen["data"].x_train.shape == (6, 16)
+
+
+def test_cli_no_verify_is_only_for_idx_files(capsys):
+    with pytest.raises(SystemExit):
+        main(["--dataset", "digits", "--no-verify"])
+    assert "--no-verify applies to --dataset mnist or fashion-mnist" in capsys.readouterr().err

@@ -205,16 +205,30 @@ def _check_url(url: str) -> str:
     raise ValueError(f"url must use https (plain http only for {', '.join(_LOCAL_HOSTS)}), got {url!r}")
 
 
+def _proxy_for(url: str) -> str | None:
+    """The proxy a download of ``url`` goes through: the user's ``https_proxy`` / ``http_proxy`` (or their
+    upper-case forms) unless ``no_proxy`` exempts the host; ``None`` for this machine (a local mirror or
+    test server is always reached directly) or where no proxy is set."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.hostname in _LOCAL_HOSTS or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return urllib.request.getproxies().get(parts.scheme)
+
+
 def _download(url: str, dest: Path, sha256: str) -> None:
     """Fetch ``url`` into a temporary file next to ``dest``, check its SHA-256, then move it into place.
 
-    On a mismatch (or any error) the temporary file is removed and an existing ``dest`` is left as it was.
+    The request goes through :func:`_proxy_for`'s proxy, if any. On a mismatch (or any error) the temporary
+    file is removed and an existing ``dest`` is left as it was.
     """
     _check_url(url)
+    proxy = _proxy_for(url)
+    scheme = urllib.parse.urlsplit(url).scheme
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({scheme: proxy} if proxy else {}))
     fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
     try:
         digest = hashlib.sha256()
-        with urllib.request.urlopen(url, timeout=30) as r, os.fdopen(fd, "wb") as f:
+        with opener.open(url, timeout=30) as r, os.fdopen(fd, "wb") as f:
             for chunk in iter(lambda: r.read(1 << 20), b""):
                 digest.update(chunk)
                 f.write(chunk)
@@ -257,17 +271,23 @@ def _load_idx_dataset(name: str, root: str | Path | None, download: bool, verify
         root.mkdir(parents=True, exist_ok=True)
         for stem in missing:
             file = stem + ".gz"
-            errors = []
+            errors, proxies = [], []
             for base in mirrors:
+                url = base.rstrip("/") + "/" + file
                 try:
-                    _download(base.rstrip("/") + "/" + file, root / file, CHECKSUMS[name][file])
+                    _download(url, root / file, CHECKSUMS[name][file])
                     break
                 except OSError as err:
-                    errors.append(f"{base}: {err}")
+                    proxy = _proxy_for(url)
+                    errors.append(f"{base}: {err}" + (f" (through the proxy {proxy})" if proxy else ""))
+                    if proxy and proxy not in proxies:
+                        proxies.append(proxy)
             else:
+                cause = (f"The proxy {', '.join(proxies)} (set by https_proxy / http_proxy) may be down or not reach "
+                         "the mirror, or this machine may be offline" if proxies else "This machine may be offline")
                 raise FileNotFoundError(
-                    f"could not download {name} ({'; '.join(errors)}). This machine may be offline: copy the "
-                    f"four files {', '.join(s + '.gz' for s in _MNIST_FILES)} into {root} and call again.")
+                    f"could not download {name} ({'; '.join(errors)}). {cause}: copy the four files "
+                    f"{', '.join(s + '.gz' for s in _MNIST_FILES)} into {root} and call again.")
         missing = []
     if missing:
         raise FileNotFoundError(
@@ -294,7 +314,9 @@ def load_mnist(root: str | Path | None = None, download: bool = False, *, verify
 
     Every ``.gz`` file is checked against its published SHA-256 (:data:`CHECKSUMS`); a mismatch raises a
     ``ValueError`` naming the file and both digests. ``download=True`` fetches missing files over HTTPS
-    from ``mirror`` (a base URL; default :data:`MIRRORS`), verifies each before moving it into place.
+    from ``mirror`` (a base URL; default :data:`MIRRORS`), verifies each before moving it into place;
+    downloads go through the proxy of ``https_proxy`` (``no_proxy`` honoured; a mirror on this machine is
+    reached directly), and a failed one names the proxy it went through.
     ``verify=False`` (with a warning) skips the check of files already in ``root``, e.g. an
     uncompressed or repacked copy; downloads are always checked.
     """

@@ -1,22 +1,24 @@
 """Information-theoretic terms of the (deterministic) variational information bottleneck.
 
 Equation numbers refer to Wu & Flierl, *Variational Information Bottleneck on Vector Quantized
-Autoencoders* (arXiv:1808.01048). Their clustering setting:
-``I`` is the data-point index, ``X`` the features, ``Z`` the code index, with the Markov chain
-``X <-> I <-> Z <-> X̂`` (eq. 1). All quantities are in **nats**.
+Autoencoders* (arXiv:1808.01048); the letters are the course's (``book/notation.md``; the paper writes ``I, i``
+for ``J, j``, ``p(z|i)`` for ``q(k|j)``, ``p(z)`` for the code usage ``q̄_k``, ``q(x̂|z)`` for the decoder
+``p_phi(x|k)`` and ``beta`` for ``w_IB``). Their clustering setting: ``J`` is the data-point index, ``X`` the
+features, ``Z`` the code index (values ``k``), with the Markov chain ``X <-> J <-> Z <-> X̂`` (eq. 1). All
+quantities are in **nats**.
 
 Two groups of functions:
 
 * **Posterior terms** (differentiable, used as losses): they take posteriors ``probs`` ``[..., K]``
-  as returned by any vqlab quantizer (``QuantizerOutput.probs``), i.e. one row ``p(z | i)`` per latent
-  vector, and a prior ``r(Z)`` ``[K]`` (uniform by default). Every row is one draw of ``I``, weighted
-  equally (the empirical ``1/N`` of eq. 25) unless ``weights`` ``p(i)`` are given.
-  :func:`conditional_entropy` H(p(Z|I)), :func:`cross_entropy` H(p(Z|I), r(Z)) (eqs. 21-22, 25),
-  :func:`kl_to_prior` KL(p(Z|I) || r(Z)) (eqs. 14-15), :func:`marginal` p(z), :func:`mutual_information_iz`
-  I(I; Z) (eq. 13), :func:`vib_loss` (eq. 18), :func:`vdib_loss` (eq. 23), :func:`ib_lagrangian` (eq. 3).
+  as returned by any vqlab quantizer (``QuantizerOutput.probs``), i.e. one row ``q(k | j)`` per latent
+  vector, and a prior ``r(k)`` ``[K]`` (uniform by default). Every row is one draw of ``J``, weighted
+  equally (the empirical ``1/N`` of eq. 25) unless ``weights`` ``p(j)`` are given.
+  :func:`conditional_entropy` H(q(Z|J)), :func:`cross_entropy` H(q(Z|J), r(Z)) (eqs. 21-22, 25),
+  :func:`kl_to_prior` KL(q(Z|J) || r(Z)) (eqs. 14-15), :func:`marginal` q̄_k, :func:`mutual_information_iz`
+  I(J; Z) (eq. 13), :func:`vib_loss` (eq. 18), :func:`vdib_loss` (eq. 23), :func:`ib_lagrangian` (eq. 3).
 
 * **Discrete joint distributions** (for checking the derivation on small finite problems): a joint
-  ``p(i, x)`` ``[I, X]`` and an encoder ``p(z | i)`` ``[I, Z]``. :func:`entropy`, :func:`kl_divergence`,
+  ``p(j, x)`` ``[J, X]`` and an encoder ``q(k | j)`` ``[J, K]``. :func:`entropy`, :func:`kl_divergence`,
   :func:`mutual_information`, :func:`x_given_z` (eq. 7), :func:`ib_distortion` (eqs. 4-5),
   :func:`ib_distortion_terms` (eq. 6), :func:`decoder_entropy` (eq. 8), :func:`decoder_bound` (eqs. 9-10).
 
@@ -103,7 +105,7 @@ def _prior(prior: Tensor | None, probs: Tensor) -> Tensor:
 
 
 def _rows(probs: Tensor, weights: Tensor | None) -> tuple[Tensor, Tensor]:
-    """Flatten ``probs`` ``[..., K]`` to ``[N, K]`` and return it with weights ``p(i)`` ``[N]``."""
+    """Flatten ``probs`` ``[..., K]`` to ``[N, K]`` and return it with weights ``p(j)`` ``[N]``."""
     check_probs("probs", probs)
     flat = probs.reshape(-1, probs.shape[-1])
     n = flat.shape[0]
@@ -154,13 +156,14 @@ def mutual_information(joint: Tensor) -> Tensor:
 
 # ------------------------------------------------------------------ terms on quantizer posteriors
 def marginal(probs: Tensor, weights: Tensor | None = None) -> Tensor:
-    """``p(z) = sum_i p(i) p(z | i)`` (eq. 21, the denominator of eq. 7). Returns ``[K]``."""
+    """The code usage ``q̄_k = sum_j p(j) q(k | j)`` (the paper's ``p(z)``: eq. 21, the denominator of eq. 7).
+    Returns ``[K]``."""
     flat, w = _rows(probs, weights)
     return w @ flat
 
 
 def conditional_entropy(probs: Tensor, weights: Tensor | None = None) -> Tensor:
-    """``H(p(Z|I)) = -sum_i p(i) sum_z p(z|i) log p(z|i)``, the second term of eq. 26 (nats, scalar).
+    """``H(q(Z|J)) = -sum_j p(j) sum_k q(k|j) log q(k|j)``, the second term of eq. 26 (nats, scalar).
 
     Zero for hard VQ (one-hot rows, eq. 27); positive for the soft EM posterior (eq. 28).
     """
@@ -169,11 +172,11 @@ def conditional_entropy(probs: Tensor, weights: Tensor | None = None) -> Tensor:
 
 
 def cross_entropy(probs: Tensor, prior: Tensor | None = None, weights: Tensor | None = None) -> Tensor:
-    """``H(p(Z|I), r(Z)) = -sum_i p(i) sum_z p(z|i) log r(z)`` (eqs. 21-22; empirical form eq. 25).
+    """``H(q(Z|J), r(Z)) = -sum_j p(j) sum_k q(k|j) log r(k)`` (eqs. 21-22; empirical form eq. 25).
 
     The paper prints eq. 25 without the minus sign; the cross-entropy of eq. 22 has it, and that is
     what is computed here. With the uniform prior (default) it equals ``log K`` for *any* posterior.
-    It upper-bounds ``H(Z)`` (eq. 20) with gap ``KL(p(Z) || r(Z))``.
+    It upper-bounds ``H(Z)`` (eq. 20) with gap ``KL(q̄ || r)``.
     """
     flat, w = _rows(probs, weights)
     r = _prior(prior, flat)
@@ -181,115 +184,121 @@ def cross_entropy(probs: Tensor, prior: Tensor | None = None, weights: Tensor | 
 
 
 def kl_to_prior(probs: Tensor, prior: Tensor | None = None, weights: Tensor | None = None) -> Tensor:
-    """``KL(p(Z|I) || r(Z)) = sum_i p(i) sum_z p(z|i) log(p(z|i) / r(z))`` (eqs. 14-15), computed
-    directly (not through eq. 26, so eq. 26 can be checked). Upper-bounds ``I(I; Z)`` (eq. 14) with
-    gap ``KL(p(Z) || r(Z))`` (eq. 16)."""
+    """``KL(q(Z|J) || r(Z)) = sum_j p(j) sum_k q(k|j) log(q(k|j) / r(k))`` (eqs. 14-15), computed
+    directly (not through eq. 26, so eq. 26 can be checked). Upper-bounds ``I(J; Z)`` (eq. 14) with
+    gap ``KL(q̄ || r)`` (eq. 16)."""
     flat, w = _rows(probs, weights)
     r = _prior(prior, flat)
     return (w * (flat * (_log(flat) - _log(r))).sum(1)).sum()
 
 
 def mutual_information_iz(probs: Tensor, weights: Tensor | None = None) -> Tensor:
-    """``I(I; Z) = sum_i sum_z p(i) p(z|i) log(p(z|i) / p(z))`` (eq. 13), with ``p(z)`` from
+    """``I(J; Z) = sum_j sum_k p(j) q(k|j) log(q(k|j) / q̄_k)`` (eq. 13), with ``q̄_k`` from
     :func:`marginal`. For a deterministic encoder (hard VQ) it equals ``H(Z)``."""
     flat, w = _rows(probs, weights)
     pz = w @ flat
     return (w * (flat * (_log(flat) - _log(pz))).sum(1)).sum()
 
 
-def ib_lagrangian(distortion: Tensor | float, rate: Tensor | float, beta: float) -> Tensor | float:
-    """``L_IB = d_IB(I, Z) + beta I(I, Z)`` (eq. 3), the Lagrangian of the rate-distortion problem
-    eq. 2. ``distortion`` and ``rate`` are scalars (nats); ``beta >= 0``."""
-    b = check_float("beta", beta, 0.0)
+def ib_lagrangian(distortion: Tensor | float, rate: Tensor | float, ib_weight: float) -> Tensor | float:
+    """``L_IB = d_IB(J, Z) + w_IB I(J; Z)`` (eq. 3; the paper's ``beta``, the course's IB trade-off
+    ``w_IB``), the Lagrangian of the rate-distortion problem eq. 2. ``distortion`` and ``rate`` are
+    scalars (nats); ``ib_weight >= 0``."""
+    b = check_float("ib_weight", ib_weight, 0.0)
     return _check_scalar("distortion", distortion) + b * _check_scalar("rate", rate)
 
 
-def vib_loss(distortion: Tensor, probs: Tensor, beta: float, prior: Tensor | None = None,
+def vib_loss(distortion: Tensor, probs: Tensor, ib_weight: float, prior: Tensor | None = None,
              weights: Tensor | None = None) -> Tensor:
-    """``L_VIB = distortion + beta KL(p(Z|I) || r(Z))`` (eq. 18).
+    """``L_VIB = distortion + w_IB KL(q(Z|J) || r(Z))`` (eq. 18; ``w_IB`` = ``ib_weight``, the paper's
+    ``beta``).
 
-    ``distortion`` is the first term of eq. 18, ``-E log q(x̂ | z)``: for a Gaussian decoder the
+    ``distortion`` is the first term of eq. 18, ``-E log p_phi(x | k)``: for a Gaussian decoder the
     reconstruction error (``ModelOutput.losses["recon"]``) up to scale and constants.
-    By eq. 26 this equals :func:`vdib_loss` minus ``beta H(p(Z|I))``.
+    By eq. 26 this equals :func:`vdib_loss` minus ``w_IB H(q(Z|J))``.
     """
-    return _check_scalar("distortion", distortion) + check_float("beta", beta, 0.0) * kl_to_prior(probs, prior, weights)
+    w_ib = check_float("ib_weight", ib_weight, 0.0)
+    return _check_scalar("distortion", distortion) + w_ib * kl_to_prior(probs, prior, weights)
 
 
-def vdib_loss(distortion: Tensor, probs: Tensor, beta: float, prior: Tensor | None = None,
+def vdib_loss(distortion: Tensor, probs: Tensor, ib_weight: float, prior: Tensor | None = None,
               weights: Tensor | None = None) -> Tensor:
-    """``L_VDIB = distortion + beta H(p(Z|I), r(Z))`` (eq. 23). With the uniform prior the second term
-    is the constant ``beta log K``, so minimising it is minimising the distortion alone (the VQ-VAE
-    loss, eq. 24, whose commitment / codebook terms are how that distortion is minimised)."""
-    return _check_scalar("distortion", distortion) + check_float("beta", beta, 0.0) * cross_entropy(probs, prior, weights)
+    """``L_VDIB = distortion + w_IB H(q(Z|J), r(Z))`` (eq. 23; ``w_IB`` = ``ib_weight``, the paper's
+    ``beta``). With the uniform prior the second term is the constant ``w_IB log K``, so minimising it
+    is minimising the distortion alone (the VQ-VAE loss, eq. 24, whose commitment / codebook terms are
+    how that distortion is minimised)."""
+    w_ib = check_float("ib_weight", ib_weight, 0.0)
+    return _check_scalar("distortion", distortion) + w_ib * cross_entropy(probs, prior, weights)
 
 
 # ------------------------------------------------------- discrete joints: the derivation, eqs. 4-12
-def _check_joint(p_ix: Tensor, p_z_given_i: Tensor) -> None:
-    check_tensor("p_ix", p_ix)
-    if p_ix.ndim != 2:
-        raise ValueError(f"p_ix must be a 2-D table [I, X], got shape {tuple(p_ix.shape)}")
-    check_probs("p_ix", p_ix, (0, 1))
-    check_probs("p_z_given_i", p_z_given_i)
-    if p_z_given_i.ndim != 2 or p_z_given_i.shape[0] != p_ix.shape[0]:
-        raise ValueError(f"p_z_given_i must have shape [{p_ix.shape[0]}, Z], got {tuple(p_z_given_i.shape)}")
+def _check_joint(p_jx: Tensor, q_k_given_j: Tensor) -> None:
+    check_tensor("p_jx", p_jx)
+    if p_jx.ndim != 2:
+        raise ValueError(f"p_jx must be a 2-D table [J, X], got shape {tuple(p_jx.shape)}")
+    check_probs("p_jx", p_jx, (0, 1))
+    check_probs("q_k_given_j", q_k_given_j)
+    if q_k_given_j.ndim != 2 or q_k_given_j.shape[0] != p_jx.shape[0]:
+        raise ValueError(f"q_k_given_j must have shape [{p_jx.shape[0]}, K], got {tuple(q_k_given_j.shape)}")
 
 
-def x_given_z(p_ix: Tensor, p_z_given_i: Tensor) -> tuple[Tensor, Tensor]:
-    """``p(z)`` ``[Z]`` and ``p(x | z) = sum_i p(x|i) p(z|i) p(i) / p(z)`` ``[Z, X]`` (eq. 7, the
-    Markov chain eq. 1). Codes with ``p(z) = 0`` get a uniform ``p(x | z)`` (they carry no weight)."""
-    _check_joint(p_ix, p_z_given_i)
-    p_xz = p_z_given_i.t() @ p_ix  # [Z, X]: p(z, x) = sum_i p(i, x) p(z | i)
-    pz = p_xz.sum(1)
-    safe = torch.where(pz > 0, pz, torch.ones_like(pz))
-    cond = torch.where(pz[:, None] > 0, p_xz / safe[:, None], torch.full_like(p_xz, 1.0 / p_xz.shape[1]))
-    return pz, cond
+def x_given_z(p_jx: Tensor, q_k_given_j: Tensor) -> tuple[Tensor, Tensor]:
+    """The code usage ``q̄_k`` ``[K]`` and the true conditional ``p(x | k) = sum_j p(x|j) q(k|j) p(j) / q̄_k``
+    ``[K, X]`` (eq. 7, the Markov chain eq. 1; the paper's ``p(z)`` and ``p(x|z)``). Codes with
+    ``q̄_k = 0`` get a uniform ``p(x | k)`` (they carry no weight)."""
+    _check_joint(p_jx, q_k_given_j)
+    p_kx = q_k_given_j.t() @ p_jx  # [K, X]: p(k, x) = sum_j p(j, x) q(k | j)
+    usage = p_kx.sum(1)
+    safe = torch.where(usage > 0, usage, torch.ones_like(usage))
+    cond = torch.where(usage[:, None] > 0, p_kx / safe[:, None], torch.full_like(p_kx, 1.0 / p_kx.shape[1]))
+    return usage, cond
 
 
-def ib_distortion(p_ix: Tensor, p_z_given_i: Tensor) -> Tensor:
-    """``d_IB(I, Z) = sum_i sum_z p(i) p(z|i) KL(p(X|i) || p(X|z))`` (eqs. 4-5)."""
-    _, px_z = x_given_z(p_ix, p_z_given_i)
-    pi = p_ix.sum(1)
-    px_i = p_ix / pi.clamp_min(torch.finfo(p_ix.dtype).tiny)[:, None]
-    px_i = torch.where(pi[:, None] > 0, px_i, torch.full_like(px_i, 1.0 / px_i.shape[1]))
-    kl = (px_i[:, None, :] * (_log(px_i)[:, None, :] - _log(px_z)[None])).sum(-1)  # [I, Z]
-    return (pi[:, None] * p_z_given_i * kl).sum()
+def ib_distortion(p_jx: Tensor, q_k_given_j: Tensor) -> Tensor:
+    """``d_IB(J, Z) = sum_j sum_k p(j) q(k|j) KL(p(X|j) || p(X|k))`` (eqs. 4-5)."""
+    _, px_k = x_given_z(p_jx, q_k_given_j)
+    pj = p_jx.sum(1)
+    px_j = p_jx / pj.clamp_min(torch.finfo(p_jx.dtype).tiny)[:, None]
+    px_j = torch.where(pj[:, None] > 0, px_j, torch.full_like(px_j, 1.0 / px_j.shape[1]))
+    kl = (px_j[:, None, :] * (_log(px_j)[:, None, :] - _log(px_k)[None])).sum(-1)  # [J, K]
+    return (pj[:, None] * q_k_given_j * kl).sum()
 
 
-def ib_distortion_terms(p_ix: Tensor, p_z_given_i: Tensor) -> tuple[Tensor, Tensor]:
+def ib_distortion_terms(p_jx: Tensor, q_k_given_j: Tensor) -> tuple[Tensor, Tensor]:
     """The two terms of eq. 6, ``d_IB = first - second``:
 
-    ``first = sum_{x,z} p(x, z) log(p(z) / p(x, z)) = H(X | Z)`` (eq. 8) and
-    ``second = sum_{i,x} p(i, x) log(p(i) / p(i, x)) = H(X | I)``, a constant of the data.
+    ``first = sum_{x,k} p(x, k) log(q̄_k / p(x, k)) = H(X | Z)`` (eq. 8) and
+    ``second = sum_{j,x} p(j, x) log(p(j) / p(j, x)) = H(X | J)``, a constant of the data.
     """
-    _check_joint(p_ix, p_z_given_i)
-    p_zx = p_z_given_i.t() @ p_ix
-    pz = p_zx.sum(1, keepdim=True)
-    first = (p_zx * (_log(pz) - _log(p_zx))).sum()
-    pi = p_ix.sum(1, keepdim=True)
-    second = (p_ix * (_log(pi) - _log(p_ix))).sum()
+    _check_joint(p_jx, q_k_given_j)
+    p_kx = q_k_given_j.t() @ p_jx
+    usage = p_kx.sum(1, keepdim=True)
+    first = (p_kx * (_log(usage) - _log(p_kx))).sum()
+    pj = p_jx.sum(1, keepdim=True)
+    second = (p_jx * (_log(pj) - _log(p_jx))).sum()
     return first, second
 
 
-def decoder_entropy(p_ix: Tensor, p_z_given_i: Tensor) -> Tensor:
-    """``-sum_z p(z) sum_x p(x|z) log p(x|z) = H(X | Z)`` (right-hand side of eq. 8)."""
-    pz, px_z = x_given_z(p_ix, p_z_given_i)
-    return -(pz * (px_z * _log(px_z)).sum(1)).sum()
+def decoder_entropy(p_jx: Tensor, q_k_given_j: Tensor) -> Tensor:
+    """``-sum_k q̄_k sum_x p(x|k) log p(x|k) = H(X | Z)`` (right-hand side of eq. 8)."""
+    usage, px_k = x_given_z(p_jx, q_k_given_j)
+    return -(usage * (px_k * _log(px_k)).sum(1)).sum()
 
 
-def decoder_bound(p_ix: Tensor, p_z_given_i: Tensor, q_x_given_z: Tensor) -> Tensor:
-    """``-sum_{i,x} p(i, x) sum_z p(z|i) log q(x|z)`` (eq. 10, equal to eq. 9): the variational upper
-    bound on ``H(X | Z)`` with a decoder ``q(x̂ | z)`` ``[Z, X]``. Its gap is
-    ``sum_z p(z) KL(p(X|z) || q(X|z))`` (eq. 11)."""
-    _check_joint(p_ix, p_z_given_i)
-    check_probs("q_x_given_z", q_x_given_z)
-    if q_x_given_z.shape != (p_z_given_i.shape[1], p_ix.shape[1]):
-        raise ValueError(f"q_x_given_z must have shape [{p_z_given_i.shape[1]}, {p_ix.shape[1]}], "
-                         f"got {tuple(q_x_given_z.shape)}")
-    p_zx = p_z_given_i.t() @ p_ix
-    _check_support(p_zx, q_x_given_z, "p(x, z)", "q_x_given_z")
-    return -(p_zx * _log(q_x_given_z)).sum()
+def decoder_bound(p_jx: Tensor, q_k_given_j: Tensor, decoder: Tensor) -> Tensor:
+    """``-sum_{j,x} p(j, x) sum_k q(k|j) log p_phi(x|k)`` (eq. 10, equal to eq. 9): the variational upper
+    bound on ``H(X | Z)`` with a decoder table ``p_phi(x | k)`` ``[K, X]`` (the paper's ``q(x̂ | z)``). Its
+    gap is ``sum_k q̄_k KL(p(X|k) || p_phi(X|k))`` (eq. 11)."""
+    _check_joint(p_jx, q_k_given_j)
+    check_probs("decoder", decoder)
+    if decoder.shape != (q_k_given_j.shape[1], p_jx.shape[1]):
+        raise ValueError(f"decoder must have shape [{q_k_given_j.shape[1]}, {p_jx.shape[1]}], "
+                         f"got {tuple(decoder.shape)}")
+    p_kx = q_k_given_j.t() @ p_jx
+    _check_support(p_kx, decoder, "p(x, k)", "decoder")
+    return -(p_kx * _log(decoder)).sum()
 
 
 def log_k(num_codes: int) -> float:
-    """``log K``, the cross-entropy H(p(Z|I), r(Z)) for the uniform prior (eq. 25)."""
+    """``log K``, the cross-entropy H(q(Z|J), r(Z)) for the uniform prior (eq. 25)."""
     return math.log(check_int("num_codes", num_codes))

@@ -31,6 +31,8 @@ __all__ = [
     "plot_diagram",
     "plot_usage_over_training",
     "plot_hcvq_runs",
+    "PIPELINE_PARTS",
+    "plot_pipeline",
 ]
 
 
@@ -202,8 +204,8 @@ def plot_latent_tsne(latents: dict[str, object], labels, ncols: int = 3, seed: i
 
 def plot_rate_distortion(sweep, reference=None) -> Figure:
     """Notebook 02's digits rate-distortion picture from :func:`vqlab.experiments.ib_comparison` results:
-    for every variant (seed mean) the VIB rate bound ``KL(p(Z|I) || uniform)`` (eq. 15, filled) and the
-    rate ``I(I; Z)`` (eq. 13, open) against the test reconstruction error (the distortion term of eq. 18);
+    for every variant (seed mean) the VIB rate bound ``KL(q(Z|J) || uniform)`` (eq. 15, filled) and the
+    rate ``I(J; Z)`` (eq. 13, open) against the test reconstruction error (the distortion term of eq. 18);
     ``reference`` variants are drawn as squares."""
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
     for result, marker in ((sweep, "o"), (reference, "s")):
@@ -218,8 +220,8 @@ def plot_rate_distortion(sweep, reference=None) -> Figure:
             above = marker == "o" and j % 2 == 0  # alternate label sides so neighbours do not overlap
             ax.annotate(name, (d, rb if above else mi), textcoords="offset points",
                         xytext=(4, 4) if above else (4, -10), fontsize=7)
-    ax.scatter([], [], color="tab:red", label="rate bound KL(p(Z|I)||r), eq. 15")
-    ax.scatter([], [], facecolors="none", edgecolors="tab:blue", label="rate I(I;Z), eq. 13")
+    ax.scatter([], [], color="tab:red", label="rate bound KL(q(Z|J)||r), eq. 15")
+    ax.scatter([], [], facecolors="none", edgecolors="tab:blue", label="rate I(J;Z), eq. 13")
     ax.set_xlabel("distortion: test reconstruction MSE")
     ax.set_ylabel("nats per image")
     ax.legend(fontsize=7)
@@ -327,4 +329,56 @@ def plot_usage_over_training(comparison, *, metric: str = "codes_used", window: 
     ax.set_title(f"{label} (mean over seeds, moving average of {window} steps)", fontsize=9)
     ax.legend(fontsize=7, ncol=2, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     ax.figure.tight_layout()
+    return ax
+
+
+#: The parts of the course's recurring diagram, in the order data flows through them.
+PIPELINE_PARTS = ("encoder", "posterior", "codebook", "decoder", "prior")
+
+
+def plot_pipeline(highlight: Sequence[str] = (), *, caption: str | None = None, ax: Axes | None = None) -> Axes:
+    """The course's recurring diagram: x -> encoder -> z_e(x) -> posterior q(k|x) over the codebook
+    e_1..e_K -> z_q(x) -> decoder -> x̂, with the prior r(k) over codes below; each notebook shows it with
+    the parts it is about in colour.
+
+    Args:
+        highlight: parts from :data:`PIPELINE_PARTS` to colour (the rest is drawn in grey).
+        caption: a line under the diagram (e.g. what this notebook changes in the highlighted part).
+        ax: where to draw (default: a new 9 x 2.4 inch figure).
+    Returns:
+        the axes.
+    """
+    highlight = tuple(highlight)
+    for part in highlight:
+        if part not in PIPELINE_PARTS:
+            raise ValueError(f"highlight must name parts from {PIPELINE_PARTS}, got {part!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 2.4))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 3)
+    ax.axis("off")
+    boxes = {  # part: (x centre, y centre, label)
+        "encoder": (1.9, 2.0, "encoder\n$z_e(x)$"),
+        "posterior": (4.1, 2.0, "posterior\n$q(k\\mid x)$"),
+        "codebook": (4.1, 0.7, "codebook\n$e_1,\\dots,e_K$"),
+        "decoder": (6.6, 2.0, "decoder\n$p(x\\mid z_q)$"),
+        "prior": (8.7, 0.7, "prior over codes\n$r(k)$"),
+    }
+    for part, (cx, cy, label) in boxes.items():
+        on = part in highlight
+        ax.text(cx, cy, label, ha="center", va="center", fontsize=10, color="black" if on else "0.55",
+                bbox=dict(boxstyle="round,pad=0.45", fc="#ffd966" if on else "white",
+                          ec="#b45f06" if on else "0.7", lw=2 if on else 1))
+    arrow = dict(arrowstyle="->", color="0.35", lw=1.2)
+    for (x0, y0), (x1, y1), label in [((0.4, 2.0), (1.15, 2.0), ""), ((2.65, 2.0), (3.25, 2.0), ""),
+                                      ((4.95, 2.0), (5.75, 2.0), "$z_q(x)$"), ((7.45, 2.0), (8.3, 2.0), ""),
+                                      ((4.1, 1.1), (4.1, 1.55), ""), ((7.75, 0.7), (5.0, 0.7), "")]:
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=arrow)
+        if label:
+            ax.text((x0 + x1) / 2, y0 + 0.3, label, ha="center", fontsize=10)
+    ax.text(0.2, 2.0, "$x$", ha="center", va="center", fontsize=12)
+    ax.text(8.6, 2.0, "$\\hat x$", ha="center", va="center", fontsize=12)
+    ax.text(6.35, 0.85, "generation: sample $k \\sim r(k)$", ha="center", fontsize=8, color="0.4")
+    if caption:
+        ax.text(5.0, 2.95, caption, ha="center", va="top", fontsize=9, style="italic")
     return ax

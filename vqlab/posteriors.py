@@ -111,21 +111,23 @@ def hard_posterior(dist: Tensor) -> Tensor:
 
 
 # ---- Notebook 02: the VIB-optimal (Gibbs) encoder, the EM posterior (Roy et al. 2018; VIB paper eq. 28) ----
-def gibbs_posterior(distances: Tensor, beta: float, prior: Tensor | None = None) -> Tensor:
-    """Log-posterior ``log p(z|i)`` with ``p(z|i) ∝ r(z) exp(-d(i, z) / beta)`` ``[..., K]``.
+def gibbs_posterior(distances: Tensor, temperature: float, prior: Tensor | None = None) -> Tensor:
+    """Log-posterior ``log p(z|i)`` with ``p(z|i) ∝ r(z) exp(-d(i, z) / tau)`` ``[..., K]``.
 
     For a fixed codebook and a distortion ``d(i, z)`` (e.g. ``||z_e(x_i) - e_z||^2``), this is the
-    minimiser over ``p(Z|I)`` of ``E_p[d] + beta KL(p(Z|I) || r(Z))``, the VIB objective eq. 18 with the
-    distortion measured in latent space (a Lagrange-multiplier calculation, as in Blahut-Arimoto). With
-    the uniform prior and ``beta = 1`` it is the EM posterior eq. 28; ``beta`` is the temperature of
+    minimiser over ``p(Z|I)`` of ``E_p[d] + w_IB KL(p(Z|I) || r(Z))``, the VIB objective eq. 18 with the
+    distortion measured in latent space (a Lagrange-multiplier calculation, as in Blahut-Arimoto): the
+    temperature ``tau`` equals the IB trade-off ``w_IB`` (the paper's ``beta``). With the uniform prior and
+    ``tau = 1`` it is the EM posterior eq. 28; ``tau`` is the temperature of
     :class:`vqlab.quantizers.EMQuantizer`. Computed with ``log_softmax`` after subtracting the row
-    minimum, so it is finite for any ``beta > 0`` (as ``beta -> 0`` it becomes the hard assignment).
+    minimum, so it is finite for any ``tau > 0`` (as ``tau -> 0`` it becomes the hard assignment).
 
     Args:
-        distances: ``[..., K]`` non-negative distortions. beta: > 0. prior: ``[K]`` or ``None`` (uniform).
+        distances: ``[..., K]`` non-negative distortions. temperature: ``tau > 0``. prior: ``[K]`` or
+            ``None`` (uniform).
     """
     check_tensor("distances", distances)
-    b = check_float("beta", beta, 0.0, strict=True)
+    b = check_float("temperature", temperature, 0.0, strict=True)
     k = distances.shape[-1]
     if prior is None:
         log_r = torch.zeros(k, dtype=distances.dtype, device=distances.device)

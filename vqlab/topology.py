@@ -9,7 +9,7 @@ Two papers use this module:
 * Volkov, *Homology-constrained VQ entropy regularizer* (§2): the signature ``{β¹, μ⁰}`` of a codebook's
   diagram. :func:`persistence_pairs`, :func:`smooth_betti`, :func:`mean_death0`, :func:`persistent_entropy`.
 
-Diagrams come from the libraries (ripser, giotto-ph, persim); nothing they compute is re-implemented. To get
+Diagrams come from the libraries (ripser, giotto-ph or gudhi, persim); nothing they compute is re-implemented. To get
 gradients, the *pairing* (which edge created / killed which feature) is found on a detached exact distance
 matrix, and the birth and death values are then read back out of a differentiable distance matrix.
 
@@ -27,6 +27,7 @@ Pitfalls handled here (measured on the course machines):
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 import warnings
 from typing import Any
@@ -242,30 +243,66 @@ def mean_death0(x: Tensor) -> Tensor:
 def persistence_pairs(x: Tensor, maxdim: int = 1) -> dict[int, tuple[Tensor, Tensor]]:
     """Finite persistence pairs of ``x [n, d]`` in dimensions ``0..maxdim`` with gradients.
 
-    giotto-ph (``ripser_parallel(..., return_generators=True, n_threads=1)``) on the detached exact
-    distance matrix gives, for each finite bar, the edge whose length is its birth (H1) and the edge whose
-    length is its death; these entries are then read out of the autograd distance matrix
-    (:func:`pairwise_distances`). Infinite bars are dropped. Meant for small clouds such as a codebook
-    (K ≤ 512): the cost is that of ripser on a K-point cloud.
+    giotto-ph (``ripser_parallel(..., return_generators=True, n_threads=1)``; gudhi on Python 3.13+, see
+    :func:`_rips_generators`) on the detached exact distance matrix gives, for each finite bar, the edge
+    whose length is its birth (H1) and the edge whose length is its death; these entries are then read out
+    of the autograd distance matrix (:func:`pairwise_distances`). Infinite bars are dropped. Meant for small
+    clouds such as a codebook (K ≤ 512): the cost is that of ripser on a K-point cloud.
 
     Returns ``{k: (births [m_k], deaths [m_k])}``; H0 births are zeros. Zero-length bars (duplicates) are
     omitted, as in ripser's diagram, so a fully collapsed cloud gives empty tensors (no NaN).
     """
-    from gph import ripser_parallel
-
     x = _check_cloud("x", x)
     check_int("maxdim", maxdim, 0)
     dist = pairwise_distances(x)
-    exact = dist.detach().double().cpu().numpy()
-    res = ripser_parallel(exact, maxdim=maxdim, metric="precomputed", return_generators=True, n_threads=1)
-    gens = res["gens"]
-    g0 = torch.as_tensor(np.asarray(gens[0], dtype=np.int64).reshape(-1, 3))
+    g0, gens = _rips_generators(dist.detach().double().cpu().numpy(), maxdim)
+    g0 = torch.as_tensor(g0)
     d0 = dist[g0[:, 1], g0[:, 2]]
     pairs = {0: (torch.zeros_like(d0), d0)}
     for k in range(1, maxdim + 1):
-        g = torch.as_tensor(np.asarray(gens[1][k - 1], dtype=np.int64).reshape(-1, 4))
+        g = torch.as_tensor(gens[k - 1])
         pairs[k] = (dist[g[:, 0], g[:, 1]], dist[g[:, 2], g[:, 3]])
     return pairs
+
+
+def _rips_generators(dist: np.ndarray, maxdim: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The edges behind every finite bar of the Vietoris–Rips filtration of a distance matrix ``[n, n]``.
+
+    Returns ``(g0 [m_0, 3], [g_1 [m_1, 4], ..., g_maxdim])`` as int64 vertex indices, giotto-ph's ``gens``
+    layout: an H0 row is (birth vertex, death edge ``i, j``), an Hk row (birth edge ``a, b``, death edge
+    ``c, d``); a bar's birth and death are the lengths of those edges. Zero-length bars are omitted.
+
+    giotto-ph computes them where it is installed. It has no wheel for Python 3.13+; there gudhi's flag
+    persistence generators give the same pairs, about 30x slower for 128 points (tests/test_topology.py
+    compares the two on random clouds). Where two edges have exactly the same length the two libraries may
+    name different ones: the same values, the gradient on other points.
+    """
+    if importlib.util.find_spec("gph") is None:
+        return _gudhi_generators(dist, maxdim)
+    return _giotto_generators(dist, maxdim)
+
+
+def _giotto_generators(dist: np.ndarray, maxdim: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    from gph import ripser_parallel
+
+    gens = ripser_parallel(dist, maxdim=maxdim, metric="precomputed", return_generators=True, n_threads=1)["gens"]
+    return _as_generators(gens[0], gens[1], maxdim)
+
+
+def _gudhi_generators(dist: np.ndarray, maxdim: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    import gudhi
+
+    tree = gudhi.RipsComplex(distance_matrix=dist).create_simplex_tree(max_dimension=maxdim + 1)
+    tree.compute_persistence(homology_coeff_field=2)  # Z/2, giotto-ph's default
+    g0, higher = tree.flag_persistence_generators()[:2]
+    return _as_generators(g0, higher, maxdim)
+
+
+def _as_generators(g0, higher, maxdim: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """int64 arrays ``[m_0, 3]`` and one ``[m_k, 4]`` per dimension 1..maxdim (empty where a library gave none)."""
+    higher = list(higher)[:maxdim]
+    higher += [np.empty((0, 4))] * (maxdim - len(higher))
+    return np.asarray(g0, dtype=np.int64).reshape(-1, 3), [np.asarray(g, dtype=np.int64).reshape(-1, 4) for g in higher]
 
 
 def smooth_betti(lifetimes: Tensor, sigma: float) -> Tensor:

@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from vqlab import distributed
 from vqlab._checks import check_float, check_int, check_tensor
 from vqlab.metrics import perplexity
 
@@ -45,6 +47,9 @@ def configure_threads(num_threads: int | None = None) -> int:
     return torch.get_num_threads()
 
 
+configure_threads()  # once, when vqlab.train is first imported (every training, experiment and prior module does)
+
+
 def seed_everything(seed: int = 0) -> torch.Generator:
     """Seed Python, NumPy and torch; the single place vqlab sets global seeds.
 
@@ -62,13 +67,16 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
     ``"auto"``: the first CUDA GPU if torch sees one, else the CPU. ``"cpu"`` forces the CPU; ``"cuda"``
     or ``"cuda:N"`` asks for a GPU and fails clearly when there is none. A ``torch.device`` is accepted too.
+    Under ``torchrun``, ``"auto"`` (with a GPU) and ``"cuda"`` mean each process's own GPU, ``cuda:LOCAL_RANK``.
     """
     if isinstance(device, torch.device):
         device = str(device)
     if not isinstance(device, str):
         raise TypeError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {type(device).__name__}")
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and distributed.under_torchrun():  # one GPU per process
+        device = f"cuda:{distributed.local_rank()}"
     if device == "cpu":
         return torch.device("cpu")
     if device == "cuda" or (device.startswith("cuda:") and device[5:].isdigit()):
@@ -131,8 +139,8 @@ class History:
         return self.epochs[name][-1]
 
 
-def _step_values(out, loss: Tensor) -> dict[str, float]:
-    values = {name: term.item() for name, term in out.losses.items()}
+def _step_values(out, losses: dict[str, Tensor], loss: Tensor) -> dict[str, float]:
+    values = {name: term.item() for name, term in losses.items()}
     values["loss"] = loss.item()
     if getattr(out, "quant", None) is not None:
         values["perplexity"] = out.quant.perplexity.item()
@@ -166,6 +174,18 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, steps: int | None = 
             for the CPU keeps working. On the CPU this changes nothing: same seed, same numbers.
     Returns:
         the :class:`History` of the run.
+
+    **Data-parallel** (``torchrun --nproc_per_node=W``, or any initialised ``torch.distributed`` process
+    group; :mod:`vqlab.distributed`): every rank calls ``train`` with the same arguments and data. The
+    batches are the serial run's (``batch_size`` is the global batch B); rank r trains on the r-th contiguous
+    slice of each (B/W rows), inside ``DistributedDataParallel`` (``gloo`` on the CPU, ``nccl`` on CUDA,
+    one GPU per rank). Each rank's loss is weighted by its share ``n_r / B`` of the batch (times W, since
+    DDP averages the gradients), so the averaged gradient is that of the global batch's mean, also when
+    the last batch splits unequally; the quantizers sum their statistics over the ranks. The model
+    losses (per-example means) and the history (global means, the same on every rank) are then the
+    serial run's up to rounding. An ``extra_losses`` term that is not a mean over examples (e.g. a
+    function of the whole batch's usage) is averaged over the ranks with the same weights, which is
+    not the serial value; hooks and callbacks see the unwrapped ``model``.
     """
     check_tensor("x", x, floating=False)
     check_int("epochs", epochs, 0)
@@ -176,6 +196,7 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, steps: int | None = 
     if progress is not None and not isinstance(progress, bool):
         raise TypeError(f"progress must be True, False or None (auto), got {progress!r}")
     run_on, home = resolve_device(device), _model_device(model)
+    data_parallel = distributed.init_from_env(run_on)
     generator = seed_everything(seed)
     model.to(run_on)
     x = x.to(run_on)
@@ -185,6 +206,14 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, steps: int | None = 
     n = x.shape[0]
     steps_per_epoch = max(1, -(-n // batch_size))
     total = epochs * steps_per_epoch if steps is None else steps
+    net, share = model, 1.0
+    if data_parallel:  # replicas kept in step by DDP (gradients) and the quantizers (statistics)
+        ranks = distributed.world_size()
+        if min(batch_size, n, n % batch_size or batch_size) < ranks:
+            raise ValueError(f"batch_size={batch_size} with {n} rows leaves a batch of fewer rows than the "
+                             f"{ranks} ranks; every batch needs at least one row per rank")
+        net = DistributedDataParallel(model, device_ids=[run_on] if run_on.type == "cuda" else None,
+                                      forward_sync_buffers=False)
     model.train()
     step = 0
     show = _someone_watching() if progress is None else progress
@@ -193,19 +222,25 @@ def train(model: nn.Module, x: Tensor, *, epochs: int = 10, steps: int | None = 
         first = len(history.steps.get("loss", []))
         counts = None
         for idx in torch.randperm(n, generator=generator).split(batch_size)[:total - step]:
+            if data_parallel:
+                idx, share = distributed.shard(idx)
             xb = x[idx]
-            out = model(xb)
+            out = net(xb)
             for hook in extra_losses:
                 out.losses.update(hook(model, xb, out, step))
             loss = sum(out.losses.values())
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss.item()} at step {step}; terms: "
-                                         f"{ {k: v.item() for k, v in out.losses.items()} }. "
+            losses, batch_loss = out.losses, loss
+            if data_parallel:  # the global batch's mean of every term: sum_r (n_r / B) * term_r
+                means = distributed.all_reduce_sum(share * torch.stack([*out.losses.values(), loss]))
+                losses, batch_loss = dict(zip(out.losses, means[:-1])), means[-1]
+            if not torch.isfinite(batch_loss):
+                raise FloatingPointError(f"loss became {batch_loss.item()} at step {step}; terms: "
+                                         f"{ {k: v.item() for k, v in losses.items()} }. "
                                          "Try a smaller learning rate or loss weight.")
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * (share * ranks) if data_parallel else loss).backward()   # DDP divides by the ranks
             opt.step()
-            values = _step_values(out, loss)
+            values = _step_values(out, losses, batch_loss)
             for cb in callbacks:
                 values.update(cb(model, step))
             history.log_step(values)

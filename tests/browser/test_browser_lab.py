@@ -27,7 +27,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lab_server import REPO, Lab  # tests/browser/lab_server.py (pytest puts this folder on sys.path)
 
-pytestmark = pytest.mark.browser
+# pytest-timeout: past a notebook's own bounded waits (open 120 s, run all RUN_TIMEOUT_S, 90 s a widget update)
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -250,6 +251,29 @@ def _unsaved_widget_ids(path: Path) -> list[str]:
     state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     return [o["data"][WIDGET_VIEW]["model_id"] for c in nb.cells if c.cell_type == "code" for o in c.outputs
             if WIDGET_VIEW in o.get("data", {}) and o["data"][WIDGET_VIEW]["model_id"] not in state]
+
+
+NEWS_PROMPT = "Would you like to get notified about official Jupyter news?"
+
+
+def test_lab_opens_quietly_offline(browser, lab: Lab):
+    """A fresh lab (lab/overrides.json, no user settings) shows no news prompt and asks its server for no
+    news and no update check, which offline could only fail."""
+    page = browser.new_page()
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    try:
+        page.goto(f"{lab.url}lab?reset&token={lab.token}")
+        page.wait_for_function("() => window.jupyterapp !== undefined", timeout=120_000)
+        page.evaluate("async () => { await window.jupyterapp.started; await window.jupyterapp.restored; }")
+        time.sleep(3)   # the prompt is posted once the settings are loaded after the app is restored
+        shown = page.evaluate("() => window.jupyterapp.commands.execute('apputils:display-notifications')"
+                              ".then(() => document.body.innerText)")   # the page, notification centre open
+        assert NEWS_PROMPT not in shown, f"the lab asks: {NEWS_PROMPT}"
+        fetched = [url for url in asked if re.search(r"/lab/api/(news|update)\b", url)]
+        assert not fetched, f"the lab asked for news or an update check: {fetched}"
+    finally:
+        page.close()
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

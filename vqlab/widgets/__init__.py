@@ -3,8 +3,9 @@
 ========================================  ========  ======================================================
 module                                    notebook  what the sliders explore
 ========================================  ========  ======================================================
+:mod:`vqlab.widgets.prereq`               00        KL, entropy, I(X;Z), an exact ELBO, straight-through
 :mod:`vqlab.widgets.vq`                   01        toy VQ-VAE (K, beta, steps, init), digits code browser
-:mod:`vqlab.widgets.ib`                   02        temperature (= VIB beta) on a toy codebook
+:mod:`vqlab.widgets.ib`                   02        temperature (= IB trade-off) on a toy codebook
 :mod:`vqlab.widgets.soft_vq`              03        soft assignment regions and the posterior mean
 :mod:`vqlab.widgets.ng_fcm`               04        neural-gas range lambda, fuzzifier m, lambda annealing
 :mod:`vqlab.widgets.homology`             05        Vietoris-Rips complex at eps, pushing MST deaths up

@@ -1,8 +1,10 @@
-"""Notebook 01 widgets: the toy VQ-VAE (K, beta, steps, init) and the digits code browser.
+"""Notebook 01 widgets: the latent terms of the VQ-VAE loss in 2-D, the toy VQ-VAE (K, beta, steps, init) and the
+digits code browser.
 
-The eq. 4.2 distortion, the 2-D toy VQ-VAE explorer and the digits code browser (Lloyd's k-means is
-vqlab.clustering.kmeans; the digits experiments are in vqlab.experiments).
-Equations refer to Badran 2021, master thesis ("the thesis").
+The eq. 4.2 distortion, the picture of which latent term moves what (eqs. 5.1-5.5), the 2-D toy VQ-VAE explorer
+and the digits code browser (Lloyd's k-means is vqlab.clustering.kmeans; the digits experiments are in
+vqlab.experiments). Equations refer to Badran 2021, master thesis ("the thesis"). Codewords are ``e_k`` and the
+nearest code ``k*(x)`` in the course notation (book/notation.md).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from vqlab._checks import check_choice, check_float, check_int, check_tensor
-from vqlab.clustering import vq_distortion
+from vqlab.clustering import init_prototypes, vq_distortion
 from vqlab.data import TOY_SETS, make_toy
 from vqlab.metrics import perplexity
 from vqlab.models import VQVAE
@@ -25,8 +27,9 @@ from vqlab.quantizers import VectorQuantizer
 from vqlab.train import seed_everything, train
 from vqlab.widgets._ui import slider_figure, subplots
 
-__all__ = ["ToyVQState", "toy_vq_model", "toy_vq_state", "draw_toy_vq", "toy_vq_widget", "CodeBrowserState",
-    "code_browser_state", "draw_code_browser", "code_browser_widget"]
+__all__ = ["LATENT_TERMS", "LatentTermsState", "latent_terms_state", "draw_latent_terms", "ToyVQState", "toy_vq_model",
+           "toy_vq_state", "draw_toy_vq", "toy_vq_widget", "CodeBrowserState", "code_browser_state", "draw_code_browser",
+           "code_browser_widget"]
 
 
 def _linear_identity(dim: int) -> nn.Linear:
@@ -37,6 +40,101 @@ def _linear_identity(dim: int) -> nn.Linear:
     return layer
 
 
+#: The latent terms of eq. 5.5 that :func:`latent_terms_state` differentiates (the names of ``VectorQuantizer.losses``).
+LATENT_TERMS = ("commitment", "codebook")
+
+
+@dataclass
+class LatentTermsState:
+    """The two latent terms of eq. 5.5 on 2-D encoder outputs, and where their gradients go (tensors detached).
+
+    Attributes:
+        z_e: ``[N, 2]`` encoder outputs (a toy set). labels: ``[N]`` toy-set labels (colours only).
+        codebook: ``[K, 2]`` the codewords ``e_k``. assignments: ``[N]`` ``k*(z_e)``, the nearest codes.
+        grads: ``{term: {"z_e": [N, 2], "codebook": [K, 2]}}``: the gradient of each term of
+            :data:`LATENT_TERMS` (as :class:`~vqlab.quantizers.VectorQuantizer` computes it) with respect to the
+            encoder outputs and the codewords; zeros where the term does not reach.
+        beta: the commitment weight.
+    """
+
+    z_e: Tensor
+    labels: Tensor
+    codebook: Tensor
+    assignments: Tensor
+    grads: dict[str, dict[str, Tensor]]
+    beta: float
+
+
+def latent_terms_state(num_codes: int = 5, beta: float = 0.25, n: int = 60, dataset: str = "blobs",
+                       seed: int = 4) -> LatentTermsState:
+    """Encoder outputs ``z_e`` (a 2-D toy set), a codebook drawn uniformly in a box 1.4 times the data's
+    bounding box (so that some codewords may be nearest to no point), and the gradients of the commitment term
+    ``beta ||z_e - sg(e_k*)||^2`` and the codebook term ``||sg(z_e) - e_k*||^2`` of eq. 5.5, back-propagated
+    through :class:`~vqlab.quantizers.VectorQuantizer` (both averaged over the ``N x 2`` entries).
+
+    Args:
+        num_codes: K >= 1. beta: >= 0. n: points >= 2. dataset: one of :data:`vqlab.data.TOY_SETS`.
+        seed: data and codebook seed.
+    """
+    check_int("num_codes", num_codes)
+    check_float("beta", beta, 0.0)
+    check_int("n", n, 2)
+    check_choice("dataset", dataset, TOY_SETS)
+    check_int("seed", seed, 0)
+    x, y = make_toy(dataset, n, seed=seed)
+    quantizer = VectorQuantizer(num_codes, 2, beta=beta, seed=seed)
+    with torch.no_grad():
+        quantizer.weight.copy_(init_prototypes(x, num_codes, method="box", seed=seed, spread=1.4))
+    z_e = x.clone().requires_grad_(True)
+    out = quantizer(z_e)
+    grads = {}
+    for term in LATENT_TERMS:
+        g_z, g_e = torch.autograd.grad(out.losses[term], [z_e, quantizer.weight], retain_graph=True,
+                                       allow_unused=True)
+        grads[term] = {"z_e": torch.zeros_like(x) if g_z is None else g_z.detach(),
+                       "codebook": torch.zeros_like(quantizer.weight) if g_e is None else g_e.detach()}
+    return LatentTermsState(z_e=x, labels=y, codebook=quantizer.weight.detach().clone(), assignments=out.indices,
+                            grads=grads, beta=float(beta))
+
+
+def draw_latent_terms(state: LatentTermsState, terms: tuple[str, ...] = LATENT_TERMS,
+                      fig: Figure | None = None) -> Figure:
+    """Left: the encoder outputs, the codewords (x), their Voronoi cells and each point's quantization error
+    ``z_e -> e_k*`` (the distortion of eq. 5.1; codewords nearest to no point circled red). Then one panel per
+    term in ``terms``: the negative gradient of that term as arrows, on the encoder outputs (blue) and on the
+    codewords (orange); arrows are scaled per panel, and a part the term does not reach gets none.
+    ``terms=()`` draws the left panel alone."""
+    for term in terms:
+        check_choice("terms", term, LATENT_TERMS)
+    fig, axes, new = subplots(fig, 1, 1 + len(terms), figsize=(3.6 * (1 + len(terms)), 3.4))
+    z, e = state.z_e.numpy(), state.codebook.numpy()
+    lo, hi = np.minimum(z.min(0), e.min(0)) - 0.4, np.maximum(z.max(0), e.max(0)) + 0.4
+    extent = (lo[0], hi[0], lo[1], hi[1])
+    plot_voronoi(state.codebook, state.z_e, state.labels, ax=axes[0], resolution=150, extent=extent,
+                 title="forward: each $z_e$ and its codeword")
+    target = e[state.assignments.numpy()]
+    axes[0].plot(np.stack([z[:, 0], target[:, 0]]), np.stack([z[:, 1], target[:, 1]]), color="0.4", lw=0.6)
+    for ax, term in zip(axes[1:], terms):
+        plot_voronoi(state.codebook, state.z_e, state.labels, ax=ax, resolution=150, extent=extent,
+                     highlight_unused=False)
+        g_z, g_e = -state.grads[term]["z_e"].numpy(), -state.grads[term]["codebook"].numpy()
+        longest = max(float(np.linalg.norm(g_z, axis=1).max()), float(np.linalg.norm(g_e, axis=1).max()))
+        scale = 0.2 * float(np.linalg.norm(hi - lo)) / longest if longest > 0 else 1.0
+        for start, arrow, colour in ((z, g_z, "tab:blue"), (e, g_e, "tab:orange")):
+            moving = np.linalg.norm(arrow, axis=1) > 0
+            ax.quiver(start[moving, 0], start[moving, 1], scale * arrow[moving, 0], scale * arrow[moving, 1],
+                      color=colour, angles="xy", scale_units="xy", scale=1.0, width=0.008)
+        weight = f" (beta = {state.beta:g})" if term == "commitment" else ""
+        ax.set_title(f"backward: -gradient of the {term} term{weight}")
+    for ax in axes:
+        ax.title.set_fontsize(9)
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+    if new:
+        fig.tight_layout()
+    return fig
+
+
 @dataclass
 class ToyVQState:
     """What the 2-D toy explorer shows (all tensors detached).
@@ -44,8 +142,8 @@ class ToyVQState:
     Attributes:
         points: ``[N, 2]`` data x. labels: ``[N]`` toy-set labels (colours only).
         z_e: ``[N, 2]`` encoder outputs, the space the codebook lives in.
-        codebook: ``[K, 2]``. assignments: ``[N]`` ``gamma(z_e)``.
-        distortion: eq. 4.2 / N in latent space, ``mean ||z_e - w_gamma||^2``.
+        codebook: ``[K, 2]``. assignments: ``[N]`` ``k*(z_e)``, the nearest codes.
+        distortion: eq. 4.2 / N in latent space, ``mean ||z_e - e_k*||^2``.
         relative_distortion: ``distortion / mean ||z_e - mean(z_e)||^2``: the fraction of the latent
             spread the codebook does not explain (scale-free, 1 for a single code at the mean).
         codes_used: distinct codes among the assignments. perplexity: of the code usage.
@@ -102,7 +200,9 @@ def toy_vq_state(num_codes: int = 8, beta: float = 0.25, steps: int = 100, datas
         seed: data and model seed.
         n: points >= 2.
         lr: Adam step size > 0.
-        init: ``"uniform"`` (VQ-VAE default, all codewords near the origin) or ``"kmeans++"``.
+        init: ``"uniform"`` (U(-1/K, 1/K), all codewords near the origin: the initialiser of common PyTorch
+            ports of the VQ-VAE), ``"variance_scaling"`` (U(-sqrt(3/D), sqrt(3/D)), DeepMind's Sonnet / Haiku
+            reference code) or ``"kmeans++"`` (see :class:`~vqlab.quantizers.Quantizer`).
     """
     check_int("num_codes", num_codes)
     check_float("beta", beta, 0.0)
@@ -111,7 +211,7 @@ def toy_vq_state(num_codes: int = 8, beta: float = 0.25, steps: int = 100, datas
     check_int("seed", seed, 0)
     check_int("n", n, 2)
     check_float("lr", lr, 0.0, strict=True)
-    check_choice("init", init, ("uniform", "kmeans++"))
+    check_choice("init", init, ("uniform", "variance_scaling", "kmeans++"))
     x, y = make_toy(dataset, n, seed=seed)
     seed_everything(seed)
     model = toy_vq_model(num_codes, beta, init, seed)
@@ -167,7 +267,8 @@ def toy_vq_widget(num_codes: int = 8, beta: float = 0.25, steps: int = 100, data
         beta=widgets.FloatSlider(value=beta, min=0.0, max=2.0, step=0.05, description="beta", **slider),
         steps=widgets.IntSlider(value=steps, min=0, max=400, step=10, description="steps", **slider),
         dataset=widgets.Dropdown(options=list(TOY_SETS), value=dataset, description="data"),
-        init=widgets.Dropdown(options=["uniform", "kmeans++"], value="uniform", description="init"))
+        init=widgets.Dropdown(options=["uniform", "variance_scaling", "kmeans++"], value="uniform",
+                              description="init"))
 
 
 @dataclass
