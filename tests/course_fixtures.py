@@ -1,5 +1,6 @@
 """Shared by the course-lab tests: the student/autograder versions of every notebook, built once per run,
 and small notebooks made from code (a copy of a student version with other cells)."""
+import ast
 import copy
 import fcntl
 import json
@@ -45,3 +46,24 @@ def notebook_with(student: Path, sources: list[str]) -> str:
 def cells(script: str) -> list[str]:
     """A ``# %%``-separated script's cells."""
     return [c.strip("\n") for c in script.split("# %%") if c.strip()]
+
+
+def answers_only(notebook: Path, names: set[str]) -> list[str]:
+    """A short submission made of ``notebook``'s own cells: its imports, then every code cell that defines
+    one of ``names`` (the exercises), unchanged; the rest of the notebook (its experiments) left out."""
+    imports, answers = [], []
+    for cell in json.loads(notebook.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        try:   # IPython's %magic and !shell lines are left out of what is parsed
+            tree = ast.parse("\n".join(line for line in source.splitlines() if not line.startswith(("%", "!"))))
+        except SyntaxError:
+            continue
+        imports += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        bound = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        bound |= {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+                  if isinstance(t, ast.Name)}
+        if bound & names:
+            answers.append(source)
+    return ["\n".join(imports)] + answers

@@ -1,7 +1,8 @@
 """The grader against hostile and broken submissions (``tests/course_redteam/``), in one class run.
 
-One class folder holds an honest full-marks submission (notebook 01's solution), an honest zero (its
-untouched student version), every red-team notebook, a file that is not JSON, another notebook's
+One class folder holds an honest full-marks submission (notebook 01's imports and exercise cells from its
+solution), an honest zero (the same cells of its untouched student version; the whole notebooks are graded
+in ``tests/test_course.py``), every red-team notebook, a file that is not JSON, another notebook's
 assignment and a file name without a number. It is graded once (two at a time, small limits); then each
 submission's rows are checked against ``CASES``, and the host against what the attacks tried: no file
 written outside the sandbox, the class folder, autograder and grade book unchanged, no process left,
@@ -18,18 +19,21 @@ from pathlib import Path
 
 import pytest
 
-from course_fixtures import NOTEBOOKS, cells, dist, notebook_with  # noqa: F401 (dist is a fixture)
+from course_fixtures import NOTEBOOKS, answers_only, cells, dist, notebook_with  # noqa: F401 (dist is a fixture)
 from vqlab.course import COLUMNS, Limits, grade
 
 REDTEAM = Path(__file__).parent / "course_redteam"
 REPO = Path(__file__).resolve().parents[1]
-FIRST = NOTEBOOKS[0].stem   # notebook 01: the assignment of the red-team class
+FIRST = "01_vector_quantization"   # the assignment of the red-team class
+SECOND = next(p for p in NOTEBOOKS if p.stem.startswith("02_"))   # another notebook's assignment
+# notebook 01's auto-checked exercises and their points (its manual ones are graded by hand, not here)
+POINTS = {"predicted_paths": 1, "predicted_factor": 1, "lloyd_step": 2, "vq_losses": 2}
 LIMITS = Limits(wall=900, cpu=30, memory=2 * 2**30, processes=32, output=2**20, disk=64 * 2**20)
 
 # submission -> (red-team file or how it is made, points expected per exercise or "all"/0, reason expected)
 CASES = {
-    f"{FIRST}-full.ipynb": ("solution", "all", ""),
-    f"{FIRST}-zero.ipynb": ("student version", 0, ""),
+    f"{FIRST}-full.ipynb": ("solution's answers", "all", ""),
+    f"{FIRST}-zero.ipynb": ("student version's answers", 0, ""),
     f"{FIRST}-writes.ipynb": ("writes_outside.py", 0, ""),
     f"{FIRST}-tampers.ipynb": ("tampers.py", 0, ""),
     f"{FIRST}-steals.ipynb": ("steals_tests.py", 0, ""),
@@ -37,14 +41,14 @@ CASES = {
     f"{FIRST}-pickle.ipynb": ("malicious_pickle.py", 0, ""),
     f"{FIRST}-network.ipynb": ("network.py", 0, ""),
     f"{FIRST}-exits.ipynb": ("exits.py", 0, "the notebook's process died (exit status 3) in cell 2 of 3"),
-    f"{FIRST}-loops.ipynb": ("infinite_loop.py", {"nearest_code": 2}, "CPU time limit (30 s) reached in cell 2 of 2"),
+    f"{FIRST}-loops.ipynb": ("infinite_loop.py", {"lloyd_step": 2}, "CPU time limit (30 s) reached in cell 2 of 2"),
     f"{FIRST}-floods.ipynb": ("output_flood.py", 0, "output limit (1 MB) reached in cell 1 of 1"),
     f"{FIRST}-hogs.ipynb": ("memory_hog.py", 0, "memory limit (2 GB"),
     f"{FIRST}-hogs-forked.ipynb": ("memory_hog_forked.py", 0, "memory limit (2 GB) reached in cell 1 of 1"),
     f"{FIRST}-forks.ipynb": ("fork_storm.py", 0, "process limit (32) reached in cell 1 of 1"),
-    f"{FIRST}-background.ipynb": ("background_process.py", {"nearest_code": 2}, ""),
+    f"{FIRST}-background.ipynb": ("background_process.py", {"lloyd_step": 2}, ""),
     f"{FIRST}-broken.ipynb": ("invalid JSON", 0, "not a notebook: invalid JSON"),
-    f"{FIRST}-wrong.ipynb": ("notebook 02's student version", 0, f"wrong assignment: the notebook is {NOTEBOOKS[1].stem}'s"),
+    f"{FIRST}-wrong.ipynb": ("notebook 02's student version", 0, f"wrong assignment: the notebook is {SECOND.stem}'s"),
     "homework.ipynb": ("no number", None, "no notebook number in the file name"),
 }
 
@@ -83,7 +87,7 @@ def redteam(dist, tmp_path_factory):  # noqa: F811
     abstract.listen()
     for s in (tcp, udp, abstract):
         s.setblocking(False)
-    hidden_test = "test_nearest_code_is_a_minimiser"
+    hidden_test = "test_lloyd_step_is_one_kmeans_iteration"
     tokens = {"@CLASS@": str(subs), "@GRADEBOOK@": str(out / "grades.csv"), "@AUTOGRADER@": str(autograder),
               "@HOSTHOME@": str(home), "@REPO@": str(REPO), "@MARKER@": marker, "@PORT@": str(tcp.getsockname()[1]),
               "@ABSTRACT@": f"vqlab-redteam-{marker}", "@HIDDEN_HEAD@": hidden_test[:12], "@HIDDEN_TAIL@": hidden_test[12:],
@@ -96,9 +100,10 @@ def redteam(dist, tmp_path_factory):  # noqa: F811
                 script = script.replace(token, value)
             text = notebook_with(student, cells(script))
         else:
-            text = {"solution": (dist / "autograder" / f"{FIRST}.ipynb").read_text(), "student version": student.read_text(),
+            text = {"solution's answers": notebook_with(student, answers_only(dist / "autograder" / f"{FIRST}.ipynb", set(POINTS))),
+                    "student version's answers": notebook_with(student, answers_only(student, set(POINTS))),
                     "invalid JSON": '{"cells": [{"cell_type": "code", "source": "', "no number": student.read_text(),
-                    "notebook 02's student version": (dist / "student" / NOTEBOOKS[1].name).read_text()}[source]
+                    "notebook 02's student version": (dist / "student" / SECOND.name).read_text()}[source]
         (subs / name).write_text(text)
     before = {"class": _snapshot(subs), "autograder": _snapshot(autograder),
               "bashrc": (home / ".bashrc").read_bytes() if (home / ".bashrc").exists() else None}
@@ -124,10 +129,10 @@ def test_every_submission_gets_its_rows(redteam, name):
         assert len(rows) == 1 and rows[0]["possible"] == 0 and reason in rows[0]["reason"], rows
         return
     exercises = {r["exercise"]: r for r in rows}
-    assert set(exercises) == {"nearest_code", "vq_losses", "straight_through"}, rows
+    assert set(exercises) == set(POINTS), rows
     for exercise, row in exercises.items():
-        want = row["possible"] if expected == "all" else (expected.get(exercise, 0) if isinstance(expected, dict) else 0)
-        assert row["score"] == want and row["possible"] == 2, (name, row)
+        want = POINTS[exercise] if expected == "all" else (expected.get(exercise, 0) if isinstance(expected, dict) else 0)
+        assert row["score"] == want and row["possible"] == POINTS[exercise], (name, row)
         assert (reason in row["reason"]) if reason else row["reason"] == "", (name, row)
     assert (redteam["out"] / "feedback" / f"{Path(name).stem}.md").is_file()
 
@@ -193,9 +198,9 @@ def test_the_hidden_tests_never_reached_a_sandbox_or_a_student(redteam):
 
 def test_feedback_shows_public_messages_and_names_hidden_checks(redteam):
     zero = (redteam["out"] / "feedback" / f"{FIRST}-zero.md").read_text()
-    assert "0 / 6" in zero and "return a tensor of shape [N]" in zero and "hidden check 1: failed" in zero
+    assert "0 / 6" in zero and "return the new codebook, a tensor [K, D] like e" in zero and "hidden check 1: failed" in zero
     full = (redteam["out"] / "feedback" / f"{FIRST}-full.md").read_text()
     assert "6 / 6" in full and "hidden check 1: passed" in full and "failed" not in full
     loops = (redteam["out"] / "feedback" / f"{FIRST}-loops.md").read_text()
-    assert "CPU time limit" in loops and "nearest\\_code: 2 / 2" in loops
+    assert "CPU time limit" in loops and "lloyd\\_step: 2 / 2" in loops
 

@@ -7,5 +7,9 @@ if os.fork() == 0:
     if os.fork() == 0:
         os.execv(sys.executable, [sys.executable, "-c", "import time\nwhile True:\n    time.sleep(0.5)\n    try: open('@HOSTHOME@/daemon-@MARKER@', 'w')\n    except OSError: pass", "@MARKER@"])
     os._exit(0)
-def nearest_code(z, codebook):
-    return ((z[:, None, :] - codebook[None]) ** 2).sum(-1).argmin(1)
+import torch
+def lloyd_step(x, e):
+    nearest = torch.cdist(x, e).argmin(dim=1)
+    counts = torch.bincount(nearest, minlength=e.shape[0]).to(x.dtype)
+    sums = torch.zeros_like(e).index_add_(0, nearest, x)
+    return torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], e)

@@ -370,7 +370,7 @@ def grade(submissions: Path, autograder: Path, csv_path: Path, *, feedback: Path
     if progress:
         print(f"grading {len(todo)} of {len(files)} submissions ({len(files) - len(todo)} already graded), "
               f"{jobs} at a time", file=sys.stderr)
-    pool = ThreadPoolExecutor(max_workers=jobs)
+    pool, began = ThreadPoolExecutor(max_workers=jobs), time.monotonic()
     try:
         for n, future in enumerate(as_completed([pool.submit(one, f) for f in todo]), 1):
             graded = future.result()
@@ -387,4 +387,8 @@ def grade(submissions: Path, autograder: Path, csv_path: Path, *, feedback: Path
         stop_all("the grader stopped")
         raise
     pool.shutdown()
+    if progress and todo:
+        seconds = time.monotonic() - began
+        print(f"graded {len(todo)} submissions in {seconds:.0f} s, {jobs} at a time: "
+              f"{60 * len(todo) / seconds:.1f} submissions per minute", file=sys.stderr)
     return book.finish()
