@@ -1,7 +1,8 @@
 """The sandbox every submission runs in: bubblewrap (``bwrap``) namespaces plus resource limits.
 
 A sandboxed process sees a read-only system (``/usr``, a few files of ``/etc``), the read-only Python
-and virtual environment the grader runs in, and the ``vqlab`` package; a private, size-limited
+and virtual environment the grader runs in, the ``vqlab`` package and the repository's ``results/``
+(measurements the notebooks load); a private, size-limited
 ``/tmp``, ``/dev/shm`` and home folder (its working directory) that vanish with it; its own process
 namespace (it sees only its own processes; when it ends, all of them end), its own network namespace
 (loopback only: no connection leaves it, no port clashes with other sandboxes), IPC and host name.
@@ -108,10 +109,14 @@ def require_bwrap() -> str:
 
 
 def python_trees() -> list[str]:
-    """The folders the sandbox's Python needs: its installation, the virtual environment, the vqlab package."""
+    """The folders a sandbox sees read-only: its Python's installation, the virtual environment, the vqlab
+    package, and the repository's ``results/`` beside it where there is one (measurements a notebook loads
+    instead of recomputing them, e.g. notebook 02's sweep)."""
     import vqlab
 
-    trees = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, Path(vqlab.__file__).parent)}
+    package = Path(vqlab.__file__).parent
+    folders = [sys.base_prefix, sys.prefix, package] + [r for r in [package.parent / "results"] if r.is_dir()]
+    trees = {os.path.realpath(p) for p in folders}
     return sorted(t for t in trees if t != "/usr" and not t.startswith("/usr/"))
 
 
