@@ -100,14 +100,23 @@ test: $(STAMP) $(KERNEL_SPEC)
 # Course lab (otter-grader): student versions and local grading; see README "Teaching with vqlab".
 student: $(STAMP)
 	$(PY) -m vqlab.course student --out dist
+# Every submission runs in a bubblewrap sandbox (vqlab/course/sandbox.py); bwrap comes from the system.
+BWRAP_CHECK = command -v bwrap >/dev/null || { echo "make $@ runs every submission in a bubblewrap sandbox and \
+	bwrap is missing: install the package bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap)"; exit 1; }
+# make grade SUBMISSIONS=dir [JOBS=N (default: every core)] [MEMORY=4G] [TIMEOUT=900 (s)] [REGRADE=1]
 SUBMISSIONS ?= submissions
-grade: $(STAMP) $(KERNEL_SPEC)
+grade: $(STAMP)
+	@$(BWRAP_CHECK)
 	@test -d "$(SUBMISSIONS)" || { echo "make grade SUBMISSIONS=dir: $(SUBMISSIONS)/ is not a folder of notebooks"; exit 1; }
-	$(PY) -m vqlab.course grade $(SUBMISSIONS) --autograder dist/autograder --csv dist/grades.csv
-# Instructors/CI: student versions run to the end with every check "not yet"; solutions grade full marks.
-# Two workers: the tests that start kernels take turns on one, the solution and wrong-answer checks the other.
-test-course: $(STAMP) $(KERNEL_SPEC)
-	$(PY) -m pytest tests -q -m course -n 2 --dist loadgroup
+	$(PY) -m vqlab.course grade $(SUBMISSIONS) --autograder dist/autograder --csv dist/grades.csv \
+	    $(if $(JOBS),--jobs $(JOBS)) $(if $(MEMORY),--memory $(MEMORY)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
+	    $(if $(REGRADE),--regrade)
+# Instructors/CI: student versions run to the end with every check "not yet"; solutions grade full marks through
+# the sandbox; the red-team class (tests/course_redteam) leaves the host untouched. Two workers, one per test file
+# (--dist loadfile): each file grades its class once (two submissions at a time).
+test-course: $(STAMP)
+	@$(BWRAP_CHECK)
+	$(PY) -m pytest tests -q -m course -n 2 --dist loadfile
 
 # The book extra (pyproject.toml) on top of the lab install.
 $(BOOK_STAMP): $(STAMP)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from vqlab import clustering as C
+from vqlab import course as CL
 from vqlab import data as D
 from vqlab import experiments as XP
 from vqlab import hcvq as HC
@@ -338,6 +339,11 @@ CASES = [
     ("et_name", lambda: XP.estimator_trial("reinforce", 0), ValueError, "estimator"),
     ("gs_temp", lambda: GW.gradient_state(-1.0), ValueError, "temperature"),
     ("gs_estimator", lambda: GW.gradient_state(0.3, "REINFORCE"), ValueError, "estimator"),
+    # the course lab's grading limits
+    ("limits_wall_nan", lambda: CL.Limits(wall=nan), ValueError, "wall"),
+    ("limits_memory_str", lambda: CL.Limits(memory="4G"), ValueError, "memory"),
+    ("limits_processes_small", lambda: CL.Limits(processes=1), ValueError, "processes"),
+    ("limits_output_float", lambda: CL.Limits(output=1.5), ValueError, "output"),
 ]
 
 

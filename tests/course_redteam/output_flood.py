@@ -1,0 +1,4 @@
+# Attack: flood the grader with output.
+line = "@MARKER@ " * 1000
+while True:
+    print(line)
