@@ -103,18 +103,23 @@
 # missing from the saved file (the appendix says what it holds).
 
 # %%
-# This course's package `vqlab`: installed from the course's repository where this Python lacks it (Colab,
-# a fresh environment); where it is installed, this cell does nothing.
-import importlib.metadata, importlib.util, subprocess, sys
+# This course's package `vqlab`: where this Python lacks it (Colab, a fresh environment), the course's repository is
+# cloned beside this notebook and installed from there, with the measurements its notebooks load (results/); where
+# vqlab is installed, this cell does nothing.
+import importlib.metadata, importlib.util, pathlib, subprocess, sys
 
 COURSE = "https://github.com/vqlab-course/vqlab"
 if importlib.util.find_spec("vqlab") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"vqlab-course @ git+{COURSE}"], check=True)
+    clone = pathlib.Path("vqlab-course").resolve()
+    if not clone.exists():
+        subprocess.run(["git", "clone", "--depth", "1", COURSE, str(clone)], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", str(clone)], check=True)
+    sys.path.insert(0, str(clone))  # this kernel started before the install: import from the clone
     importlib.invalidate_caches()
 other = set(importlib.metadata.packages_distributions().get("vqlab", [])) - {"vqlab-course"}
 if other:  # PyPI's `vqlab` is a different project with the same import name
     raise ImportError(f"`import vqlab` finds {', '.join(sorted(other))}, not this course's package: run "
-                      f"pip uninstall -y {' '.join(sorted(other))} && pip install 'vqlab-course @ git+{COURSE}'")
+                      f"pip uninstall -y {' '.join(sorted(other))}, restart the kernel and run this cell again")
 
 # %%
 from pathlib import Path

@@ -6,6 +6,7 @@ import importlib.metadata
 import importlib.util
 import json
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -20,18 +21,23 @@ DISTRIBUTION = PROJECT["name"]
 # The first code cell of every notebook. No `%pip` magic: jupytext writes an indented magic into the .py pair
 # as a comment and does not read it back, so the cell calls pip through the kernel's own Python instead.
 INSTALL_CELL = f'''\
-# This course's package `vqlab`: installed from the course's repository where this Python lacks it (Colab,
-# a fresh environment); where it is installed, this cell does nothing.
-import importlib.metadata, importlib.util, subprocess, sys
+# This course's package `vqlab`: where this Python lacks it (Colab, a fresh environment), the course's repository is
+# cloned beside this notebook and installed from there, with the measurements its notebooks load (results/); where
+# vqlab is installed, this cell does nothing.
+import importlib.metadata, importlib.util, pathlib, subprocess, sys
 
 COURSE = "{SOURCE}"
 if importlib.util.find_spec("vqlab") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", f"{DISTRIBUTION} @ git+{{COURSE}}"], check=True)
+    clone = pathlib.Path("vqlab-course").resolve()
+    if not clone.exists():
+        subprocess.run(["git", "clone", "--depth", "1", COURSE, str(clone)], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", str(clone)], check=True)
+    sys.path.insert(0, str(clone))  # this kernel started before the install: import from the clone
     importlib.invalidate_caches()
 other = set(importlib.metadata.packages_distributions().get("vqlab", [])) - {{"{DISTRIBUTION}"}}
 if other:  # PyPI's `vqlab` is a different project with the same import name
     raise ImportError(f"`import vqlab` finds {{', '.join(sorted(other))}}, not this course's package: run "
-                      f"pip uninstall -y {{' '.join(sorted(other))}} && pip install '{DISTRIBUTION} @ git+{{COURSE}}'")'''
+                      f"pip uninstall -y {{' '.join(sorted(other))}}, restart the kernel and run this cell again")'''
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -53,6 +59,7 @@ def _run_cell(monkeypatch, *, spec_found: bool, owners: list[str]) -> list[list[
                         lambda name, *a: find_spec(name, *a) if name != "vqlab" or spec_found else None)
     monkeypatch.setattr(importlib.metadata, "packages_distributions", lambda: {**distributions(), "vqlab": owners})
     monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append(cmd))
+    monkeypatch.setattr(sys, "path", list(sys.path))
     exec(compile(INSTALL_CELL, "install cell", "exec"), {})
     return calls
 
@@ -61,16 +68,21 @@ def test_the_cell_does_nothing_where_the_course_is_installed(monkeypatch):
     assert _run_cell(monkeypatch, spec_found=True, owners=[DISTRIBUTION]) == []
 
 
-def test_the_cell_installs_the_course_from_its_source_url_where_vqlab_is_missing(monkeypatch):
-    (cmd,) = _run_cell(monkeypatch, spec_found=False, owners=[DISTRIBUTION])
-    assert cmd[1:5] == ["-m", "pip", "install", "--quiet"] and cmd[5] == f"{DISTRIBUTION} @ git+{SOURCE}"
+def test_the_cell_installs_the_course_from_a_clone_of_its_source_url_where_vqlab_is_missing(monkeypatch, tmp_path):
+    # a clone, so that the notebooks find the measurements they load (results/ is not in the package)
+    monkeypatch.chdir(tmp_path)
+    clone, install = _run_cell(monkeypatch, spec_found=False, owners=[DISTRIBUTION])
+    assert clone == ["git", "clone", "--depth", "1", SOURCE, str(tmp_path / "vqlab-course")]
+    assert install[1:] == ["-m", "pip", "install", "--quiet", "-e", str(tmp_path / "vqlab-course")]
+    (tmp_path / "vqlab-course").mkdir()  # run again: the clone is there, only the install
+    assert _run_cell(monkeypatch, spec_found=False, owners=[DISTRIBUTION]) == [install]
 
 
 def test_the_cell_names_the_other_vqlab_and_how_to_replace_it(monkeypatch):
     with pytest.raises(ImportError) as err:
         _run_cell(monkeypatch, spec_found=True, owners=["VQLab"])
     assert "finds VQLab" in str(err.value) and "pip uninstall -y VQLab" in str(err.value)
-    assert f"pip install '{DISTRIBUTION} @ git+{SOURCE}'" in str(err.value)
+    assert "restart the kernel and run this cell again" in str(err.value)
 
 
 def test_this_environment_has_this_course_s_vqlab():
