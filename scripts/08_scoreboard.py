@@ -5,7 +5,8 @@ The notebook trains every row once (seed 0) to show how usage develops during tr
 setting as the notebook: conv VQ-VAE, K = 256, D = 3, FSQ levels (8, 8, 4), 8 epochs, batch 64, Adam 2e-3;
 the mean-digit baseline (test MSE of predicting the mean training digit) is saved in ``meta``.
 
-Command line (from the repository root; 253 CPU-seconds; 21 minutes of wall time, niced, on a loaded 2-core machine)::
+Command line (from the repository root; 216 CPU-seconds, 8 minutes of wall time on the shared 2-core machine
+beside one other job)::
 
     nice -n 19 .venv/bin/python scripts/08_scoreboard.py --out results/08_scoreboard.json
 """
