@@ -17,18 +17,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
-import platform
 import shlex
 import sys
 import time
-from importlib import import_module
 
 import numpy as np
-import torch
 from torch import Tensor
 
 import vqlab
+from _machine import machine
 from vqlab.data import load_digits
 from vqlab.experiments import PRIOR_TRAINING, PRIORS, Trial, compare, stage_one
 
@@ -86,8 +83,7 @@ def main(argv: list[str] | None = None) -> None:
                      seeds=tuple(range(args.seeds)), measure=CurveSummary(one.codes_train), **training)
     args_line = shlex.join(sys.argv[1:] if argv is None else argv)
     meta = {"command": f"nice -n 19 .venv/bin/python scripts/07_prior_curves.py {args_line}",
-            "machine": f"{import_module('04_start_grid')._cpu_model()}, {os.cpu_count()} cores (shared), "
-                       f"{platform.system()}, torch {torch.__version__}, {torch.get_num_threads()} thread(s)",
+            "machine": machine(),
             "seconds": round(time.perf_counter() - start, 1), "cpu_seconds": round(time.process_time() - cpu, 1),
             "date": datetime.date.today().isoformat(), "training": training, "stage_one_seed": 0}
     path = result.save(args.out, meta=meta)
