@@ -521,9 +521,9 @@ assert len(not_established) == 5
 #   (its spread over seeds in codebook use is the largest).
 # * So on the digits a gradient closer to $g^\star$ (section 3) did not buy a better model. The estimators that
 #   send every codeword a gradient through the soft posterior (posterior mean, Gumbel, IBQ) concentrate the
-#   usage instead of spreading it here, with the small $\tau$ the digits need. IBQ's own claim (the paper reports a
-#   high utilization of $2^{18}$ codes, and about 96 % of 16 384 codes in its Fig. 2) is about its quantizer at scale,
-#   not this estimator on the digits; notebook 08's large-codebook rows try `IBQuantizer` at $K = 4096$.
+#   usage instead of spreading it here, with the small $\tau$ the digits need. IBQ's own claim (its abstract reports
+#   a high utilization of a codebook of $2^{18}$ codes) is about its quantizer at scale in an image tokenizer, not
+#   this estimator on the digits; notebook 08's large-codebook rows try `IBQuantizer` at $K = 4096$.
 #
 # ## 5 · Summary
 #
