@@ -25,6 +25,8 @@ include_patterns = ["book/**", "notebooks/[0-9]*.ipynb"]
 nb_execution_mode = "off"
 nb_custom_formats = {".ipynb": "static_widgets.read"}
 myst_enable_extensions = ["dollarmath", "amsmath"]
+# A notebook's "### Paper ↔ this notebook" box follows its title directly: a box, not a section of its own.
+suppress_warnings = ["myst.header"]
 
 autodoc_member_order = "bysource"  # the modules are written in teaching order
 autodoc_default_options = {"members": True, "show-inheritance": True}

@@ -5,15 +5,15 @@ Each function builds a decoder input from the encoder outputs and the codebook; 
 pass (and :func:`posterior_mean` also in the forward value). The rotation trick is
 :func:`vqlab.quantizers.rotation_trick`. :class:`EstimatorQuantizer` puts any of them into a VQ-VAE.
 
-==============================  ==========================================================================
-function                        paper
-==============================  ==========================================================================
-:func:`straight_through`        Bengio et al. 2013, arXiv:1308.3432; the VQ-VAE, arXiv:1711.00937
-:func:`posterior_mean`          soft VQ-VAE, Wu & Flierl 2020, arXiv:1905.11062 (eq. 6)
-:func:`gumbel_softmax`          Jang et al. 2017, arXiv:1611.01144; Maddison et al. 2017, arXiv:1611.00712
-:func:`softmax_straight_through` IBQ, Shi et al. 2024, arXiv:2412.02692
-:func:`diveq`                   DiVeQ, Vali et al. 2025, arXiv:2509.26469 (as the authors' code computes it)
-==============================  ==========================================================================
+================================  ============================================================================
+function                          paper
+================================  ============================================================================
+:func:`straight_through`          Bengio et al. 2013, arXiv:1308.3432; the VQ-VAE, arXiv:1711.00937
+:func:`posterior_mean`            soft VQ-VAE, Wu & Flierl 2020, arXiv:1905.11062 (eq. 6)
+:func:`gumbel_softmax`            Jang et al. 2017, arXiv:1611.01144; Maddison et al. 2017, arXiv:1611.00712
+:func:`softmax_straight_through`  IBQ, Shi et al. 2024, arXiv:2412.02692
+:func:`diveq`                     DiVeQ, Vali et al. 2025, arXiv:2509.26469 (as the authors' code computes it)
+================================  ============================================================================
 """
 from __future__ import annotations
 
