@@ -337,9 +337,9 @@ def grade(submissions: Path, autograder: Path, csv_path: Path, *, feedback: Path
         raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
     feedback = Path(feedback or Path(csv_path).parent / "feedback")
     logs = Path(logs or Path(csv_path).parent / "logs")
+    require_bwrap()
     _hidden_from_sandbox({"submissions": submissions, "autograder": autograder, "csv_path": Path(csv_path).parent,
                           "feedback": feedback, "logs": logs})
-    require_bwrap()
     assignments = {a.name: a for a in (Assignment.load(autograder, z.name.removesuffix("-autograder.zip")) for z in zips)}
     stems = list(assignments)
 
